@@ -1,0 +1,56 @@
+"""The application factory: configuration, extensions and one blueprint per package."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from dotenv import load_dotenv
+from flask import Flask
+
+from app.config import Config
+from app.extensions import csrf, db, limiter, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    load_dotenv(ROOT / ".env")
+    instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("INSTANCE_PATH")
+    app = Flask(
+        __name__,
+        instance_path=instance_path or str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_object(Config(app.instance_path))
+    if config:
+        app.config.update(config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    # Import models so metadata (and Alembic) sees every table.
+    from app import (
+        cli,
+        health,
+        models,  # noqa: F401
+        pages,
+    )
+    from app.api import register_api
+    from app.events import bp as events_bp
+    from app.events import models as event_models  # noqa: F401
+    from app.registrations import bp as registrations_bp
+    from app.registrations import models as registration_models  # noqa: F401
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(events_bp)
+    app.register_blueprint(registrations_bp)
+    register_api(app)
+    pages.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,130 @@
+"""Command line: `flask --app wsgi users|tokens|demo …` (`db upgrade` comes from Flask-Migrate)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import click
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from app.db import db, utcnow
+from app.events.services import create_event, update_event
+from app.models import ROLES, ApiToken, User, create_user
+
+DEMO_USERS = (
+    # email, name, role, password, territory
+    ("admin@example.com", "Avery Admin", "admin", "demo-admin-2026", []),
+    ("rita.rep@example.com", "Rita Rep", "rep", "demo-rep-2026", ["US", "CA"]),
+    ("emil.rep@example.com", "Emil Rep", "rep", "demo-rep-2026", ["DE", "FR", "GB"]),
+)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(users)
+    app.cli.add_command(tokens)
+    app.cli.add_command(demo)
+    app.cli.add_command(serve)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the site for `make run` (production: gunicorn, see README)."""
+    from flask import current_app
+    from werkzeug.serving import run_simple
+
+    click.echo(f"Serving on http://{host}:{port}  (Ctrl+C to stop)")
+    run_simple(host, port, current_app._get_current_object(), threaded=True)
+
+
+@click.group(help="Staff users.")
+def users() -> None:
+    pass
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--password", required=True)
+def users_create(email: str, name: str, role: str, password: str) -> None:
+    """Create a staff user (a rep also gets a rep profile)."""
+    from app import fields
+
+    try:
+        email, _ = fields.normalize_email(email)
+    except fields.InvalidValue as exc:
+        raise click.BadParameter(str(exc), param_hint="--email") from None
+    if len(password) < 8:
+        raise click.BadParameter("use at least 8 characters", param_hint="--password")
+    create_user(email, name, role, password)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise click.ClickException(f"a user with the email {email} already exists") from None
+    click.echo(f"created {role} {email.lower()}")
+
+
+@click.group(help="API tokens.")
+def tokens() -> None:
+    pass
+
+
+@tokens.command("create")
+@click.option("--email", required=True)
+def tokens_create(email: str) -> None:
+    """Print a new API token acting as the user with this email."""
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no staff user with the email {email}")
+    token = ApiToken.issue(user)
+    db.session.commit()
+    click.echo(token)
+
+
+@click.group(help="Demo data.")
+def demo() -> None:
+    pass
+
+
+@demo.command("seed")
+def demo_seed() -> None:
+    """Seed a published free webinar, an admin and two reps, when the database is empty."""
+    if db.session.scalar(select(func.count()).select_from(User)):
+        click.echo("The database already has users; demo not seeded.")
+        return
+    for email, name, role, password, countries in DEMO_USERS:
+        user = create_user(email, name, role, password)
+        if user.rep_profile is not None:
+            user.rep_profile.countries = countries
+            user.rep_profile.timezone = "America/New_York" if "US" in countries else "Europe/Berlin"
+    db.session.commit()
+    starts = (utcnow() + timedelta(days=7)).replace(hour=16, minute=0, second=0, microsecond=0)
+    event = create_event(
+        {
+            "slug": "demo-webinar",
+            "title": "Demo webinar: from registration to revenue",
+            "description": (
+                "See how marketing and sales share one lead from sign-up to closed deal.\n\n"
+                "- Live walkthrough of the event console\n"
+                "- How follow-up reaches the right rep within minutes\n"
+                "- Q&A with the product team"
+            ),
+            "starts_at": starts,
+            "duration_minutes": 45,
+            "timezone": "America/New_York",
+            "capacity": 100,
+            "waitlist": True,
+            "join_url": "https://meet.example.com/demo-webinar",
+            "campaign": "Demo campaign",
+        }
+    )
+    update_event(event, {"status": "published"})
+    click.echo("Demo seeded. Logins:")
+    for email, _name, role, password, _countries in DEMO_USERS:
+        click.echo(f"  {role:<8} {email:<24} password: {password}")
+    click.echo("Landing page: /e/demo-webinar")

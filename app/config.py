@@ -1,0 +1,71 @@
+"""Configuration from the environment (and a `.env` file), one class as the contract lists it."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _flag(name: str, default: str) -> bool:
+    return os.environ.get(name, default).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def secret_key_for(instance_path: str) -> str:
+    """Return SECRET_KEY from the environment, or one generated once and kept in `instance/`."""
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: when two processes start at once, the first key written wins for both.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+class Config:
+    """Settings from the environment; `create_app(config=...)` overrides any of them."""
+
+    def __init__(self, instance_path: str) -> None:
+        env = os.environ.get
+        self.SECRET_KEY = secret_key_for(instance_path)
+        self.SQLALCHEMY_DATABASE_URI = env(
+            "DATABASE_URL", "sqlite:///" + str(Path(instance_path) / "app.db")
+        )
+        self.BASE_URL = env("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+        self.MAIL_SERVER = env("MAIL_SERVER") or None
+        self.MAIL_PORT = int(env("MAIL_PORT", "25"))
+        self.MAIL_USERNAME = env("MAIL_USERNAME") or None
+        self.MAIL_PASSWORD = env("MAIL_PASSWORD") or None
+        self.MAIL_USE_TLS = _flag("MAIL_USE_TLS", "0")
+        self.MAIL_DEFAULT_SENDER = env("MAIL_DEFAULT_SENDER", "Events <events@localhost>")
+        self.STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY") or None
+        self.STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET") or None
+        self.STRIPE_API_BASE = env("STRIPE_API_BASE") or None
+        self.RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", "1")
+        self.REDIS_URL = env("REDIS_URL") or None
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.OUTBOX_DIR = str(Path(instance_path) / "outbox")
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = self.BASE_URL.startswith("https://")
+        self.WTF_CSRF_TIME_LIMIT = None
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # flask-smorest serves the OpenAPI document the API validates with.
+        self.API_TITLE = "Event registration API"
+        self.API_VERSION = "v1"
+        self.OPENAPI_VERSION = "3.0.3"
+        self.OPENAPI_URL_PREFIX = "/api/v1"
+        self.OPENAPI_JSON_PATH = "openapi.json"
+        self.CONSENT_TEXT = env(
+            "CONSENT_TEXT",
+            "Yes, send me news about upcoming events and products. I can unsubscribe at any time.",
+        )

@@ -1,0 +1,102 @@
+"""Events and the campaigns they belong to."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import UTCDateTime, db, utcnow
+
+EVENT_STATUSES = ("draft", "published", "cancelled")
+
+
+class Campaign(db.Model):
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Event(db.Model):
+    __tablename__ = "events"
+    __table_args__ = (
+        CheckConstraint("status IN ('draft', 'published', 'cancelled')", name="status"),
+        CheckConstraint("duration_minutes > 0", name="duration_positive"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_not_negative"),
+        CheckConstraint("price_cents >= 0", name="price_not_negative"),
+        CheckConstraint("seats_taken >= 0", name="seats_taken_not_negative"),
+        # The last line of defence against overselling: the database refuses it.
+        CheckConstraint("capacity IS NULL OR seats_taken <= capacity", name="not_oversold"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    duration_minutes: Mapped[int]
+    # Kept with starts_at so "upcoming" and "has ended" are indexed queries.
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    capacity: Mapped[int | None]
+    waitlist: Mapped[bool] = mapped_column(default=True)
+    price_cents: Mapped[int] = mapped_column(default=0)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    join_url: Mapped[str | None] = mapped_column(String(500))
+    location: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="SET NULL"), index=True
+    )
+    registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Confirmed plus pending-payment registrations; changed only by conditional updates.
+    seats_taken: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    campaign: Mapped[Campaign | None] = relationship(lazy="joined")
+
+    def schedule(self, starts_at: datetime, duration_minutes: int) -> None:
+        self.starts_at = starts_at
+        self.duration_minutes = duration_minutes
+        self.ends_at = starts_at + timedelta(minutes=duration_minutes)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def local_start(self) -> datetime:
+        return self.starts_at.astimezone(self.zone)
+
+    @property
+    def seats_left(self) -> int | None:
+        if self.capacity is None:
+            return None
+        return max(self.capacity - self.seats_taken, 0)
+
+    @property
+    def is_online(self) -> bool:
+        return bool(self.join_url) and not self.location
+
+    @property
+    def is_paid(self) -> bool:
+        return self.price_cents > 0
+
+    def closed_reason(self, now: datetime | None = None) -> str | None:
+        """Why registration is closed right now, in words for the visitor; None when open."""
+        now = now or utcnow()
+        if self.status == "cancelled":
+            return "This event has been cancelled."
+        if self.status != "published":
+            return "Registration for this event is not open."
+        if self.registration_closes_at and now >= self.registration_closes_at:
+            return "Registration for this event has closed."
+        if now >= self.ends_at:
+            return "This event has already taken place."
+        return None

@@ -1,0 +1,151 @@
+"""Creating, changing, publishing and listing events: the rules every face calls."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.db import db, utcnow
+from app.events.models import Campaign, Event
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+EDITABLE = (
+    "slug",
+    "title",
+    "description",
+    "timezone",
+    "capacity",
+    "waitlist",
+    "price_cents",
+    "currency",
+    "join_url",
+    "location",
+    "registration_closes_at",
+)
+
+
+class EventRejected(Exception):
+    """The change breaks a rule; `fields` maps each field name to what is wrong with it."""
+
+    def __init__(self, fields: dict[str, str], message: str = "The event was not saved.") -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields
+
+
+def campaign_named(name: str | None) -> Campaign | None:
+    """The campaign with this name, created on first use; None for a blank name."""
+    name = (name or "").strip()
+    if not name:
+        return None
+    campaign = db.session.scalar(select(Campaign).where(Campaign.name == name))
+    if campaign is None:
+        campaign = Campaign(name=name)
+        db.session.add(campaign)
+        db.session.flush()
+    return campaign
+
+
+def create_event(values: dict[str, Any]) -> Event:
+    event = Event(
+        status="draft", seats_taken=0, waitlist=True, price_cents=0, currency="USD", description=""
+    )
+    _apply(event, values)
+    db.session.add(event)
+    _save(event)
+    return event
+
+
+def update_event(event: Event, values: dict[str, Any]) -> Event:
+    _apply(event, values)
+    _save(event)
+    return event
+
+
+def _apply(event: Event, values: dict[str, Any]) -> None:
+    for name in EDITABLE:
+        if name in values:
+            setattr(event, name, values[name])
+    if "starts_at" in values or "duration_minutes" in values:
+        event.schedule(
+            values.get("starts_at", event.starts_at),
+            values.get("duration_minutes", event.duration_minutes),
+        )
+    if "campaign" in values:
+        event.campaign = campaign_named(values["campaign"])
+    problems = _problems(event)
+    status = values.get("status")
+    if status is not None and status != event.status:
+        problems.update(_status_problems(event, status))
+        event.status = status
+    if problems:
+        db.session.rollback()
+        raise EventRejected(problems)
+
+
+def _problems(event: Event) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    if not event.slug or not SLUG.match(event.slug):
+        problems["slug"] = "Use lower-case letters, digits and single hyphens, such as spring-demo."
+    if event.capacity is not None and event.capacity < event.seats_taken:
+        problems["capacity"] = (
+            f"{event.seats_taken} seats are already taken; capacity cannot go below that."
+        )
+    if event.registration_closes_at and event.registration_closes_at > event.ends_at:
+        problems["registration_closes_at"] = "Registration must close before the event ends."
+    if event.price_cents and not event.currency:
+        problems["currency"] = "A paid event needs a currency."
+    return problems
+
+
+def _status_problems(event: Event, status: str) -> dict[str, str]:
+    if event.status == "cancelled":
+        return {"status": "A cancelled event cannot be reopened; duplicate it instead."}
+    if status == "cancelled":
+        return {"status": "Cancel an event with its cancel action, which tells every registrant."}
+    if status == "published" and event.is_paid and not stripe_configured():
+        return {
+            "price_cents": "A paid event cannot be published until Stripe is configured "
+            "(STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET)."
+        }
+    if status == "published" and not (event.join_url or event.location):
+        return {"join_url": "Give a join link or a location before publishing."}
+    return {}
+
+
+def stripe_configured() -> bool:
+    config = current_app.config
+    return bool(config.get("STRIPE_SECRET_KEY") and config.get("STRIPE_WEBHOOK_SECRET"))
+
+
+def _save(event: Event) -> None:
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise EventRejected({"slug": "Another event already uses this address."}) from None
+
+
+def upcoming_published(now: datetime | None = None) -> list[Event]:
+    """Published events that have not ended yet, soonest first."""
+    now = now or utcnow()
+    return list(
+        db.session.scalars(
+            select(Event)
+            .where(Event.status == "published", Event.ends_at > now)
+            .order_by(Event.starts_at)
+        )
+    )
+
+
+def published_by_slug(slug: str) -> Event | None:
+    return db.session.scalar(select(Event).where(Event.slug == slug, Event.status == "published"))
+
+
+def by_slug(slug: str) -> Event | None:
+    return db.session.scalar(select(Event).where(Event.slug == slug))

@@ -1,0 +1,69 @@
+"""The rules for values people type (emails, countries, time zones, phones), shared by forms,
+the API and the command line so that each is written once."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import phonenumbers
+import pycountry
+from email_validator import EmailNotValidError, validate_email
+
+
+class InvalidValue(ValueError):
+    """A value a person typed that we refuse, with a message to show next to the field."""
+
+
+def normalize_email(raw: str) -> tuple[str, str]:
+    """Return (the address as typed but tidied, the key we match on: lower case)."""
+    try:
+        checked = validate_email(raw.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidValue(str(exc)) from None
+    return checked.normalized, checked.normalized.lower()
+
+
+def country_code(raw: str) -> str:
+    """An ISO 3166-1 alpha-2 code, upper case."""
+    code = raw.strip().upper()
+    if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
+        raise InvalidValue("Use a two-letter ISO 3166 country code, such as US, DE or IN.")
+    return code
+
+
+def country_choices() -> list[tuple[str, str]]:
+    return sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda pair: pair[1])
+
+
+def country_name(code: str | None) -> str:
+    country = pycountry.countries.get(alpha_2=code) if code else None
+    return country.name if country else ""
+
+
+def time_zone(raw: str) -> str:
+    """An IANA time zone name such as Europe/Berlin."""
+    name = raw.strip()
+    if not name or name not in available_timezones():
+        raise InvalidValue("Use an IANA time zone name, such as Europe/Berlin or America/New_York.")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidValue("Unknown time zone.") from None
+    return name
+
+
+def time_zone_choices() -> list[str]:
+    return sorted(available_timezones())
+
+
+def phone_number(raw: str, country: str | None) -> str:
+    """A phone number in E.164; without a leading + the registrant's country decides."""
+    try:
+        parsed = phonenumbers.parse(raw.strip(), country or None)
+    except phonenumbers.NumberParseException:
+        raise InvalidValue(
+            "Enter a phone number with its country code, such as +1 415 555 0100."
+        ) from None
+    if not phonenumbers.is_possible_number(parsed):
+        raise InvalidValue("This phone number has the wrong number of digits.")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)

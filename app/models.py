@@ -1,0 +1,111 @@
+"""Staff accounts shared by every package: users, rep profiles and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.db import UTCDateTime, db, utcnow
+
+ROLES = ("admin", "marketer", "rep")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('admin', 'marketer', 'rep')", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    rep_profile: Mapped[RepProfile | None] = relationship(back_populates="user")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.active
+
+    @property
+    def is_staff_manager(self) -> bool:
+        return self.role in ("admin", "marketer")
+
+
+class RepProfile(db.Model):
+    """What routing needs to know about a sales rep."""
+
+    __tablename__ = "rep_profiles"
+    __table_args__ = (
+        CheckConstraint("weight > 0", name="weight_positive"),
+        CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    countries: Mapped[list[str]] = mapped_column(JSON, default=list)
+    segments: Mapped[list[str]] = mapped_column(JSON, default=list)
+    weight: Mapped[int] = mapped_column(default=1)
+    capacity: Mapped[int | None]
+    active: Mapped[bool] = mapped_column(default=True)
+    out_of_office_until: Mapped[date | None]
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+
+    user: Mapped[User] = relationship(back_populates="rep_profile")
+
+
+class ApiToken(db.Model):
+    """A bearer token; only its SHA-256 is stored, so a database leak reveals no token."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+    @staticmethod
+    def digest(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user: User) -> str:
+        """Store a new token for `user` and return it; it is never shown again."""
+        token = "rsv_" + secrets.token_urlsafe(32)
+        db.session.add(cls(user=user, token_hash=cls.digest(token)))
+        return token
+
+    @classmethod
+    def find_user(cls, token: str) -> User | None:
+        row = db.session.scalar(select(cls).where(cls.token_hash == cls.digest(token)))
+        if row is None or not row.user.active:
+            return None
+        return row.user
+
+
+def create_user(email: str, name: str, role: str, password: str) -> User:
+    """Create a staff user; a rep also gets the profile routing reads."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    user = User(email=email.strip().lower(), name=name.strip(), role=role)
+    user.set_password(password)
+    if role == "rep":
+        user.rep_profile = RepProfile(countries=[], segments=[])
+    db.session.add(user)
+    return user

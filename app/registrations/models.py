@@ -1,0 +1,115 @@
+"""Registrations (a seat, a waitlist place or a payment hold) and the leads they create."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import UTCDateTime, db, utcnow
+from app.events.models import Campaign, Event
+
+REGISTRATION_STATUSES = ("confirmed", "waitlisted", "pending_payment", "cancelled")
+SEAT_HOLDING = ("confirmed", "pending_payment")
+
+
+class Lead(db.Model):
+    """One person, keyed by normalized email, across every event they registered for."""
+
+    __tablename__ = "leads"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('new', 'open', 'contacted', 'qualified', 'disqualified', 'converted')",
+            name="status",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # normalized: lower case
+    first_name: Mapped[str] = mapped_column(String(100), default="")
+    last_name: Mapped[str] = mapped_column(String(100), default="")
+    company: Mapped[str] = mapped_column(String(200), default="")
+    job_title: Mapped[str] = mapped_column(String(200), default="")
+    country: Mapped[str | None] = mapped_column(String(2))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    score: Mapped[int] = mapped_column(default=0)
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+
+    first_event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"))
+    first_campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="SET NULL")
+    )
+    first_utm_source: Mapped[str | None] = mapped_column(String(200))
+    first_utm_medium: Mapped[str | None] = mapped_column(String(200))
+    first_utm_campaign: Mapped[str | None] = mapped_column(String(200))
+    first_touch_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    latest_event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("events.id", ondelete="SET NULL")
+    )
+    latest_campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="SET NULL")
+    )
+    latest_utm_source: Mapped[str | None] = mapped_column(String(200))
+    latest_utm_medium: Mapped[str | None] = mapped_column(String(200))
+    latest_utm_campaign: Mapped[str | None] = mapped_column(String(200))
+    latest_touch_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    consent_marketing: Mapped[bool] = mapped_column(default=False)
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_text: Mapped[str | None] = mapped_column(String(1000))
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    first_event: Mapped[Event | None] = relationship(foreign_keys=[first_event_id])
+    latest_event: Mapped[Event | None] = relationship(foreign_keys=[latest_event_id])
+    first_campaign: Mapped[Campaign | None] = relationship(foreign_keys=[first_campaign_id])
+    latest_campaign: Mapped[Campaign | None] = relationship(foreign_keys=[latest_campaign_id])
+    registrations: Mapped[list[Registration]] = relationship(back_populates="lead")
+
+
+class Registration(db.Model):
+    __tablename__ = "registrations"
+    __table_args__ = (
+        UniqueConstraint("event_id", "email_normalized", name="uq_registrations_event_email"),
+        CheckConstraint(
+            "status IN ('confirmed', 'waitlisted', 'pending_payment', 'cancelled')",
+            name="status",
+        ),
+        Index("ix_registrations_event_status_created", "event_id", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="RESTRICT"), index=True)
+    email: Mapped[str] = mapped_column(String(254))  # as the registrant typed it
+    email_normalized: Mapped[str] = mapped_column(String(254))
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100), default="")
+    company: Mapped[str] = mapped_column(String(200), default="")
+    job_title: Mapped[str] = mapped_column(String(200), default="")
+    country: Mapped[str | None] = mapped_column(String(2))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    utm_source: Mapped[str | None] = mapped_column(String(200))
+    utm_medium: Mapped[str | None] = mapped_column(String(200))
+    utm_campaign: Mapped[str | None] = mapped_column(String(200))
+    referrer: Mapped[str | None] = mapped_column(String(500))
+    consent_marketing: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(16))
+    manage_token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    event: Mapped[Event] = relationship()
+    lead: Mapped[Lead] = relationship(back_populates="registrations")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()

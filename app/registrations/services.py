@@ -1,0 +1,249 @@
+"""Taking, keeping and giving back seats: registration, the waitlist, cancellation and leads.
+
+Every change here runs in one write transaction (`app.db.writing`), so the seat count, the
+registration, the lead and (later) the messages they cause commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+
+from app.db import db, insert_ignoring_conflict, utcnow, writing
+from app.events.models import Event
+from app.registrations.models import SEAT_HOLDING, Lead, Registration
+
+# A unique-key race (the same email twice in the same instant) is retried this many times.
+_RACE_RETRIES = 3
+
+
+class RegistrationRefused(Exception):
+    """Registration is not possible; the message is for the registrant."""
+
+    def __init__(self, message: str, *, full: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.full = full
+
+
+@dataclass
+class Registrant:
+    """What a person gave us when registering, already checked (see `app.fields`)."""
+
+    email: str
+    email_normalized: str
+    first_name: str
+    last_name: str = ""
+    company: str = ""
+    job_title: str = ""
+    country: str | None = None
+    phone: str | None = None
+    answers: dict[str, Any] = field(default_factory=dict)
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
+    referrer: str | None = None
+    consent_marketing: bool = False
+
+
+@dataclass
+class Outcome:
+    registration: Registration
+    created: bool
+
+
+def register(event_id: int, person: Registrant, now: datetime | None = None) -> Outcome:
+    """Reserve a seat (or a waitlist place) for `person`, or return their existing registration.
+
+    Seats are taken with one conditional UPDATE on the event row, so concurrent requests in any
+    number of processes never confirm more than the capacity; the database's CHECK backs it.
+    """
+    for _attempt in range(_RACE_RETRIES):
+        try:
+            with writing():
+                return _register_once(event_id, person, now or utcnow())
+        except IntegrityError:
+            # Someone registered this email (or created this lead) in the same instant; the
+            # retry finds their row.
+            continue
+    raise RuntimeError("registration kept colliding with concurrent writes")
+
+
+def _register_once(event_id: int, person: Registrant, now: datetime) -> Outcome:
+    existing = db.session.scalar(
+        select(Registration).where(
+            Registration.event_id == event_id,
+            Registration.email_normalized == person.email_normalized,
+        )
+    )
+    if existing is not None and existing.status != "cancelled":
+        return Outcome(existing, created=False)
+
+    event = db.session.get(Event, event_id, populate_existing=True)
+    if event is None:
+        raise RegistrationRefused("This event does not exist.")
+    if reason := event.closed_reason(now):
+        raise RegistrationRefused(reason)
+
+    status = _take_seat_or_waitlist(event)
+    lead = _touch_lead(event, person, now)
+    registration = existing or Registration(
+        event_id=event.id, manage_token=secrets.token_urlsafe(24)
+    )
+    # A cancelled registrant who registers again gets their old row (and manage link) back.
+    registration.lead_id = lead.id
+    registration.email = person.email
+    registration.email_normalized = person.email_normalized
+    registration.first_name = person.first_name
+    registration.last_name = person.last_name
+    registration.company = person.company
+    registration.job_title = person.job_title
+    registration.country = person.country
+    registration.phone = person.phone
+    registration.answers = person.answers
+    registration.utm_source = person.utm_source
+    registration.utm_medium = person.utm_medium
+    registration.utm_campaign = person.utm_campaign
+    registration.referrer = person.referrer
+    registration.consent_marketing = person.consent_marketing
+    registration.status = status
+    registration.cancelled_at = None
+    registration.created_at = now
+    db.session.add(registration)
+    db.session.flush()
+    return Outcome(registration, created=existing is None)
+
+
+def _take_seat_or_waitlist(event: Event) -> str:
+    held = "pending_payment" if event.is_paid else "confirmed"
+    if _take_seat(event.id):
+        return held
+    if event.waitlist:
+        return "waitlisted"
+    raise RegistrationRefused("This event is full.", full=True)
+
+
+def _take_seat(event_id: int) -> bool:
+    """Take one seat if one is free; True when it was taken.
+
+    On PostgreSQL the UPDATE locks the event row, and a waiting UPDATE re-checks the condition
+    after the holder commits; on SQLite the write transaction already holds the database lock.
+    """
+    result = db.session.execute(
+        update(Event)
+        .where(
+            Event.id == event_id,
+            (Event.capacity.is_(None)) | (Event.seats_taken < Event.capacity),
+        )
+        .values(seats_taken=Event.seats_taken + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def _give_back_seat(event_id: int) -> None:
+    db.session.execute(
+        update(Event)
+        .where(Event.id == event_id, Event.seats_taken > 0)
+        .values(seats_taken=Event.seats_taken - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _touch_lead(event: Event, person: Registrant, now: datetime) -> Lead:
+    """Create or update the one lead for this email: first touch once, latest touch always."""
+    touch = {
+        "event_id": event.id,
+        "campaign_id": event.campaign_id,
+        "utm_source": person.utm_source,
+        "utm_medium": person.utm_medium,
+        "utm_campaign": person.utm_campaign,
+        "touch_at": now,
+    }
+    insert_ignoring_conflict(
+        Lead,
+        ["email"],
+        email=person.email_normalized,
+        first_name=person.first_name,
+        status="new",
+        score=0,
+        consent_marketing=False,
+        created_at=now,
+        updated_at=now,
+        **{f"first_{key}": value for key, value in touch.items()},
+    )
+    lead = db.session.scalars(
+        select(Lead)
+        .where(Lead.email == person.email_normalized)
+        .execution_options(populate_existing=True)
+    ).one()
+    for key, value in touch.items():
+        setattr(lead, f"latest_{key}", value)
+    # The newest registration knows the person best, but a blank field never erases one.
+    for name in ("first_name", "last_name", "company", "job_title", "country", "phone"):
+        if value := getattr(person, name):
+            setattr(lead, name, value)
+    if person.consent_marketing:
+        lead.consent_marketing = True
+        lead.consent_at = now
+        lead.consent_text = current_app.config["CONSENT_TEXT"]
+    db.session.flush()
+    return lead
+
+
+def cancel(registration_id: int) -> Registration | None:
+    """Cancel a registration and hand its seat to the first on the waitlist, in one transaction.
+
+    Returns the promoted registration, if any. Cancelling twice changes nothing.
+    """
+    with writing():
+        registration = db.session.get(Registration, registration_id, populate_existing=True)
+        if registration is None or registration.status == "cancelled":
+            return None
+        held_seat = registration.status in SEAT_HOLDING
+        registration.status = "cancelled"
+        registration.cancelled_at = utcnow()
+        db.session.flush()
+        if not held_seat:
+            return None
+        _give_back_seat(registration.event_id)
+        return promote_waitlist(registration.event_id)
+
+
+def promote_waitlist(event_id: int) -> Registration | None:
+    """Give a free seat to the earliest waitlisted registrant; call inside a write transaction."""
+    first = db.session.scalar(
+        select(Registration)
+        .where(Registration.event_id == event_id, Registration.status == "waitlisted")
+        .order_by(Registration.created_at, Registration.id)
+        .limit(1)
+    )
+    if first is None or not _take_seat(event_id):
+        return None
+    event = db.session.get(Event, event_id)
+    first.status = "pending_payment" if event is not None and event.is_paid else "confirmed"
+    db.session.flush()
+    return first
+
+
+def waitlist_position(registration: Registration) -> int | None:
+    """1 for the next person to get a seat; None when not waitlisted."""
+    if registration.status != "waitlisted":
+        return None
+    ahead = db.session.scalar(
+        select(func.count())
+        .select_from(Registration)
+        .where(
+            Registration.event_id == registration.event_id,
+            Registration.status == "waitlisted",
+            tuple_(Registration.created_at, Registration.id)
+            < tuple_(registration.created_at, registration.id),
+        )
+    )
+    return (ahead or 0) + 1

@@ -1,0 +1,132 @@
+"""Shared fixtures: a real database per test (SQLite file, or PostgreSQL when DATABASE_URL says
+so), the app, its client, and builders that go through the same services users do."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from app.db import db
+from tests.builders import make_event
+
+PG_URL = os.environ.get("DATABASE_URL", "")
+ON_POSTGRES = PG_URL.startswith("postgresql")
+
+
+def _base_config(instance: Path, database_url: str) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "RATELIMIT_ENABLED": False,
+        "BASE_URL": "http://testserver",
+        "MAIL_SERVER": None,
+        "STRIPE_SECRET_KEY": None,
+        "STRIPE_WEBHOOK_SECRET": None,
+    }
+
+
+def _migrate(database_url: str, instance: Path) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app(_base_config(instance, database_url))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database built once: a SQLite file to copy, or a throwaway PostgreSQL one."""
+    instance = tmp_path_factory.mktemp("template-instance")
+    if not ON_POSTGRES:
+        path = tmp_path_factory.mktemp("template") / "app.db"
+        _migrate(f"sqlite:///{path}", instance)
+        yield str(path)
+        return
+    # Never touch the database DATABASE_URL names: make one of our own beside it.
+    admin_url = make_url(PG_URL)
+    name = f"reserve_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    _migrate(url, instance)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": name},
+        )
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+@pytest.fixture
+def database_url(database_template: str, tmp_path: Path) -> str:
+    """A clean, migrated database for one test."""
+    if not ON_POSTGRES:
+        path = tmp_path / "app.db"
+        shutil.copyfile(database_template, path)
+        return f"sqlite:///{path}"
+    engine = create_engine(database_template)
+    with engine.begin() as conn:
+        tables = [
+            row[0]
+            for row in conn.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'"
+                )
+            )
+        ]
+        if tables:
+            quoted = ", ".join(f'"{table}"' for table in tables)
+            conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return database_template
+
+
+@pytest.fixture
+def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
+    """Override in a test module to change settings for its app."""
+    return _base_config(tmp_path / "instance", database_url)
+
+
+@pytest.fixture
+def app(app_config: dict[str, Any]) -> Iterator[Flask]:
+    app = create_app(app_config)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):  # type: ignore[no-untyped-def]
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def event(app: Flask):  # type: ignore[no-untyped-def]
+    return make_event()
