@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.db import db, utcnow
 from app.events.models import Campaign, Event
+from app.events.signals import event_cancelled, event_changed
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 EDITABLE = (
@@ -61,8 +62,30 @@ def create_event(values: dict[str, Any]) -> Event:
     return event
 
 
+# Fields whose change must reach registrants' calendars.
+SCHEDULE_FIELDS = ("starts_at", "duration_minutes", "join_url", "location", "title")
+
+
 def update_event(event: Event, values: dict[str, Any]) -> Event:
+    """Change an event; receivers of `event_changed` act in the same transaction."""
+    watched = (*EDITABLE, "starts_at", "duration_minutes", "campaign_id", "status")
+    before = {name: getattr(event, name) for name in watched}
     _apply(event, values)
+    db.session.flush()
+    changed = {name for name in watched if getattr(event, name) != before[name]}
+    if changed and event.status != "draft":
+        event_changed.send(event, changed=changed)
+    _save(event)
+    return event
+
+
+def cancel_event(event: Event) -> Event:
+    """Cancel an event for good; receivers of `event_cancelled` withdraw invites and refund."""
+    if event.status == "cancelled":
+        return event
+    event.status = "cancelled"
+    db.session.flush()
+    event_cancelled.send(event)
     _save(event)
     return event
 

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.db import db, insert_ignoring_conflict, utcnow, writing
 from app.events.models import Event
+from app.registrations import signals
 from app.registrations.models import SEAT_HOLDING, Lead, Registration
 
 # A unique-key race (the same email twice in the same instant) is retried this many times.
@@ -117,6 +118,7 @@ def _register_once(event_id: int, person: Registrant, now: datetime) -> Outcome:
     registration.created_at = now
     db.session.add(registration)
     db.session.flush()
+    signals.registered.send(registration)
     return Outcome(registration, created=existing is None)
 
 
@@ -206,11 +208,12 @@ def cancel(registration_id: int) -> Registration | None:
         registration = db.session.get(Registration, registration_id, populate_existing=True)
         if registration is None or registration.status == "cancelled":
             return None
-        held_seat = registration.status in SEAT_HOLDING
+        previous_status = registration.status
         registration.status = "cancelled"
         registration.cancelled_at = utcnow()
         db.session.flush()
-        if not held_seat:
+        signals.cancelled.send(registration, previous_status=previous_status)
+        if previous_status not in SEAT_HOLDING:
             return None
         _give_back_seat(registration.event_id)
         return promote_waitlist(registration.event_id)
@@ -229,6 +232,7 @@ def promote_waitlist(event_id: int) -> Registration | None:
     event = db.session.get(Event, event_id)
     first.status = "pending_payment" if event is not None and event.is_paid else "confirmed"
     db.session.flush()
+    signals.promoted.send(first)
     return first
 
 

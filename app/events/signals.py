@@ -1,0 +1,13 @@
+"""What happens to an event, announced so that other packages (invites, payments) can act in
+the same transaction without `events` knowing them. Receivers run before the commit."""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+# sender: the Event; keyword `changed`: the set of field names whose values changed.
+event_changed = _signals.signal("event-changed")
+# sender: the Event, just marked cancelled.
+event_cancelled = _signals.signal("event-cancelled")

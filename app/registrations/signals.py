@@ -1,0 +1,15 @@
+"""What happens to a registration, announced inside its write transaction so that mail (and
+later payments and follow-up) can add their rows to the same commit."""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+# sender: the Registration, new or re-activated; its status says confirmed/waitlisted/pending.
+registered = _signals.signal("registered")
+# sender: the Registration that just took a freed seat from the waitlist.
+promoted = _signals.signal("promoted")
+# sender: the Registration just cancelled; keyword `previous_status`: its status before.
+cancelled = _signals.signal("cancelled")
