@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import date, datetime
+from typing import Any
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, select
@@ -97,6 +98,16 @@ class ApiToken(db.Model):
         if row is None or not row.user.active:
             return None
         return row.user
+
+
+class Setting(db.Model):
+    """Settings staff change in the console (sender name and address, SLAs), by key."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 def create_user(email: str, name: str, role: str, password: str) -> User:

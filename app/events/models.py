@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import UTCDateTime, db, utcnow
@@ -56,6 +56,9 @@ class Event(db.Model):
     registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Confirmed plus pending-payment registrations; changed only by conditional updates.
     seats_taken: Mapped[int] = mapped_column(default=0)
+    # Minutes before the start at which confirmed registrants get a reminder.
+    reminder_minutes: Mapped[list[int]] = mapped_column(JSON, default=lambda: [1440, 60])
+    attendance_imported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -54,7 +54,13 @@ def campaign_named(name: str | None) -> Campaign | None:
 
 def create_event(values: dict[str, Any]) -> Event:
     event = Event(
-        status="draft", seats_taken=0, waitlist=True, price_cents=0, currency="USD", description=""
+        status="draft",
+        seats_taken=0,
+        waitlist=True,
+        price_cents=0,
+        currency="USD",
+        description="",
+        reminder_minutes=[1440, 60],
     )
     _apply(event, values)
     db.session.add(event)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import UTCDateTime, db, utcnow
 from app.events.models import Campaign, Event
+
+
+def new_invite_uid() -> str:
+    # Random, so two installations never give two different events the same calendar UID.
+    return f"{uuid.uuid4()}@reserve-invite"
+
 
 REGISTRATION_STATUSES = ("confirmed", "waitlisted", "pending_payment", "cancelled")
 SEAT_HOLDING = ("confirmed", "pending_payment")
@@ -77,6 +84,10 @@ class Registration(db.Model):
     __tablename__ = "registrations"
     __table_args__ = (
         UniqueConstraint("event_id", "email_normalized", name="uq_registrations_event_email"),
+        CheckConstraint("invite_sequence >= 0", name="invite_sequence_not_negative"),
+        CheckConstraint(
+            "attended_minutes IS NULL OR attended_minutes >= 0", name="attended_not_negative"
+        ),
         CheckConstraint(
             "status IN ('confirmed', 'waitlisted', 'pending_payment', 'cancelled')",
             name="status",
@@ -106,6 +117,15 @@ class Registration(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The calendar invite: one UID for the registration's whole life, SEQUENCE raised on change.
+    invite_uid: Mapped[str] = mapped_column(String(80), unique=True, default=new_invite_uid)
+    invite_sequence: Mapped[int] = mapped_column(default=0)
+    # Attendance: None until known; 0 minutes is a no-show.
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attended_minutes: Mapped[float | None]
+    joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    questions_asked: Mapped[int] = mapped_column(default=0)
 
     event: Mapped[Event] = relationship()
     lead: Mapped[Lead] = relationship(back_populates="registrations")

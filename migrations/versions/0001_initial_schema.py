@@ -25,6 +25,12 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_campaigns')),
     sa.UniqueConstraint('name', name=op.f('uq_campaigns_name'))
     )
+    op.create_table('settings',
+    sa.Column('key', sa.String(length=64), nullable=False),
+    sa.Column('value', sa.JSON(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_settings'))
+    )
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
@@ -69,6 +75,8 @@ def upgrade():
     sa.Column('campaign_id', sa.Integer(), nullable=True),
     sa.Column('registration_closes_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('seats_taken', sa.Integer(), nullable=False),
+    sa.Column('reminder_minutes', sa.JSON(), nullable=False),
+    sa.Column('attendance_imported_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("status IN ('draft', 'published', 'cancelled')", name=op.f('ck_events_status')),
@@ -166,11 +174,21 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('cancelled_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('invite_uid', sa.String(length=80), nullable=False),
+    sa.Column('invite_sequence', sa.Integer(), nullable=False),
+    sa.Column('checked_in_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('attended_minutes', sa.Float(), nullable=True),
+    sa.Column('joined_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('left_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('questions_asked', sa.Integer(), nullable=False),
     sa.CheckConstraint("status IN ('confirmed', 'waitlisted', 'pending_payment', 'cancelled')", name=op.f('ck_registrations_status')),
+    sa.CheckConstraint('attended_minutes IS NULL OR attended_minutes >= 0', name=op.f('ck_registrations_attended_not_negative')),
+    sa.CheckConstraint('invite_sequence >= 0', name=op.f('ck_registrations_invite_sequence_not_negative')),
     sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_registrations_event_id_events'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['lead_id'], ['leads.id'], name=op.f('fk_registrations_lead_id_leads'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_registrations')),
     sa.UniqueConstraint('event_id', 'email_normalized', name='uq_registrations_event_email'),
+    sa.UniqueConstraint('invite_uid', name=op.f('uq_registrations_invite_uid')),
     sa.UniqueConstraint('manage_token', name=op.f('uq_registrations_manage_token'))
     )
     with op.batch_alter_table('registrations', schema=None) as batch_op:
@@ -202,5 +220,6 @@ def downgrade():
 
     op.drop_table('api_tokens')
     op.drop_table('users')
+    op.drop_table('settings')
     op.drop_table('campaigns')
     # ### end Alembic commands ###
