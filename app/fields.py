@@ -3,6 +3,7 @@ the API and the command line so that each is written once."""
 
 from __future__ import annotations
 
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import phonenumbers
@@ -31,8 +32,10 @@ def country_code(raw: str) -> str:
     return code
 
 
-def country_choices() -> list[tuple[str, str]]:
-    return sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda pair: pair[1])
+@cache
+def country_choices() -> tuple[tuple[str, str], ...]:
+    # Built once per process: every landing page renders this list.
+    return tuple(sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda p: p[1]))
 
 
 def country_name(code: str | None) -> str:
@@ -52,8 +55,9 @@ def time_zone(raw: str) -> str:
     return name
 
 
-def time_zone_choices() -> list[str]:
-    return sorted(available_timezones())
+@cache
+def time_zone_choices() -> tuple[str, ...]:
+    return tuple(sorted(available_timezones()))
 
 
 def phone_number(raw: str, country: str | None) -> str:

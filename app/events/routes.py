@@ -1,13 +1,27 @@
-"""Public event pages that need no registration: the list of upcoming events."""
+"""Public event pages that need no registration: upcoming events and each event's .ics file."""
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import Response, abort, current_app, render_template, url_for
 
 from app.events import bp
-from app.events.services import upcoming_published
+from app.events.calendar import public_calendar
+from app.events.services import published_by_slug, upcoming_published
 
 
 @bp.get("/")
 def index() -> str:
     return render_template("events/index.html", events=upcoming_published())
+
+
+@bp.get("/e/<slug>.ics")
+def event_ics(slug: str) -> Response:
+    event = published_by_slug(slug)
+    if event is None:
+        abort(404, "There is no published event at this address.")
+    landing = current_app.config["BASE_URL"] + url_for("registrations.landing", slug=slug)
+    return Response(
+        public_calendar(event, event_url=landing),
+        content_type="text/calendar; charset=utf-8; method=PUBLISH",
+        headers={"Content-Disposition": f'attachment; filename="{event.slug}.ics"'},
+    )

@@ -2,19 +2,44 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField, TelField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Optional, StopValidation
 
 from app import fields
 from app.registrations.models import Registration
 from app.registrations.services import Registrant
 
+# PostgreSQL cannot store NUL at all, and no one means to type the other control characters.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
 
 def column_length(name: str) -> int:
     return Registration.__table__.c[name].type.length
+
+
+def _stripped(value: Any) -> Any:
+    # Length limits apply to what is stored, and it is stored without surrounding spaces.
+    return value.strip() if isinstance(value, str) else value
+
+
+# Each validator below stops the chain, so a field shows one message: the first that applies.
+
+
+def _at_most(limit: int):  # type: ignore[no-untyped-def]
+    def check(form: FlaskForm, field: Any) -> None:
+        if field.data and len(field.data) > limit:
+            raise StopValidation(f"Use at most {limit} characters (this has {len(field.data)}).")
+
+    return check
+
+
+def _plain_text(form: FlaskForm, field: Any) -> None:
+    if field.data and CONTROL_CHARACTERS.search(field.data):
+        raise StopValidation("Remove the invisible control characters from this field.")
 
 
 def _checked_by(rule: Any):  # type: ignore[no-untyped-def]
@@ -26,42 +51,40 @@ def _checked_by(rule: Any):  # type: ignore[no-untyped-def]
         try:
             rule(field.data)
         except fields.InvalidValue as exc:
-            raise ValidationError(str(exc)) from None
+            raise StopValidation(str(exc)) from None
 
     return check
+
+
+def _text(required: str | None, column: str) -> dict[str, Any]:
+    """Filters and validators for a free-text field stored in `column`."""
+    first = DataRequired(required) if required else Optional()
+    return {
+        "filters": [_stripped],
+        "validators": [first, _plain_text, _at_most(column_length(column))],
+    }
 
 
 class ReserveForm(FlaskForm):
     email = EmailField(
         "Work email",
+        filters=[_stripped],
         validators=[
             DataRequired("Enter your email address."),
-            Length(max=column_length("email")),
+            _at_most(column_length("email")),
             _checked_by(fields.normalize_email),
         ],
     )
-    first_name = StringField(
-        "First name",
-        validators=[
-            DataRequired("Enter your first name."),
-            Length(max=column_length("first_name")),
-        ],
-    )
-    last_name = StringField(
-        "Last name", validators=[Optional(), Length(max=column_length("last_name"))]
-    )
-    company = StringField("Company", validators=[Optional(), Length(max=column_length("company"))])
-    job_title = StringField(
-        "Job title", validators=[Optional(), Length(max=column_length("job_title"))]
-    )
+    first_name = StringField("First name", **_text("Enter your first name.", "first_name"))
+    last_name = StringField("Last name", **_text(None, "last_name"))
+    company = StringField("Company", **_text(None, "company"))
+    job_title = StringField("Job title", **_text(None, "job_title"))
     country = SelectField(
         "Country",
         validators=[Optional(), _checked_by(fields.country_code)],
         validate_choice=False,
     )
-    phone = TelField(
-        "Phone (optional)", validators=[Optional(), Length(max=column_length("phone"))]
-    )
+    phone = TelField("Phone (optional)", **_text(None, "phone"))
     consent_marketing = BooleanField()
     utm_source = HiddenField()
     utm_medium = HiddenField()
@@ -75,9 +98,16 @@ class ReserveForm(FlaskForm):
     def validate_phone(self, field: Any) -> None:
         if field.data:
             try:
-                fields.phone_number(field.data, self.country.data or None)
+                fields.phone_number(field.data, self._country_or_none())
             except fields.InvalidValue as exc:
-                raise ValidationError(str(exc)) from None
+                raise StopValidation(str(exc)) from None
+
+    def _country_or_none(self) -> str | None:
+        # A local number is read in the chosen country; a country typed in lower case counts.
+        try:
+            return fields.country_code(self.country.data) if self.country.data else None
+        except fields.InvalidValue:
+            return None
 
     def registrant(self) -> Registrant:
         """The validated form as the service's input."""
@@ -102,8 +132,8 @@ class ReserveForm(FlaskForm):
 
 
 def _hidden(value: str | None, limit: int) -> str | None:
-    # Tracking fields are not the visitor's to fix: trim them rather than refuse the form.
-    return (value or "").strip()[:limit] or None
+    # Tracking fields are not the visitor's to fix: clean and trim them rather than refuse.
+    return CONTROL_CHARACTERS.sub("", value or "").strip()[:limit] or None
 
 
 class CancelForm(FlaskForm):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import select
 
 from app.db import db
@@ -26,7 +26,7 @@ def registration_for(token: str) -> Registration | None:
     """The registration a manage link points at, or None for a forged or unknown link."""
     try:
         raw = _signer().loads(token)
-    except BadSignature:
+    except BadData:
         return None
     if not isinstance(raw, str):
         return None

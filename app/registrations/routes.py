@@ -2,33 +2,40 @@
 
 from __future__ import annotations
 
+from email.utils import parseaddr
 from urllib.parse import urlencode
 
 from flask import abort, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from app.events import calendar
 from app.events.description import plain_summary, render_description
-from app.events.services import published_by_slug
+from app.events.services import by_slug
 from app.registrations import bp, services
 from app.registrations.forms import CancelForm, ReserveForm
-from app.registrations.links import manage_token, registration_for
+from app.registrations.links import manage_token, manage_url, registration_for
+from app.registrations.models import Registration
 
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign")
 
 
 @bp.route("/e/<slug>", methods=["GET", "POST"])
 def landing(slug: str) -> Response | str | tuple[str, int]:
-    event = published_by_slug(slug)
-    if event is None:
+    event = by_slug(slug)
+    # A cancelled event keeps its page, so visitors with an old link learn that it is off.
+    if event is None or event.status == "draft":
         abort(404, "There is no open event at this address.")
     form = ReserveForm()
-    refusal = None
+    refusal = event.closed_reason()
     status_code = 200
     if request.method == "GET":
         # Campaign parameters and the referring page travel in hidden fields to the POST.
         for name in UTM_FIELDS:
             getattr(form, name).data = request.args.get(name, "")[:200]
         form.referrer.data = (request.referrer or "")[:500]
+    elif refusal:
+        # Nothing the visitor could correct in the form would help, so it is not judged.
+        status_code = 409
     elif form.validate_on_submit():
         try:
             outcome = services.register(event.id, form.registrant())
@@ -46,7 +53,7 @@ def landing(slug: str) -> Response | str | tuple[str, int]:
             "registrations/landing.html",
             event=event,
             form=form,
-            refusal=refusal or event.closed_reason(),
+            refusal=refusal,
             description=render_description(event.description),
             summary=plain_summary(event.description),
             consent_text=current_app.config["CONSENT_TEXT"],
@@ -67,6 +74,7 @@ def thanks(token: str) -> str:
         token=token,
         again=request.args.get("again") == "1",
         position=services.waitlist_position(registration),
+        calendar_links=_calendar_links(registration, token),
     )
 
 
@@ -82,7 +90,9 @@ def manage(token: str) -> str:
         token=token,
         form=CancelForm(),
         position=services.waitlist_position(registration),
-        cancelled_now=request.args.get("cancelled") == "1",
+        calendar_links=_calendar_links(registration, token),
+        # Only a registration that really is cancelled may say so; the query alone is not proof.
+        cancelled_now=request.args.get("cancelled") == "1" and registration.status == "cancelled",
     )
 
 
@@ -96,3 +106,47 @@ def cancel(token: str) -> Response:
         abort(400, "This form has expired. Reload the page and try again.")
     services.cancel(registration.id)
     return redirect(url_for("registrations.manage", token=token, cancelled=1), code=303)
+
+
+@bp.get("/r/<token>/invite.ics")
+def invite_ics(token: str) -> Response:
+    registration = registration_for(token)
+    if registration is None:
+        abort(404, "This link is not valid. Check that you copied the whole link from your email.")
+    if registration.status == "waitlisted":
+        abort(404, "You are on the waitlist: your calendar invite comes when a seat is yours.")
+    if registration.status == "pending_payment":
+        abort(404, "Your seat is waiting for payment: your calendar invite comes once it is paid.")
+    event = registration.event
+    cancelled = registration.status == "cancelled" or event.status == "cancelled"
+    method = "CANCEL" if cancelled else "REQUEST"
+    organizer_name, organizer_email = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
+    ics = calendar.invite(
+        event,
+        uid=registration.invite_uid,
+        sequence=registration.invite_sequence,
+        method=method,
+        attendee_email=registration.email,
+        attendee_name=registration.full_name,
+        organizer_name=organizer_name,
+        organizer_email=organizer_email,
+        manage_url=manage_url(registration),
+    )
+    return Response(
+        ics,
+        content_type=f"text/calendar; charset=utf-8; method={method}",
+        headers={"Content-Disposition": 'attachment; filename="invite.ics"'},
+    )
+
+
+def _calendar_links(registration: Registration, token: str) -> list[tuple[str, str]]:
+    """Add-to-calendar links, for a confirmed seat at an event that is still on."""
+    event = registration.event
+    if registration.status != "confirmed" or event.status == "cancelled":
+        return []
+    base = current_app.config["BASE_URL"]
+    return calendar.add_to_calendar_links(
+        event,
+        details=calendar.event_details(event, manage_url=manage_url(registration)),
+        ics_url=base + url_for("registrations.invite_ics", token=token),
+    )

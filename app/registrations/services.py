@@ -59,16 +59,20 @@ class Outcome:
     created: bool
 
 
-def register(event_id: int, person: Registrant, now: datetime | None = None) -> Outcome:
+def register(
+    event_id: int, person: Registrant, now: datetime | None = None, *, by_staff: bool = False
+) -> Outcome:
     """Reserve a seat (or a waitlist place) for `person`, or return their existing registration.
 
     Seats are taken with one conditional UPDATE on the event row, so concurrent requests in any
     number of processes never confirm more than the capacity; the database's CHECK backs it.
+    `by_staff`: staff adding someone by hand may do so while the public form is closed (a
+    draft, or after the registration deadline), but never to a cancelled or finished event.
     """
     for _attempt in range(_RACE_RETRIES):
         try:
             with writing():
-                return _register_once(event_id, person, now or utcnow())
+                return _register_once(event_id, person, now or utcnow(), by_staff)
         except IntegrityError:
             # Someone registered this email (or created this lead) in the same instant; the
             # retry finds their row.
@@ -76,7 +80,7 @@ def register(event_id: int, person: Registrant, now: datetime | None = None) -> 
     raise RuntimeError("registration kept colliding with concurrent writes")
 
 
-def _register_once(event_id: int, person: Registrant, now: datetime) -> Outcome:
+def _register_once(event_id: int, person: Registrant, now: datetime, by_staff: bool) -> Outcome:
     existing = db.session.scalar(
         select(Registration).where(
             Registration.event_id == event_id,
@@ -89,7 +93,7 @@ def _register_once(event_id: int, person: Registrant, now: datetime) -> Outcome:
     event = db.session.get(Event, event_id, populate_existing=True)
     if event is None:
         raise RegistrationRefused("This event does not exist.")
-    if reason := event.closed_reason(now):
+    if reason := (_closed_to_staff(event, now) if by_staff else event.closed_reason(now)):
         raise RegistrationRefused(reason)
 
     status = _take_seat_or_waitlist(event)
@@ -119,7 +123,21 @@ def _register_once(event_id: int, person: Registrant, now: datetime) -> Outcome:
     db.session.add(registration)
     db.session.flush()
     signals.registered.send(registration)
-    return Outcome(registration, created=existing is None)
+    # A revived (previously cancelled) registration counts as new: the person was not registered.
+    return Outcome(registration, created=True)
+
+
+def _closed_to_staff(event: Event, now: datetime) -> str | None:
+    if event.status == "cancelled":
+        return "This event has been cancelled."
+    if now >= event.ends_at:
+        return "This event has already taken place."
+    return None
+
+
+def add_by_hand(event_id: int, person: Registrant) -> Outcome:
+    """Staff register someone themselves; the same seat and waitlist rules apply."""
+    return register(event_id, person, by_staff=True)
 
 
 def _take_seat_or_waitlist(event: Event) -> str:
@@ -229,11 +247,54 @@ def promote_waitlist(event_id: int) -> Registration | None:
     )
     if first is None or not _take_seat(event_id):
         return None
-    event = db.session.get(Event, event_id)
-    first.status = "pending_payment" if event is not None and event.is_paid else "confirmed"
-    db.session.flush()
-    signals.promoted.send(first)
+    _seat_waitlisted(first)
     return first
+
+
+def promote(registration_id: int) -> Registration:
+    """Give a free seat to this waitlisted registrant, whatever their place in the queue.
+
+    Staff use it to let someone in out of order; it takes a seat by the same rule as
+    registering, so it never goes past the capacity.
+    """
+    with writing():
+        registration = db.session.get(Registration, registration_id, populate_existing=True)
+        if registration is None or registration.status != "waitlisted":
+            raise RegistrationRefused("Only a registration on the waitlist can be promoted.")
+        if not _take_seat(registration.event_id):
+            raise RegistrationRefused(
+                "There is no free seat: raise the capacity or cancel a registration first.",
+                full=True,
+            )
+        _seat_waitlisted(registration)
+        return registration
+
+
+def _seat_waitlisted(registration: Registration) -> None:
+    """Move a waitlisted registration into the seat just taken for it."""
+    event = db.session.get(Event, registration.event_id)
+    held = "pending_payment" if event is not None and event.is_paid else "confirmed"
+    registration.status = held
+    db.session.flush()
+    signals.promoted.send(registration)
+
+
+def check_in(registration_id: int, *, present: bool = True) -> Registration:
+    """Mark a confirmed registrant of an in-person event as arrived (or undo it)."""
+    with writing():
+        registration = db.session.get(Registration, registration_id, populate_existing=True)
+        if registration is None:
+            raise RegistrationRefused("This registration does not exist.")
+        event = db.session.get(Event, registration.event_id)
+        if event is None or not event.location:
+            raise RegistrationRefused("Check-in is for events with a location.")
+        if present and registration.status != "confirmed":
+            raise RegistrationRefused("Only a confirmed registrant can be checked in.")
+        if present and registration.checked_in_at is None:
+            registration.checked_in_at = utcnow()
+        elif not present:
+            registration.checked_in_at = None
+        return registration
 
 
 def waitlist_position(registration: Registration) -> int | None:

@@ -1,0 +1,306 @@
+"""The manage link: unguessable and unforgeable, and its cancel button keeps seats and the
+waitlist consistent (one transaction, idempotent, re-registering brings the same row back)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+from itsdangerous import URLSafeSerializer
+from sqlalchemy import func, select
+
+from app.db import db, utcnow
+from app.events.models import Event
+from app.registrations import services, signals
+from app.registrations.links import manage_token
+from app.registrations.models import SEAT_HOLDING, Registration
+from tests.builders import csrf_token, make_event
+
+SALT = "manage-registration"
+
+
+def registrant(email: str) -> services.Registrant:
+    return services.Registrant(
+        email=email, email_normalized=email.lower(), first_name=email.split("@")[0].title()
+    )
+
+
+def register(event: Event, email: str, at_minute: int = 0) -> Registration:
+    """Register through the service; `at_minute` orders sign-ups the way a clock would."""
+    now = utcnow() + timedelta(minutes=at_minute)
+    return services.register(event.id, registrant(email), now=now).registration
+
+
+def manage_path(registration: Registration) -> str:
+    return f"/r/{manage_token(registration)}"
+
+
+def cancel_from_manage_page(client: Any, registration: Registration) -> Any:
+    """What the cancel button does: the manage page's form, with its CSRF token."""
+    path = manage_path(registration)
+    token = csrf_token(client.get(path).get_data(as_text=True))
+    return client.post(f"{path}/cancel", data={"csrf_token": token})
+
+
+def fresh() -> None:
+    db.session.rollback()
+    db.session.expire_all()
+
+
+def statuses(event: Event) -> dict[str, str]:
+    fresh()
+    rows = db.session.execute(
+        select(Registration.email, Registration.status).where(Registration.event_id == event.id)
+    )
+    return dict(rows.all())
+
+
+def seats(event: Event) -> tuple[int, int]:
+    """(the event's seat counter, the seat-holding registrations): always equal."""
+    fresh()
+    counter = db.session.scalar(select(Event.seats_taken).where(Event.id == event.id))
+    holding = db.session.scalar(
+        select(func.count())
+        .select_from(Registration)
+        .where(Registration.event_id == event.id, Registration.status.in_(SEAT_HOLDING))
+    )
+    return counter, holding
+
+
+def assert_friendly_404(response: Any) -> None:
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert "<h1>Not found</h1>" in html
+    assert "This link is not valid." in html
+    assert "Traceback" not in html
+
+
+@pytest.fixture
+def ada(app) -> Registration:  # type: ignore[no-untyped-def]
+    return register(make_event(capacity=5), "ada@example.com")
+
+
+# --- The link itself -------------------------------------------------------------------------
+
+
+def test_the_raw_database_token_is_not_a_link(client, ada):
+    assert_friendly_404(client.get(f"/r/{ada.manage_token}"))
+    assert client.get(manage_path(ada)).status_code == 200
+
+
+def test_a_link_signed_with_another_key_is_refused(client, ada):
+    forged = URLSafeSerializer("not-our-secret", salt=SALT).dumps(ada.manage_token)
+    assert_friendly_404(client.get(f"/r/{forged}"))
+
+
+def test_a_link_signed_for_another_purpose_is_refused(client, app, ada):
+    other_purpose = URLSafeSerializer(app.config["SECRET_KEY"], salt="password-reset")
+    assert_friendly_404(client.get(f"/r/{other_purpose.dumps(ada.manage_token)}"))
+
+
+@pytest.mark.parametrize("part", ["payload", "signature"])
+def test_a_tampered_link_is_refused(client, ada, part):
+    payload, signature = manage_token(ada).rsplit(".", 1)
+    target = payload if part == "payload" else signature
+    middle = len(target) // 2
+    swapped = target[:middle] + ("A" if target[middle] != "A" else "B") + target[middle + 1 :]
+    tampered = f"{swapped}.{signature}" if part == "payload" else f"{payload}.{swapped}"
+    assert_friendly_404(client.get(f"/r/{tampered}"))
+
+
+def test_a_correctly_signed_link_to_no_registration_is_refused(client, app, ada):
+    signer = URLSafeSerializer(app.config["SECRET_KEY"], salt=SALT)
+    assert_friendly_404(client.get(f"/r/{signer.dumps('no-such-registration')}"))
+    assert_friendly_404(client.get(f"/r/{signer.dumps(ada.id)}"))  # not a token at all
+
+
+@pytest.mark.parametrize("token", ["x", "a.b", "%00", "." * 3, "A" * 5000])
+def test_garbage_links_are_refused_on_every_manage_page(client, ada, token):
+    assert_friendly_404(client.get(f"/r/{token}"))
+    assert_friendly_404(client.get(f"/r/{token}/thanks"))
+    page_token = csrf_token(client.get(manage_path(ada)).get_data(as_text=True))
+    assert_friendly_404(client.post(f"/r/{token}/cancel", data={"csrf_token": page_token}))
+    assert statuses(ada.event) == {"ada@example.com": "confirmed"}
+
+
+def test_the_link_is_unguessable_and_not_the_database_token(app):
+    event = make_event(capacity=None)
+    registrations = [register(event, f"person{n}@example.com") for n in range(20)]
+    raw_tokens = [r.manage_token for r in registrations]
+    for raw in raw_tokens:
+        random_bytes = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
+        assert len(random_bytes) * 8 >= 128
+    assert len(set(raw_tokens)) == len(raw_tokens)
+    for registration in registrations:
+        link = manage_token(registration)
+        assert link != registration.manage_token
+        assert registration.manage_token not in link
+        assert str(registration.id) != link
+
+
+# --- Cancelling ------------------------------------------------------------------------------
+
+
+def test_cancelling_without_the_csrf_token_is_refused_and_changes_nothing(client, ada):
+    client.get(manage_path(ada))
+    for data in ({}, {"csrf_token": "forged"}):
+        response = client.post(f"{manage_path(ada)}/cancel", data=data)
+        assert response.status_code == 400
+        assert "This form has expired" in response.get_data(as_text=True)
+    assert statuses(ada.event) == {"ada@example.com": "confirmed"}
+    assert seats(ada.event) == (1, 1)
+
+
+def test_cancelling_is_a_post_not_a_link_anyone_could_follow(client, ada):
+    assert client.get(f"{manage_path(ada)}/cancel").status_code == 405
+    assert statuses(ada.event) == {"ada@example.com": "confirmed"}
+
+
+def test_cancelling_frees_the_seat_for_the_first_on_the_waitlist(client, app):
+    event = make_event(capacity=1)
+    ada = register(event, "ada@example.com", at_minute=0)
+    register(event, "grace@example.com", at_minute=1)
+    register(event, "alan@example.com", at_minute=2)
+    assert statuses(event) == {
+        "ada@example.com": "confirmed",
+        "grace@example.com": "waitlisted",
+        "alan@example.com": "waitlisted",
+    }
+
+    response = cancel_from_manage_page(client, ada)
+    assert response.status_code == 303
+    assert statuses(event) == {
+        "ada@example.com": "cancelled",
+        "grace@example.com": "confirmed",
+        "alan@example.com": "waitlisted",
+    }
+    assert seats(event) == (1, 1)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Your registration has been cancelled." in page
+    alan = db.session.scalar(select(Registration).where(Registration.email == "alan@example.com"))
+    assert services.waitlist_position(alan) == 1
+
+
+def test_the_first_on_the_waitlist_is_the_one_who_joined_earliest(client, app):
+    event = make_event(capacity=1)
+    ada = register(event, "ada@example.com", at_minute=0)
+    # Joined later by the clock, though written first: the clock decides.
+    register(event, "late@example.com", at_minute=5)
+    register(event, "early@example.com", at_minute=1)
+    cancel_from_manage_page(client, ada)
+    assert statuses(event)["early@example.com"] == "confirmed"
+    assert statuses(event)["late@example.com"] == "waitlisted"
+
+
+def test_cancellation_and_promotion_commit_together_or_not_at_all(client, app):
+    event = make_event(capacity=1)
+    ada = register(event, "ada@example.com")
+    register(event, "grace@example.com", at_minute=1)
+
+    def promotion_fails(registration: Registration, **_: Any) -> None:
+        raise RuntimeError("the promotion could not be recorded")
+
+    signals.promoted.connect(promotion_fails)
+    try:
+        with pytest.raises(RuntimeError):
+            services.cancel(ada.id)
+    finally:
+        signals.promoted.disconnect(promotion_fails)
+    # The cancellation was rolled back with the failed promotion: no seat lost or doubled.
+    assert statuses(event) == {"ada@example.com": "confirmed", "grace@example.com": "waitlisted"}
+    assert seats(event) == (1, 1)
+
+    services.cancel(ada.id)
+    assert statuses(event) == {"ada@example.com": "cancelled", "grace@example.com": "confirmed"}
+    assert seats(event) == (1, 1)
+
+
+def test_cancelling_twice_changes_nothing(client, app):
+    event = make_event(capacity=1)
+    ada = register(event, "ada@example.com")
+    register(event, "grace@example.com", at_minute=1)
+    register(event, "alan@example.com", at_minute=2)
+    # Two tabs open on the manage page: the second click comes after the first cancelled.
+    path = manage_path(ada)
+    token = csrf_token(client.get(path).get_data(as_text=True))
+    assert client.post(f"{path}/cancel", data={"csrf_token": token}).status_code == 303
+    fresh()
+    first = db.session.get(Registration, ada.id)
+    cancelled_at, updated_at = first.cancelled_at, first.updated_at
+
+    again = client.post(f"{path}/cancel", data={"csrf_token": token})
+    assert again.status_code == 303
+    assert statuses(event) == {
+        "ada@example.com": "cancelled",
+        "grace@example.com": "confirmed",
+        "alan@example.com": "waitlisted",
+    }
+    assert seats(event) == (1, 1)
+    fresh()
+    second = db.session.get(Registration, ada.id)
+    assert (second.cancelled_at, second.updated_at) == (cancelled_at, updated_at)
+    assert services.cancel(ada.id) is None
+
+
+def test_a_waitlisted_registrant_cancelling_frees_no_seat_and_promotes_nobody(client, app):
+    event = make_event(capacity=1)
+    register(event, "ada@example.com")
+    grace = register(event, "grace@example.com", at_minute=1)
+    register(event, "alan@example.com", at_minute=2)
+    cancel_from_manage_page(client, grace)
+    assert statuses(event) == {
+        "ada@example.com": "confirmed",
+        "grace@example.com": "cancelled",
+        "alan@example.com": "waitlisted",
+    }
+    assert seats(event) == (1, 1)
+
+
+def test_the_manage_page_does_not_claim_a_cancellation_that_did_not_happen(client, ada):
+    html = client.get(f"{manage_path(ada)}?cancelled=1").get_data(as_text=True)
+    assert "Your registration has been cancelled." not in html
+    assert "Cancel my registration" in html
+
+
+# --- Coming back -----------------------------------------------------------------------------
+
+
+def reserve_on_landing(client: Any, email: str) -> Any:
+    token = csrf_token(client.get("/e/launch-webinar").get_data(as_text=True))
+    return client.post(
+        "/e/launch-webinar", data={"csrf_token": token, "email": email, "first_name": "Ada"}
+    )
+
+
+def test_registering_again_after_cancelling_brings_back_the_same_registration(client, app):
+    event = make_event(capacity=2)
+    first = reserve_on_landing(client, "ada@example.com")
+    ada = db.session.scalars(select(Registration)).one()
+    cancel_from_manage_page(client, ada)
+    assert seats(event) == (0, 0)
+
+    again = reserve_on_landing(client, "Ada@Example.com")
+    assert again.status_code == 303
+    # The same manage link as before: the one in the first confirmation email still works.
+    assert urlparse(again.headers["Location"]).path == urlparse(first.headers["Location"]).path
+    fresh()
+    back = db.session.scalars(select(Registration)).one()
+    assert (back.id, back.manage_token) == (ada.id, ada.manage_token)
+    assert (back.status, back.cancelled_at) == ("confirmed", None)
+    assert seats(event) == (1, 1)
+    manage = client.get(manage_path(back)).get_data(as_text=True)
+    assert "Cancel my registration" in manage
+
+
+def test_registering_again_when_the_seat_has_gone_joins_the_waitlist(client, app):
+    event = make_event(capacity=1)
+    ada = register(event, "ada@example.com")
+    cancel_from_manage_page(client, ada)
+    register(event, "grace@example.com", at_minute=1)
+    response = reserve_on_landing(client, "ada@example.com")
+    assert response.status_code == 303
+    assert statuses(event) == {"ada@example.com": "waitlisted", "grace@example.com": "confirmed"}
+    assert seats(event) == (1, 1)
