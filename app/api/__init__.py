@@ -3,7 +3,39 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_smorest import Api
+
+from app.api.blueprint import BEARER
+from app.api.errors import Error, answer_unrouted_requests
+
+
+class JsonApi(Api):
+    """flask-smorest's Api, documenting our error shape; the handlers live on the blueprints."""
+
+    ERROR_SCHEMA = Error
+
+    def _register_error_handlers(self) -> None:
+        # An app-wide handler would also catch the HTML pages' errors; see app.api.errors.
+        return None
 
 
 def register_api(app: Flask) -> None:
-    """Bind the API to the app (filled in by the API module)."""
+    """Serve the API and its OpenAPI document (GET /api/v1/openapi.json) on `app`."""
+    from app.api import attendance, events, followups, leads, registrations, reps
+    from app.extensions import csrf
+
+    api = JsonApi(app)
+    api.spec.components.security_scheme(
+        BEARER,
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A token from `flask --app wsgi tokens create --email …`.",
+        },
+    )
+    for module in (events, registrations, leads, reps, attendance, followups):
+        api.register_blueprint(module.blp)
+        # Bearer tokens are not sent by browsers on their own, so cross-site forgery has
+        # nothing to ride on; the form CSRF token would only shut integrations out.
+        csrf.exempt(module.blp)
+    answer_unrouted_requests(app)

@@ -1,0 +1,73 @@
+"""POST /api/v1/events/<slug>/attendance: apply a webinar attendee report sent as a file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask import request
+from flask_smorest.fields import Upload
+
+from app.api.auth import MANAGERS
+from app.api.blueprint import ApiBlueprint
+from app.api.errors import fail
+from app.api.events import event_or_404
+from app.followup.attendance import AttendanceFileError, import_attendance
+
+UPLOAD_LIMIT_BYTES = 50 * 1024 * 1024
+
+blp = ApiBlueprint(
+    "Attendance",
+    __name__,
+    url_prefix="/api/v1/events",
+    description="Attendance from Zoom or GoToWebinar attendee reports, or a plain CSV.",
+)
+
+
+class AttendanceUpload(ma.Schema):
+    file = Upload(
+        required=True,
+        metadata={
+            "description": "A Zoom or GoToWebinar attendee report (CSV), or a CSV with the "
+            "columns `email` and `minutes`. The format is read from the content."
+        },
+    )
+
+
+class AttendanceOut(ma.Schema):
+    attended = ma.fields.Integer(
+        required=True, metadata={"description": "Registrants the report places in the room."}
+    )
+    no_show = ma.fields.Integer(
+        required=True, metadata={"description": "Confirmed registrants who did not attend."}
+    )
+    unmatched = ma.fields.Integer(
+        required=True,
+        metadata={"description": "People who attended under an email with no registration."},
+    )
+
+
+@blp.before_request
+def limit_upload_size() -> None:
+    # Before the body is parsed: the limit must be set before the file is read.
+    request.max_content_length = UPLOAD_LIMIT_BYTES
+
+
+@blp.route("/<slug>/attendance", methods=["POST"])
+@blp.allow(*MANAGERS)
+@blp.arguments(AttendanceUpload, location="files")
+@blp.response(200, AttendanceOut)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def import_event_attendance(files: dict[str, Any], slug: str) -> dict[str, int]:
+    """Apply an attendee report to the event (multipart/form-data, field `file`).
+
+    Values are set, not added: the event's attendance becomes what this report says, so
+    sending the same report twice changes nothing.
+    """
+    event = event_or_404(slug)
+    try:
+        summary = import_attendance(event, files["file"].stream)
+    except AttendanceFileError as exc:
+        fail(422, exc.message, {"file": exc.message})
+    return summary.counts()

@@ -1,0 +1,104 @@
+"""/api/v1/events: list, create, read, change and cancel events through the events service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from app.api import auth
+from app.api.auth import MANAGERS, STAFF
+from app.api.blueprint import ApiBlueprint
+from app.api.errors import fail
+from app.api.lists import Page, paginate
+from app.api.schemas import (
+    ONE_LINE_FORBIDDEN,
+    EventIn,
+    EventListArgs,
+    EventOut,
+    EventPage,
+    EventPatch,
+    column_length,
+)
+from app.events import services
+from app.events.models import Event
+
+SLUG_LENGTH = column_length(Event, "slug")
+
+blp = ApiBlueprint(
+    "Events", __name__, url_prefix="/api/v1/events", description="Webinars and other events."
+)
+
+
+def find_event(slug: str) -> Event | None:
+    # A slug that no event could have is not looked up: PostgreSQL refuses NUL in a query.
+    if len(slug) > SLUG_LENGTH or ONE_LINE_FORBIDDEN.search(slug):
+        return None
+    return services.by_slug(slug)
+
+
+def event_or_404(slug: str) -> Event:
+    event = find_event(slug)
+    if event is None:
+        fail(404, f"There is no event with the slug {slug!r}.")
+    return event
+
+
+@blp.route("", methods=["GET"])
+@blp.allow(anyone=True)
+@blp.arguments(EventListArgs, location="query")
+@blp.response(200, EventPage)
+def list_events(args: dict[str, Any]) -> Page:
+    """List events: published ones, or every event for a staff token."""
+    statement = select(Event).order_by(Event.starts_at, Event.id)
+    if auth.caller() is None:
+        statement = statement.where(Event.status == "published")
+    if args.get("status"):
+        statement = statement.where(Event.status == args["status"])
+    return paginate(statement, args)
+
+
+@blp.route("", methods=["POST"])
+@blp.allow(*MANAGERS)
+@blp.arguments(EventIn)
+@blp.response(201, EventOut)
+def create_event(values: dict[str, Any]) -> Event:
+    """Create an event: a draft, or published at once with `status: published`."""
+    # `status` goes to create_event itself, which judges it by the same rules as update_event
+    # but in the one transaction, so a refused publication leaves no draft behind.
+    try:
+        return services.create_event(values)
+    except services.EventRejected as exc:
+        fail(422, exc.message, exc.fields)
+
+
+@blp.route("/<slug>", methods=["GET"])
+@blp.allow(*STAFF)
+@blp.response(200, EventOut)
+@blp.alt_response(404, response="NOT_FOUND")
+def get_event(slug: str) -> Event:
+    """Read one event, in any status."""
+    return event_or_404(slug)
+
+
+@blp.route("/<slug>", methods=["PATCH"])
+@blp.allow(*MANAGERS)
+@blp.arguments(EventPatch(partial=True))
+@blp.response(200, EventOut)
+@blp.alt_response(404, response="NOT_FOUND")
+def change_event(values: dict[str, Any], slug: str) -> Event:
+    """Change some of an event's fields; a new time or place re-issues every invite."""
+    event = event_or_404(slug)
+    try:
+        return services.update_event(event, values)
+    except services.EventRejected as exc:
+        fail(422, exc.message, exc.fields)
+
+
+@blp.route("/<slug>/cancel", methods=["POST"])
+@blp.allow(*MANAGERS)
+@blp.response(200, EventOut)
+@blp.alt_response(404, response="NOT_FOUND")
+def cancel_event(slug: str) -> Event:
+    """Cancel an event for good: every registrant is told and paid seats are refunded."""
+    return services.cancel_event(event_or_404(slug))

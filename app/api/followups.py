@@ -1,0 +1,199 @@
+"""/api/v1/followups and the routing call: a rep's follow-ups (another rep's answer 404), the
+rep's verdict, and routing an event's follow-up on demand."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from marshmallow import fields as mf
+from sqlalchemy.orm import joinedload
+
+from app.api import auth
+from app.api.auth import MANAGERS
+from app.api.blueprint import ApiBlueprint
+from app.api.errors import fail
+from app.api.events import find_event
+from app.api.leads import shown
+from app.api.lists import Page, paginate
+from app.api.schemas import Instant, LeadOut, ListArgs, OneOf, Schema, Text, page_of
+from app.followup.models import DISQUALIFY_REASONS, FOLLOWUP_STATUSES, PRIORITIES, FollowUp
+from app.followup.routing import RoutingRefused, route_followups
+from app.followup.services import (
+    MAX_NOTE,
+    MAX_REASON_NOTE,
+    FollowUpRejected,
+    ListFilter,
+    find_visible,
+    list_query,
+    update_followup,
+)
+from app.models import User
+
+# A rep works their own list; an admin sees and changes everyone's.
+WORKERS = ("admin", "rep")
+
+blp = ApiBlueprint(
+    "Follow-ups",
+    __name__,
+    url_prefix="/api/v1",
+    description="Sales follow-up after an event: who works which lead, and the outcome.",
+)
+
+
+class FollowUpOut(Schema):
+    id = mf.Integer(required=True)
+    lead = mf.Nested(LeadOut, required=True)
+    event = mf.String(required=True, metadata={"description": "The event's slug."})
+    rep = mf.String(
+        required=True, allow_none=True, metadata={"description": "The assigned rep's email."}
+    )
+    status = mf.String(required=True, metadata={"enum": list(FOLLOWUP_STATUSES)})
+    priority = mf.String(required=True, metadata={"enum": list(PRIORITIES)})
+    due_at = Instant(required=True)
+    why = mf.String(
+        required=True, metadata={"description": "One sentence: which rule put it with this rep."}
+    )
+    attended_minutes = mf.Float(required=True, allow_none=True)
+    reason = mf.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Why it was disqualified.", "enum": list(DISQUALIFY_REASONS)},
+    )
+    first_contacted_at = Instant(required=True, allow_none=True)
+
+
+FollowUpPage = page_of(FollowUpOut, "FollowUpPage")
+
+
+class FollowUpListArgs(ListArgs):
+    status = OneOf(
+        ("open", "all", *FOLLOWUP_STATUSES[1:]),
+        metadata={"description": "Default `open`: open and contacted, still being worked."},
+    )
+    priority = OneOf(PRIORITIES)
+    event = Text(max_length=80, metadata={"description": "Only this event's (its slug)."})
+
+
+class FollowUpPatch(Schema):
+    status = OneOf(FOLLOWUP_STATUSES)
+    reason = OneOf(
+        tuple(DISQUALIFY_REASONS),
+        allow_none=True,
+        metadata={"description": "Required with `disqualified`."},
+    )
+    reason_note = Text(
+        allow_none=True,
+        max_length=MAX_REASON_NOTE,
+        metadata={"description": "The reason in words (required with `other`)."},
+    )
+    note = Text(multiline=True, allow_none=True, max_length=MAX_NOTE)
+
+
+class RoutingOut(Schema):
+    created = mf.Integer(required=True)
+    by_rep = mf.Dict(
+        keys=mf.String(),
+        values=mf.Integer(),
+        required=True,
+        metadata={"description": "Follow-ups created, by rep email."},
+    )
+
+
+def shown_followups(followups: Sequence[FollowUp]) -> list[dict[str, Any]]:
+    leads = {lead["id"]: lead for lead in shown([f.lead for f in followups])}
+    return [
+        {
+            "id": f.id,
+            "lead": leads[f.lead_id],
+            "event": f.event.slug,
+            "rep": f.rep.email if f.rep is not None else None,
+            "status": f.status,
+            "priority": f.priority,
+            "due_at": f.due_at,
+            "why": f.why,
+            "attended_minutes": f.attended_minutes,
+            "reason": f.reason,
+            "first_contacted_at": f.first_contacted_at,
+        }
+        for f in followups
+    ]
+
+
+def _with_rows(statement: Any) -> Any:
+    return statement.options(
+        joinedload(FollowUp.lead), joinedload(FollowUp.event), joinedload(FollowUp.rep)
+    )
+
+
+@blp.route("/followups", methods=["GET"])
+@blp.allow(*WORKERS)
+@blp.arguments(FollowUpListArgs, location="query")
+@blp.response(200, FollowUpPage)
+def list_followups(args: dict[str, Any]) -> Page:
+    """List follow-ups most urgent first (priority, then due time): a rep's own, or all for
+    admins."""
+    user: User = auth.require(WORKERS)
+    flt = ListFilter(
+        status=args.get("status") or "open",
+        priority=args.get("priority"),
+        event_slug=args.get("event"),
+    )
+    page = paginate(_with_rows(list_query(user, flt)), args)
+    page.items = shown_followups(page.items)
+    return page
+
+
+@blp.route("/followups/<int(max=2147483647):followup_id>", methods=["GET"])
+@blp.allow(*WORKERS)
+@blp.response(200, FollowUpOut)
+@blp.alt_response(404, response="NOT_FOUND")
+def get_followup(followup_id: int) -> dict[str, Any]:
+    """Read one follow-up; another rep's is not found, as if it did not exist."""
+    return shown_followups([_visible_or_404(followup_id)])[0]
+
+
+@blp.route("/followups/<int(max=2147483647):followup_id>", methods=["PATCH"])
+@blp.allow(*WORKERS)
+@blp.arguments(FollowUpPatch)
+@blp.response(200, FollowUpOut)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def patch_followup(values: dict[str, Any], followup_id: int) -> dict[str, Any]:
+    """Record the rep's verdict (`status`; `reason` is required for `disqualified`) and/or add
+    a `note`. The lead's status and score follow the verdict."""
+    user: User = auth.require(WORKERS)
+    _visible_or_404(followup_id)
+    try:
+        update_followup(followup_id, user, values)
+    except FollowUpRejected as exc:
+        fail(422, exc.message, exc.fields)
+    except LookupError:
+        fail(404, f"There is no follow-up {followup_id}.")
+    return shown_followups([_visible_or_404(followup_id)])[0]
+
+
+def _visible_or_404(followup_id: int) -> FollowUp:
+    user: User = auth.require(WORKERS)
+    followup = find_visible(user, followup_id)
+    if followup is None:
+        fail(404, f"There is no follow-up {followup_id}.")
+    return followup
+
+
+@blp.route("/events/<slug>/followups", methods=["POST"])
+@blp.allow(*MANAGERS)
+@blp.response(200, RoutingOut)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+def route_event(slug: str) -> dict[str, Any]:
+    """Route follow-up for an event that has ended; a second call creates no duplicates."""
+    user: User = auth.require(MANAGERS)
+    event = find_event(slug)
+    if event is None:
+        fail(404, f"There is no event with the slug {slug!r}.")
+    try:
+        result = route_followups(event.id, trigger="api", actor_id=user.id)
+    except RoutingRefused as exc:
+        fail(409, exc.message)
+    return {"created": result.created, "by_rep": result.by_rep}

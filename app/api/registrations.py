@@ -1,0 +1,99 @@
+"""/api/v1/events/<slug>/registrations: register (public) and list registrations (staff)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import or_, select
+
+from app.api import auth
+from app.api.auth import MANAGERS
+from app.api.blueprint import ApiBlueprint
+from app.api.errors import fail
+from app.api.events import event_or_404, find_event
+from app.api.lists import Page, paginate
+from app.api.schemas import RegistrationIn, RegistrationListArgs, RegistrationOut, RegistrationPage
+from app.extensions import limiter
+from app.registrations import services
+from app.registrations.links import manage_url
+from app.registrations.models import Registration
+
+blp = ApiBlueprint(
+    "Registrations",
+    __name__,
+    url_prefix="/api/v1/events",
+    description="Seats, waitlist places and payment holds for an event.",
+)
+
+
+def _rate() -> str:
+    return str(current_app.config["API_REGISTRATION_RATE_LIMIT"])
+
+
+@blp.route("/<slug>/registrations", methods=["POST"])
+@limiter.limit(_rate)
+@blp.allow(anyone=True)
+@blp.arguments(RegistrationIn)
+@blp.response(201, RegistrationOut, description="Registered now.")
+@blp.alt_response(
+    200,
+    schema=RegistrationOut,
+    description="This email was already registered: the same registration, unchanged.",
+    success=True,
+)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
+def register(person: services.Registrant, slug: str) -> tuple[dict[str, Any], int]:
+    """Register a person for a published event (emails match without regard to case)."""
+    event = find_event(slug)
+    if event is None or event.status == "draft":
+        fail(404, f"There is no open event with the slug {slug!r}.")
+    try:
+        outcome = services.register(event.id, person)
+    except services.RegistrationRefused as exc:
+        fail(409, exc.message)
+    registration = outcome.registration
+    user = auth.caller()
+    # Anyone can type someone else's address, and the manage link cancels the seat: a public
+    # caller learns only that the address is registered. The registrant has the link from
+    # their confirmation email; staff who may read registrations get it here too.
+    show_link = outcome.created or (user is not None and user.role in MANAGERS)
+    body = {
+        "id": registration.id,
+        "status": registration.status,
+        "manage_url": manage_url(registration) if show_link else None,
+        # Free events only so far; paid registrations get their Checkout address here.
+        "checkout_url": None,
+        "created_at": registration.created_at,
+    }
+    return body, 201 if outcome.created else 200
+
+
+@blp.route("/<slug>/registrations", methods=["GET"])
+@blp.allow(*MANAGERS)
+@blp.arguments(RegistrationListArgs, location="query")
+@blp.response(200, RegistrationPage)
+@blp.alt_response(404, response="NOT_FOUND")
+def list_registrations(args: dict[str, Any], slug: str) -> Page:
+    """List an event's registrations, oldest first."""
+    event = event_or_404(slug)
+    statement = (
+        select(Registration)
+        .where(Registration.event_id == event.id)
+        .order_by(Registration.created_at, Registration.id)
+    )
+    if args.get("status"):
+        statement = statement.where(Registration.status == args["status"])
+    if text := (args.get("q") or "").strip():
+        statement = statement.where(
+            or_(
+                Registration.email_normalized.icontains(text, autoescape=True),
+                (Registration.first_name + " " + Registration.last_name).icontains(
+                    text, autoescape=True
+                ),
+                Registration.company.icontains(text, autoescape=True),
+            )
+        )
+    return paginate(statement, args)

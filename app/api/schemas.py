@@ -1,0 +1,524 @@
+"""The API's request and response schemas: they validate the input and, through flask-smorest,
+write the OpenAPI document, so the two cannot drift apart."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import marshmallow as ma
+import pycountry
+from marshmallow import fields as mf
+from marshmallow import validate
+
+from app import fields
+from app.auth import staff
+from app.events.models import EVENT_STATUSES, Campaign, Event
+from app.models import User
+from app.registrations import links
+from app.registrations.models import REGISTRATION_STATUSES, Registration
+from app.registrations.services import Registrant
+
+LEAD_STATUSES = ("new", "open", "contacted", "qualified", "disqualified", "converted")
+# PostgreSQL integer columns hold no more; a bigger number would fail inside the database.
+INT32_MAX = 2_147_483_647
+MAX_LIMIT = 500
+DEFAULT_LIMIT = 50
+
+# NUL cannot be stored by PostgreSQL at all, and no one means to send the other control
+# characters in a one-line value; a multi-line one may keep tabs and line breaks.
+ONE_LINE_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f]")
+MULTI_LINE_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def column_length(model: type, name: str) -> int:
+    return int(model.__table__.c[name].type.length)  # type: ignore[attr-defined]
+
+
+def currency_code(raw: str) -> str:
+    """An ISO 4217 currency code, upper case."""
+    code = raw.strip().upper()
+    if len(code) != 3 or pycountry.currencies.get(alpha_3=code) is None:
+        raise fields.InvalidValue("Use a three-letter ISO 4217 currency code, such as USD or EUR.")
+    return code
+
+
+def _email(raw: str) -> str:
+    return fields.normalize_email(raw)[0]
+
+
+class Schema(ma.Schema):
+    error_messages = {
+        "type": "The request body must be a JSON object.",
+        "unknown": "This field is not part of this call; remove it.",
+    }
+
+
+class Text(mf.String):
+    """A string stored without surrounding spaces or control characters, within its column.
+
+    `rule` is one of the shared rules in `app.fields`: it checks the value and returns it in
+    the form we keep (an upper-case country code, a tidied email address).
+    """
+
+    def __init__(
+        self,
+        *,
+        max_length: int | None = None,
+        multiline: bool = False,
+        rule: Callable[[str], str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        metadata = kwargs.pop("metadata", {})
+        if max_length:
+            metadata.setdefault("maxLength", max_length)
+        super().__init__(metadata=metadata, **kwargs)
+        self.max_length = max_length
+        self.forbidden = MULTI_LINE_FORBIDDEN if multiline else ONE_LINE_FORBIDDEN
+        self.rule = rule
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not text:
+            if self.allow_none and not self.required:
+                return None
+            if self.required or self.rule is not None:
+                # A blank currency or time zone is no more valid than a wrong one.
+                raise ma.ValidationError("This field cannot be blank.")
+            return ""
+        if self.forbidden.search(text):
+            raise ma.ValidationError("Remove the control characters (such as NUL) from this value.")
+        if self.max_length and len(text) > self.max_length:
+            raise ma.ValidationError(
+                f"Use at most {self.max_length} characters (this has {len(text)})."
+            )
+        if self.rule is not None:
+            try:
+                return self.rule(text)
+            except fields.InvalidValue as exc:
+                raise ma.ValidationError(str(exc)) from None
+        return text
+
+
+class WebAddress(Text):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(metadata={"format": "uri"}, **kwargs)
+        self.address = validate.URL(
+            schemes={"http", "https"},
+            require_tld=False,
+            error="Give a full web address that starts with https:// or http://.",
+        )
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        return self.address(text) if text else text
+
+
+class Instant(mf.AwareDateTime):
+    """A moment given in ISO 8601 with its UTC offset; kept and shown in UTC."""
+
+    default_error_messages = {
+        "invalid": "Give an ISO 8601 date and time with its UTC offset, "
+        "such as 2026-05-04T15:00:00+02:00 or 2026-05-04T13:00:00Z.",
+        "invalid_awareness": "Give the UTC offset too (such as +02:00 or Z): "
+        "a time without one could be in any time zone.",
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="iso", **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        if not 1970 <= moment.year <= 9000:
+            raise ma.ValidationError("Give a time between the years 1970 and 9000.")
+        return moment.astimezone(UTC)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        if value is not None:
+            value = value.astimezone(UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+def Whole(minimum: int, maximum: int = INT32_MAX, **kwargs: Any) -> mf.Integer:
+    """A whole JSON number between `minimum` and `maximum`."""
+    error = f"Use a whole number from {minimum} to {maximum}."
+    if maximum == INT32_MAX:
+        error = f"Use a whole number of at least {minimum}."
+    return mf.Integer(
+        strict=True, validate=validate.Range(min=minimum, max=maximum, error=error), **kwargs
+    )
+
+
+def OneOf(choices: tuple[str, ...], **kwargs: Any) -> mf.String:
+    return mf.String(
+        validate=validate.OneOf(choices, error="Use one of: " + ", ".join(choices) + "."), **kwargs
+    )
+
+
+class Answers(mf.Dict):
+    """Answers to an event's own questions: a flat object of short values."""
+
+    MAX_KEYS = 50
+    MAX_TEXT = 2000
+    default_error_messages = {
+        "invalid": "Send the answers as a JSON object of question name to answer.",
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            keys=mf.String(),
+            metadata={
+                "description": "Question name to answer: a string, number, boolean, null "
+                "or a list of strings."
+            },
+            **kwargs,
+        )
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        answers = super()._deserialize(value, attr, data, **kwargs)
+        if len(answers) > self.MAX_KEYS:
+            raise ma.ValidationError(f"Send at most {self.MAX_KEYS} answers.")
+        for key, answer in answers.items():
+            problem = _answer_problem(key, answer, self.MAX_TEXT)
+            if problem:
+                raise ma.ValidationError({key: [problem]})
+        return answers
+
+
+def _answer_problem(key: str, answer: Any, max_text: int) -> str | None:
+    if not key.strip() or len(key) > 100 or ONE_LINE_FORBIDDEN.search(key):
+        return "Name each question with 1 to 100 printable characters."
+    values = answer if isinstance(answer, list) else [answer]
+    if isinstance(answer, list) and not all(isinstance(item, str) for item in answer):
+        return "A list answer may hold only strings."
+    for item in values:
+        if isinstance(item, float) and not math.isfinite(item):
+            return "Use a finite number."
+        if isinstance(item, dict | list):
+            return "Use a string, number, boolean, null or a list of strings."
+        if isinstance(item, str) and (len(item) > max_text or MULTI_LINE_FORBIDDEN.search(item)):
+            return f"Use at most {max_text} printable characters."
+    return None
+
+
+# Lists ---------------------------------------------------------------------------------------
+
+
+class ListArgs(Schema):
+    limit = mf.Integer(
+        load_default=DEFAULT_LIMIT,
+        validate=validate.Range(
+            min=1, max=MAX_LIMIT, error=f"Use a limit from 1 to {MAX_LIMIT} (the default is 50)."
+        ),
+        metadata={"description": f"Items per page, at most {MAX_LIMIT}."},
+    )
+    offset = mf.Integer(
+        load_default=0,
+        validate=validate.Range(
+            min=0, max=INT32_MAX, error=f"Use an offset from 0 to {INT32_MAX}."
+        ),
+        metadata={"description": "How many items to skip; follow `next` rather than count."},
+    )
+
+
+def page_of(item: type[ma.Schema], name: str) -> type[ma.Schema]:
+    """The list envelope around `item`: items, total and the next page's address."""
+    return type(
+        name,
+        (Schema,),
+        {
+            "items": mf.List(mf.Nested(item), required=True),
+            "total": mf.Integer(required=True, metadata={"description": "Items matching in all."}),
+            "next": mf.String(
+                required=True,
+                allow_none=True,
+                metadata={"description": "Absolute address of the next page; null on the last."},
+            ),
+        },
+    )
+
+
+# Events --------------------------------------------------------------------------------------
+
+
+class EventIn(Schema):
+    """An event as staff create it; PATCH takes any subset of these fields."""
+
+    slug = Text(
+        required=True,
+        max_length=column_length(Event, "slug"),
+        metadata={"description": "Lower-case words joined by hyphens; the landing page /e/<slug>."},
+    )
+    title = Text(required=True, max_length=column_length(Event, "title"))
+    description = Text(multiline=True, max_length=100_000, metadata={"description": "Markdown."})
+    starts_at = Instant(required=True)
+    duration_minutes = Whole(1, 60 * 24 * 31, required=True)
+    timezone = Text(
+        required=True,
+        rule=fields.time_zone,
+        metadata={"description": "IANA time zone name, such as Europe/Berlin."},
+    )
+    capacity = Whole(0, allow_none=True, metadata={"description": "null: unlimited seats."})
+    waitlist = mf.Boolean()
+    price_cents = Whole(0, metadata={"description": "Price in minor units; 0: free."})
+    currency = Text(rule=currency_code, metadata={"description": "ISO 4217 code, such as EUR."})
+    join_url = WebAddress(allow_none=True, max_length=column_length(Event, "join_url"))
+    location = Text(allow_none=True, max_length=column_length(Event, "location"))
+    status = OneOf(EVENT_STATUSES)
+    campaign = Text(
+        allow_none=True,
+        max_length=column_length(Campaign, "name"),
+        metadata={"description": "Campaign name; created on first use."},
+    )
+    registration_closes_at = Instant(allow_none=True)
+
+
+class EventPatch(EventIn):
+    """Any subset of an event's fields; `status: cancelled` goes through the cancel call."""
+
+
+class EventOut(Schema):
+    slug = mf.String(required=True)
+    title = mf.String(required=True)
+    description = mf.String(required=True)
+    starts_at = Instant(required=True)
+    duration_minutes = mf.Integer(required=True)
+    timezone = mf.String(required=True)
+    capacity = mf.Integer(required=True, allow_none=True)
+    waitlist = mf.Boolean(required=True)
+    price_cents = mf.Integer(required=True)
+    currency = mf.String(required=True)
+    join_url = mf.String(required=True, allow_none=True)
+    location = mf.String(required=True, allow_none=True)
+    status = mf.String(required=True, metadata={"enum": list(EVENT_STATUSES)})
+    campaign = mf.Function(
+        lambda event: event.campaign.name if event.campaign else None,
+        required=True,
+        allow_none=True,
+        metadata={"type": "string"},
+    )
+    registration_closes_at = Instant(required=True, allow_none=True)
+
+
+class EventListArgs(ListArgs):
+    status = OneOf(EVENT_STATUSES, metadata={"description": "Staff only: events in this status."})
+
+
+# Registrations -------------------------------------------------------------------------------
+
+
+def _registration_text(name: str, **kwargs: Any) -> Text:
+    return Text(max_length=column_length(Registration, name), **kwargs)
+
+
+class RegistrationIn(Schema):
+    """What a person gives when registering (the landing-page form uses the same names)."""
+
+    email = Text(required=True, max_length=column_length(Registration, "email"), rule=_email)
+    first_name = _registration_text("first_name", required=True)
+    last_name = _registration_text("last_name", allow_none=True)
+    company = _registration_text("company", allow_none=True)
+    job_title = _registration_text("job_title", allow_none=True)
+    country = Text(
+        allow_none=True,
+        rule=fields.country_code,
+        metadata={"description": "ISO 3166-1 alpha-2, such as DE."},
+    )
+    phone = _registration_text(
+        "phone",
+        allow_none=True,
+        metadata={"description": "With its country code, or local to `country`."},
+    )
+    answers = Answers()
+    utm_source = _registration_text("utm_source", allow_none=True)
+    utm_medium = _registration_text("utm_medium", allow_none=True)
+    utm_campaign = _registration_text("utm_campaign", allow_none=True)
+    consent_marketing = mf.Boolean()
+
+    @ma.validates_schema(skip_on_field_errors=False)
+    def phone_reads_as_a_number(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("phone"):
+            try:
+                fields.phone_number(data["phone"], data.get("country"))
+            except fields.InvalidValue as exc:
+                raise ma.ValidationError(str(exc), field_name="phone") from None
+
+    @ma.post_load
+    def registrant(self, data: dict[str, Any], **kwargs: Any) -> Registrant:
+        email, key = fields.normalize_email(data["email"])
+        phone = data.get("phone")
+        return Registrant(
+            email=email,
+            email_normalized=key,
+            first_name=data["first_name"],
+            last_name=data.get("last_name") or "",
+            company=data.get("company") or "",
+            job_title=data.get("job_title") or "",
+            country=data.get("country"),
+            phone=fields.phone_number(phone, data.get("country")) if phone else None,
+            answers=data.get("answers") or {},
+            utm_source=data.get("utm_source"),
+            utm_medium=data.get("utm_medium"),
+            utm_campaign=data.get("utm_campaign"),
+            consent_marketing=bool(data.get("consent_marketing")),
+        )
+
+
+class RegistrationOut(Schema):
+    """A registration as its registrant (or an integration acting for them) sees it."""
+
+    id = mf.Integer(required=True)
+    status = mf.String(required=True, metadata={"enum": list(REGISTRATION_STATUSES)})
+    manage_url = mf.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The registrant's own page (status, calendar, cancel). null when a "
+            "public caller registers an email that was already registered."
+        },
+    )
+    checkout_url = mf.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Where a paid registration is paid; null for free events."},
+    )
+    created_at = Instant(required=True)
+
+
+class RegistrationDetail(Schema):
+    """A registration as staff see it: what was given, and what came of it."""
+
+    id = mf.Integer(required=True)
+    status = mf.String(required=True, metadata={"enum": list(REGISTRATION_STATUSES)})
+    manage_url = mf.Function(links.manage_url, required=True, metadata={"type": "string"})
+    # Filled in when paid registrations exist; a free registration has nothing to pay.
+    checkout_url = mf.Function(
+        lambda registration: None, required=True, allow_none=True, metadata={"type": "string"}
+    )
+    created_at = Instant(required=True)
+    email = mf.String(required=True)
+    first_name = mf.String(required=True)
+    last_name = mf.String(required=True)
+    company = mf.String(required=True)
+    job_title = mf.String(required=True)
+    country = mf.String(required=True, allow_none=True)
+    phone = mf.String(required=True, allow_none=True)
+    answers = mf.Dict(required=True)
+    utm_source = mf.String(required=True, allow_none=True)
+    utm_medium = mf.String(required=True, allow_none=True)
+    utm_campaign = mf.String(required=True, allow_none=True)
+    consent_marketing = mf.Boolean(required=True)
+
+
+class RegistrationListArgs(ListArgs):
+    status = OneOf(REGISTRATION_STATUSES)
+    q = Text(
+        max_length=200,
+        metadata={"description": "Finds registrations whose email, name or company hold it."},
+    )
+
+
+# Leads ---------------------------------------------------------------------------------------
+
+
+class LeadOut(Schema):
+    id = mf.Integer(required=True)
+    email = mf.String(required=True)
+    first_name = mf.String(required=True)
+    last_name = mf.String(required=True)
+    company = mf.String(required=True)
+    job_title = mf.String(required=True)
+    country = mf.String(required=True, allow_none=True)
+    owner = mf.String(
+        required=True, allow_none=True, metadata={"description": "The owning rep's email."}
+    )
+    status = mf.String(required=True, metadata={"enum": list(LEAD_STATUSES)})
+    score = mf.Integer(required=True)
+    events = mf.List(
+        mf.String(),
+        required=True,
+        metadata={"description": "Slugs of the events this lead registered for."},
+    )
+
+
+class LeadListArgs(ListArgs):
+    status = OneOf(LEAD_STATUSES)
+    q = Text(
+        max_length=200,
+        metadata={"description": "Finds leads whose email, name or company hold it."},
+    )
+
+
+# Reps ----------------------------------------------------------------------------------------
+
+
+class Countries(mf.List):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            mf.String(), metadata={"description": "ISO 3166-1 alpha-2 codes."}, **kwargs
+        )
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[str]:
+        codes: list[str] = []
+        for raw in super()._deserialize(value, attr, data, **kwargs):
+            try:
+                code = fields.country_code(raw)
+            except fields.InvalidValue as exc:
+                raise ma.ValidationError(f"{raw!r}: {exc}") from None
+            if code not in codes:
+                codes.append(code)
+        return codes
+
+
+class Segments(mf.List):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(Text(max_length=60), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[str]:
+        segments: list[str] = []
+        for segment in super()._deserialize(value, attr, data, **kwargs):
+            if not segment:
+                raise ma.ValidationError("A segment cannot be blank.")
+            if segment not in segments:
+                segments.append(segment)
+        return segments
+
+
+class RepIn(Schema):
+    email = Text(required=True, max_length=column_length(User, "email"), rule=_email)
+    name = Text(required=True, max_length=column_length(User, "name"))
+    countries = Countries()
+    segments = Segments()
+    weight = Whole(
+        1,
+        staff.MAX_WEIGHT,
+        metadata={"description": "Share of round-robin routing; 2 gets twice 1's."},
+    )
+    capacity = Whole(
+        0, allow_none=True, metadata={"description": "Most open follow-ups; null: no limit."}
+    )
+    active = mf.Boolean(metadata={"description": "Whether routing gives this rep new leads."})
+
+
+class RepPatch(RepIn):
+    """Any subset of a rep's fields."""
+
+
+class RepOut(Schema):
+    id = mf.Integer(required=True)
+    email = mf.String(required=True)
+    name = mf.String(required=True)
+    countries = mf.List(mf.String(), required=True)
+    segments = mf.List(mf.String(), required=True)
+    weight = mf.Integer(required=True)
+    capacity = mf.Integer(required=True, allow_none=True)
+    active = mf.Boolean(required=True)
+
+
+EventPage = page_of(EventOut, "EventPage")
+RegistrationPage = page_of(RegistrationDetail, "RegistrationPage")
+LeadPage = page_of(LeadOut, "LeadPage")
+RepPage = page_of(RepOut, "RepPage")
