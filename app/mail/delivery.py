@@ -1,0 +1,420 @@
+"""Sending the outbox: claim due rows under a lease, send them over SMTP (or write `.eml`
+files when no server is configured), record each outcome, retry failures with backoff.
+
+A row is claimed by one conditional UPDATE (still pending and due, or its lease expired), so
+two workers never hold the same row. Each sent row is committed on its own right after the
+server accepts it: a crash can resend at most the message in flight (with the same
+Message-ID); the rest of a crashed worker's batch waits for its lease to run out and is then
+sent by the next run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import random
+import re
+import secrets
+import smtplib
+import ssl
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from flask import current_app
+from sqlalchemy import Connection, and_, bindparam, or_, select, update
+
+from app.db import db, utcnow, writing
+from app.events.models import Event
+from app.mail.compose import dated, sender
+from app.mail.models import OutboxMessage
+from app.registrations.models import Registration
+
+log = logging.getLogger(__name__)
+
+# Defaults; each can be set in the app config under the same name.
+DEFAULTS = {
+    "MAIL_BATCH_SIZE": 100,
+    "MAIL_LEASE_SECONDS": 300,
+    "MAIL_MAX_ATTEMPTS": 16,
+    "MAIL_RETRY_BASE_SECONDS": 30,
+    "MAIL_RETRY_CAP_SECONDS": 7200,
+    "MAIL_TIMEOUT_SECONDS": 30,
+}
+
+
+class Transient(Exception):
+    """Worth another try later. `connection` says the server itself is unreachable."""
+
+    def __init__(self, message: str, *, connection: bool) -> None:
+        super().__init__(message)
+        self.connection = connection
+
+
+class Permanent(Exception):
+    """The server refused this message for good (a 5xx reply about it)."""
+
+
+class Post(Protocol):
+    def send(self, message_id: str, recipient: str, data: bytes) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class SmtpPost:
+    """One SMTP connection, opened on the first message and kept for the whole run."""
+
+    def __init__(self, config: Any, envelope_from: str) -> None:
+        self.host = config["MAIL_SERVER"]
+        self.port = int(config["MAIL_PORT"])
+        self.username = config.get("MAIL_USERNAME")
+        self.password = config.get("MAIL_PASSWORD")
+        self.use_tls = bool(config.get("MAIL_USE_TLS"))
+        self.timeout = float(config["MAIL_TIMEOUT_SECONDS"])
+        self.envelope_from = envelope_from
+        self.smtp: smtplib.SMTP | None = None
+
+    def send(self, message_id: str, recipient: str, data: bytes) -> None:
+        smtp = self._connection()
+        options = [] if recipient.isascii() else ["SMTPUTF8"]
+        try:
+            smtp.sendmail(self.envelope_from, [recipient], data, mail_options=options)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, reply = exc.recipients.get(recipient, (0, b""))
+            raise _refusal(code, reply) from None
+        except smtplib.SMTPDataError as exc:
+            raise _refusal(exc.smtp_code, exc.smtp_error) from None
+        except smtplib.SMTPSenderRefused as exc:
+            # About our configuration, not this message: retried, then shown to staff.
+            raise Transient(_reply(exc.smtp_code, exc.smtp_error), connection=False) from None
+        except smtplib.SMTPNotSupportedError as exc:
+            raise Permanent(str(exc)) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            self._drop()
+            raise Transient(f"{type(exc).__name__}: {exc}", connection=True) from None
+
+    def _connection(self) -> smtplib.SMTP:
+        if self.smtp is not None:
+            return self.smtp
+        try:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            if self.use_tls:
+                smtp.starttls(context=ssl.create_default_context())
+            if self.username:
+                smtp.login(self.username, self.password or "")
+        except (smtplib.SMTPException, OSError) as exc:
+            raise Transient(
+                f"cannot reach {self.host}:{self.port}: {type(exc).__name__}: {exc}",
+                connection=True,
+            ) from None
+        self.smtp = smtp
+        return smtp
+
+    def _drop(self) -> None:
+        if self.smtp is not None:
+            try:
+                self.smtp.close()
+            finally:
+                self.smtp = None
+
+    def close(self) -> None:
+        if self.smtp is None:
+            return
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            self.smtp.quit()
+        self._drop()
+
+
+class FilePost:
+    """No server configured: each message becomes `<outbox dir>/<message-id>.eml`."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = Path(directory)
+
+    def send(self, message_id: str, recipient: str, data: bytes) -> None:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            path = self.directory / f"{eml_name(message_id)}.eml"
+            # Written aside and renamed, so a reader never sees half a message.
+            partial = path.with_suffix(".partial")
+            partial.write_bytes(data)
+            os.replace(partial, path)
+        except OSError as exc:
+            raise Transient(f"cannot write {self.directory}: {exc}", connection=True) from None
+
+    def close(self) -> None:
+        pass
+
+
+def eml_name(message_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9@._-]", "_", message_id.strip("<>"))
+
+
+@dataclass
+class Report:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"{self.sent} sent, {self.retried} to retry, {self.failed} failed, "
+            f"{self.skipped} skipped"
+        )
+
+
+def deliver_due(now: datetime | None = None, *, batch_size: int | None = None) -> Report:
+    """Send every message due at `now` (default: the clock), a batch at a time, until none
+    is left or the server cannot be reached."""
+    config = current_app.config
+    batch_size = batch_size or int(config["MAIL_BATCH_SIZE"])
+    report = Report()
+    envelope_from = sender().email
+    db.session.commit()
+    post: Post = (
+        SmtpPost(config, envelope_from)
+        if config.get("MAIL_SERVER")
+        else FilePost(config["OUTBOX_DIR"])
+    )
+    # Outcomes are recorded on a connection of their own, held for the run: one committed
+    # UPDATE per message, without a pool checkout (and its liveness ping) each time. On
+    # PostgreSQL that UPDATE commits by itself (one round trip instead of two); SQLite
+    # commits explicitly, as app.db's BEGIN handling expects.
+    try:
+        with db.engine.connect() as marks:
+            if marks.dialect.name == "postgresql":
+                marks = marks.execution_options(isolation_level="AUTOCOMMIT")
+            while True:
+                moment = now or utcnow()
+                lease, ids = claim(batch_size, moment)
+                if not ids:
+                    break
+                if not _send_batch(post, marks, lease, moment, report):
+                    break
+    finally:
+        post.close()
+    if report.sent or report.retried or report.failed:
+        log.info("outbox: %s", report)
+    return report
+
+
+def _due(now: datetime) -> Any:
+    return or_(
+        and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.status == "sending", OutboxMessage.locked_until <= now),
+    )
+
+
+def claim(limit: int, now: datetime) -> tuple[str, list[int]]:
+    """Lease up to `limit` due rows to this run; returns the lease and the ids it won.
+
+    The UPDATE repeats the due condition, so a row another worker claimed in the meantime is
+    not taken again; on PostgreSQL SKIP LOCKED also keeps two workers off the same rows.
+    """
+    lease = secrets.token_hex(16)
+    seconds = int(current_app.config["MAIL_LEASE_SECONDS"])
+    with writing():
+        candidates = list(
+            db.session.scalars(
+                select(OutboxMessage.id)
+                .where(_due(now))
+                .order_by(OutboxMessage.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        if not candidates:
+            return lease, []
+        won = db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(candidates), _due(now))
+            .values(status="sending", lease=lease, locked_until=now + timedelta(seconds=seconds))
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
+        )
+        ids = sorted(won.scalars())
+    return lease, ids
+
+
+def _send_batch(post: Post, marks: Connection, lease: str, now: datetime, report: Report) -> bool:
+    """Send the rows held under `lease`; False when the server could not be reached."""
+    config = current_app.config
+    rows = db.session.execute(
+        select(
+            OutboxMessage.id,
+            OutboxMessage.message_id,
+            OutboxMessage.recipient,
+            OutboxMessage.kind,
+            OutboxMessage.attempts,
+            OutboxMessage.content,
+        )
+        .where(OutboxMessage.lease == lease)
+        .order_by(OutboxMessage.id)
+    ).all()
+    moot = _moot_reminders([row.id for row in rows if row.kind == "reminder"], now)
+    db.session.commit()
+    # Stop early enough that the lease cannot run out while a message is still in flight.
+    lease_seconds = float(config["MAIL_LEASE_SECONDS"])
+    margin = min(float(config["MAIL_TIMEOUT_SECONDS"]) + 5, lease_seconds / 2)
+    deadline = time.monotonic() + lease_seconds - margin
+    for index, row in enumerate(rows):
+        if index and time.monotonic() > deadline:
+            _release(marks, [r.id for r in rows[index:]], lease)
+            return True
+        if row.id in moot:
+            _finish(marks, row.id, lease, status="skipped", last_error=moot[row.id])
+            report.skipped += 1
+            continue
+        try:
+            post.send(row.message_id, row.recipient, dated(row.content, now))
+        except Permanent as exc:
+            _finish(marks, row.id, lease, status="failed", last_error=str(exc), attempted=True)
+            report.failed += 1
+        except Transient as exc:
+            if not exc.connection:
+                _retry(marks, [row], lease, now, str(exc), report)
+                continue
+            _retry(marks, rows[index:], lease, now, str(exc), report)
+            log.warning("outbox: %s; will retry", exc)
+            return False
+        else:
+            _finish(marks, row.id, lease, status="sent", sent_at=now, attempted=True)
+            report.sent += 1
+    return True
+
+
+def _moot_reminders(ids: list[int], now: datetime) -> dict[int, str]:
+    """Reminders that must not go out any more: cancelled, moved or already started."""
+    if not ids:
+        return {}
+    still_wanted = set(
+        db.session.scalars(
+            select(OutboxMessage.id)
+            .join(Registration, Registration.id == OutboxMessage.registration_id)
+            .join(Event, Event.id == Registration.event_id)
+            .where(
+                OutboxMessage.id.in_(ids),
+                Registration.status == "confirmed",
+                Event.status == "published",
+                Event.starts_at == OutboxMessage.event_starts_at,
+                Event.starts_at > now,
+            )
+        )
+    )
+    reason = "not sent: the registration was cancelled, or the event moved or began"
+    return {id_: reason for id_ in ids if id_ not in still_wanted}
+
+
+# One statement for every outcome of a claimed row, built once (SQLAlchemy caches its SQL),
+# and applied only while our lease holds: a row that went back into play is no longer ours.
+_outbox = OutboxMessage.__table__.c
+_FINISH = (
+    OutboxMessage.__table__.update()
+    .where(_outbox.id == bindparam("row_id"), _outbox.lease == bindparam("held_lease"))
+    .values(
+        status=bindparam("new_status"),
+        attempts=_outbox.attempts + bindparam("attempted"),
+        lease=None,
+        locked_until=None,
+        last_error=bindparam("error"),
+        sent_at=bindparam("when_sent"),
+    )
+)
+
+
+def _finish(
+    marks: Connection,
+    row_id: int,
+    lease: str,
+    *,
+    status: str,
+    last_error: str | None = None,
+    sent_at: datetime | None = None,
+    attempted: bool = False,
+) -> None:
+    # A single UPDATE needs no up-front write lock (app.db.writing): it takes it itself.
+    marks.execute(
+        _FINISH,
+        {
+            "row_id": row_id,
+            "held_lease": lease,
+            "new_status": status,
+            "attempted": int(attempted),
+            "error": last_error[:2000] if last_error else None,
+            "when_sent": sent_at,
+        },
+    )
+    marks.commit()
+
+
+def _retry(
+    marks: Connection, rows: Any, lease: str, now: datetime, error: str, report: Report
+) -> None:
+    max_attempts = int(current_app.config["MAIL_MAX_ATTEMPTS"])
+    table = OutboxMessage.__table__
+    for row in rows:
+        attempts = row.attempts + 1
+        values: dict[str, Any] = {
+            "attempts": attempts,
+            "lease": None,
+            "locked_until": None,
+            "last_error": error[:2000],
+        }
+        if attempts >= max_attempts:
+            values["status"] = "failed"
+            report.failed += 1
+        else:
+            values["status"] = "pending"
+            values["next_attempt_at"] = now + retry_delay(attempts)
+            report.retried += 1
+        marks.execute(
+            table.update().where(table.c.id == row.id, table.c.lease == lease).values(**values)
+        )
+    marks.commit()
+
+
+def _release(marks: Connection, ids: list[int], lease: str) -> None:
+    table = OutboxMessage.__table__
+    marks.execute(
+        table.update()
+        .where(table.c.id.in_(ids), table.c.lease == lease)
+        .values(status="pending", lease=None, locked_until=None)
+    )
+    marks.commit()
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min, … doubling up to the cap, each within ±20 % so that messages
+    that failed together do not all come back in the same second."""
+    config = current_app.config
+    base = float(config["MAIL_RETRY_BASE_SECONDS"])
+    cap = float(config["MAIL_RETRY_CAP_SECONDS"])
+    seconds = min(base * 2 ** (attempts - 1), cap)
+    return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
+
+
+def failed_messages(limit: int = 100) -> list[OutboxMessage]:
+    """Messages given up on, newest first, with `last_error` saying why (for the console)."""
+    return list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.status == "failed")
+            .order_by(OutboxMessage.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def _refusal(code: int, reply: bytes | str) -> Exception:
+    text = _reply(code, reply)
+    return Permanent(text) if code >= 500 else Transient(text, connection=False)
+
+
+def _reply(code: int, reply: bytes | str) -> str:
+    if isinstance(reply, bytes):
+        reply = reply.decode("utf-8", "replace")
+    return f"{code} {reply}"

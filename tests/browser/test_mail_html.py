@@ -1,0 +1,80 @@
+"""The HTML of every kind of email, opened in a real chromium: readable on a phone (no
+sideways scrolling), the right heading, working links, and the accessibility basics."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from email import message_from_bytes, policy
+
+import pytest
+from sqlalchemy import select
+
+from app.db import db
+from app.events.services import cancel_event, update_event
+from app.mail.models import KINDS, OutboxMessage
+from app.mail.worker import run_due_jobs
+from app.registrations import services
+from tests.a11y import assert_accessible
+from tests.builders import make_event
+
+pytestmark = pytest.mark.browser
+
+
+def register(event, email, first_name):  # type: ignore[no-untyped-def]
+    person = services.Registrant(email=email, email_normalized=email, first_name=first_name)
+    return services.register(event.id, person).registration
+
+
+def every_kind_of_message() -> dict[str, bytes]:
+    """One message of each kind, made the way users cause them."""
+    event = make_event(
+        capacity=1,
+        title="Quarterly product update: what's new in reporting, routing and the API",
+        location="Hall B, Rue de la Loi 42, Brussels",
+        join_url="https://meet.example.com/j/8f3a9c2b7d1e4f60a5b9c8d7e6f5a4b3?pwd=averylongpasscode",
+    )
+    ada = register(event, "ada@example.com", "Ada")
+    register(event, "bob@example.com", "Bob")
+    services.cancel(ada.id)  # Ada's cancellation, Bob's promotion
+    register(event, "cy@example.com", "Cy")  # waitlisted
+    update_event(event, {"starts_at": event.starts_at - timedelta(days=2, hours=22, minutes=30)})
+    run_due_jobs(now=event.starts_at - timedelta(minutes=20))  # Bob's reminder
+    cancel_event(event)
+    run_due_jobs()
+    found: dict[str, bytes] = {}
+    for row in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)):
+        found.setdefault(row.kind, row.content or b"")
+    return found
+
+
+def test_every_kind_of_email_reads_well_in_a_browser_on_a_phone_and_a_desktop(
+    app, browser, tmp_path
+):
+    messages = every_kind_of_message()
+    assert sorted(messages) == sorted(KINDS)
+    for kind, content in messages.items():
+        message = message_from_bytes(content, policy=policy.default)
+        html = message.get_body(preferencelist=("html",)).get_content()
+        for width in (360, 1024):
+            context = browser.new_context(viewport={"width": width, "height": 800})
+            page = context.new_page()
+            page.set_content(html)
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0, f"{kind} scrolls sideways by {overflow}px at {width}px wide"
+            heading = page.locator("h1")
+            assert heading.is_visible()
+            assert heading.inner_text().strip(), f"{kind} has an empty heading"
+            manage = page.locator('a[href^="http://testserver/r/"]')
+            assert manage.count() >= 1, f"{kind} has no link to the registration"
+            assert manage.first.is_visible()
+            joins = page.get_by_role("link", name="Join the event")
+            if kind in ("confirmation", "promoted", "update", "reminder"):
+                assert joins.is_visible(), f"{kind} shows no join button"
+                assert joins.get_attribute("href").startswith("https://meet.example.com/j/")
+            else:
+                assert joins.count() == 0, f"{kind} shows a join button"
+            assert_accessible(page)
+            page.screenshot(path=str(tmp_path / f"{kind}-{width}.png"), full_page=True)
+            context.close()
