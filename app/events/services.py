@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from app.events.models import Campaign, Event
 from app.events.signals import event_cancelled, event_changed
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG_LENGTH = Event.__table__.c.slug.type.length
 EDITABLE = (
     "slug",
     "title",
@@ -178,3 +180,51 @@ def published_by_slug(slug: str) -> Event | None:
 
 def by_slug(slug: str) -> Event | None:
     return db.session.scalar(select(Event).where(Event.slug == slug))
+
+
+def slug_from(text: str) -> str:
+    """A URL slug made from a title: lower-case ASCII words joined by single hyphens."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    slug = "-".join(words)[:SLUG_LENGTH].strip("-")
+    return slug or "event"
+
+
+def free_slug(base: str) -> str:
+    """`base`, or `base-2`, `base-3`… whichever no event uses yet."""
+    base = base[: SLUG_LENGTH - 4].strip("-") or "event"
+    taken = set(
+        db.session.scalars(
+            select(Event.slug).where(
+                (Event.slug == base) | Event.slug.startswith(base + "-", autoescape=True)
+            )
+        )
+    )
+    if base not in taken:
+        return base
+    number = 2
+    while f"{base}-{number}" in taken:
+        number += 1
+    return f"{base}-{number}"
+
+
+def duplicate_event(event: Event) -> Event:
+    """A new draft with the same details and schedule, at a new address; nobody registered."""
+    return create_event(
+        {
+            "slug": free_slug(f"{event.slug}-copy"),
+            "title": event.title,
+            "description": event.description,
+            "starts_at": event.starts_at,
+            "duration_minutes": event.duration_minutes,
+            "timezone": event.timezone,
+            "capacity": event.capacity,
+            "waitlist": event.waitlist,
+            "price_cents": event.price_cents,
+            "currency": event.currency,
+            "join_url": event.join_url,
+            "location": event.location,
+            "campaign": event.campaign.name if event.campaign else None,
+            "registration_closes_at": event.registration_closes_at,
+        }
+    )

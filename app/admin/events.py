@@ -1,0 +1,237 @@
+"""Console pages for events: the list, create and edit, preview, publish, duplicate, cancel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+
+from app.admin import bp
+from app.admin.forms import (
+    ZERO_DECIMAL,
+    ActionForm,
+    CancelEventForm,
+    EventForm,
+    price_of,
+    utc_to_wall_clock,
+)
+from app.admin.tables import Counts, counts_by_event, event_list
+from app.auth.access import roles_required
+from app.db import db
+from app.events.description import plain_summary, render_description
+from app.events.models import Campaign, Event
+from app.events.services import (
+    SLUG,
+    EventRejected,
+    by_slug,
+    cancel_event,
+    create_event,
+    duplicate_event,
+    free_slug,
+    slug_from,
+    update_event,
+)
+from app.registrations.forms import ReserveForm
+from app.registrations.models import Registration
+
+# Which form field shows a message the events service gives for one of its fields.
+FIELD_FOR = {"price_cents": "price", "status": None}
+
+
+@bp.app_template_filter("money")
+def money(cents: int, currency: str) -> str:
+    amount = price_of(cents, currency)
+    return f"{amount:,.0f} {currency}" if currency in ZERO_DECIMAL else f"{amount:,.2f} {currency}"
+
+
+@bp.app_template_filter("wall_clock")
+def wall_clock(instant: datetime, zone: str, fmt: str) -> str:
+    """An instant as the wall-clock reading in `zone`, without the zone's name."""
+    return utc_to_wall_clock(instant, zone).strftime(fmt)
+
+
+def event_or_404(slug: str) -> Event:
+    # A malformed slug cannot name an event; refusing it early keeps odd bytes out of SQL.
+    event = by_slug(slug) if SLUG.match(slug) else None
+    if event is None:
+        abort(404, "There is no event at this address.")
+    return event
+
+
+def show_rejection(form: FlaskForm, problems: dict[str, str]) -> list[str]:
+    """Put each of the service's messages next to its field; return those with no field."""
+    general = []
+    for name, message in problems.items():
+        target = FIELD_FOR.get(name, name)
+        field = form._fields.get(target) if target else None
+        if field is None:
+            general.append(message)
+        else:
+            field.errors = [*field.errors, message]
+    return general
+
+
+@bp.get("/")
+@roles_required("marketer")
+def home() -> Response:
+    return redirect(url_for("admin.events"))
+
+
+@bp.get("/events")
+@roles_required("marketer")
+def events() -> str:
+    page = request.args.get("past_page", "1")
+    listing = event_list(past_page=int(page) if page.isdigit() and len(page) < 7 else 1)
+    return render_template("admin/events.html", listing=listing)
+
+
+def _campaign_names() -> list[str]:
+    return list(db.session.scalars(db.select(Campaign.name).order_by(Campaign.name).limit(200)))
+
+
+def _render_form(form: EventForm, event: Event | None, problems: list[str], code: int) -> Any:
+    return (
+        render_template(
+            "admin/event_form.html",
+            form=form,
+            event=event,
+            problems=problems,
+            campaigns=_campaign_names(),
+        ),
+        code,
+    )
+
+
+@bp.route("/events/new", methods=["GET", "POST"])
+@roles_required("marketer")
+def new_event() -> Any:
+    form = EventForm()
+    problems: list[str] = []
+    if request.method == "GET":
+        form.duration_minutes.data = 60
+        form.waitlist.data = True
+        form.currency.data = "USD"
+    elif form.validate_on_submit():
+        values = form.values()
+        values["slug"] = values["slug"] or free_slug(slug_from(values["title"]))
+        try:
+            event = create_event(values)
+        except EventRejected as exc:
+            problems = show_rejection(form, exc.fields)
+        else:
+            flash("Draft saved. Preview it, then publish it when it is ready.", "ok")
+            return redirect(url_for("admin.event", slug=event.slug), code=303)
+    return _render_form(form, None, problems, 200 if request.method == "GET" else 422)
+
+
+@bp.route("/events/<slug>/edit", methods=["GET", "POST"])
+@roles_required("marketer")
+def edit_event(slug: str) -> Any:
+    event = event_or_404(slug)
+    if event.status == "cancelled":
+        flash("A cancelled event cannot be changed; duplicate it to run it again.", "error")
+        return redirect(url_for("admin.event", slug=event.slug), code=303)
+    form = EventForm.for_event(event) if request.method == "GET" else EventForm()
+    problems: list[str] = []
+    if request.method == "POST" and form.validate_on_submit():
+        values = form.values()
+        values["slug"] = values["slug"] or event.slug
+        try:
+            update_event(event, values)
+        except EventRejected as exc:
+            problems = show_rejection(form, exc.fields)
+        else:
+            flash("Changes saved.", "ok")
+            return redirect(url_for("admin.event", slug=event.slug), code=303)
+    return _render_form(form, event, problems, 200 if request.method == "GET" else 422)
+
+
+@bp.get("/events/<slug>")
+@roles_required("marketer")
+def event(slug: str) -> str:
+    event = event_or_404(slug)
+    counts = counts_by_event([event.id]).get(event.id, Counts())
+    return render_template(
+        "admin/event.html",
+        event=event,
+        counts=counts,
+        description=render_description(event.description),
+    )
+
+
+@bp.get("/events/<slug>/preview")
+@roles_required("marketer")
+def preview_event(slug: str) -> str:
+    event = event_or_404(slug)
+    return render_template(
+        "admin/preview.html",
+        event=event,
+        form=ReserveForm(),
+        refusal=None if event.status == "draft" else event.closed_reason(),
+        description=render_description(event.description),
+        summary=plain_summary(event.description),
+        consent_text=current_app.config["CONSENT_TEXT"],
+        calendar_links=[],
+    )
+
+
+@bp.post("/events/<slug>/publish")
+@roles_required("marketer")
+def publish_event(slug: str) -> Any:
+    event = event_or_404(slug)
+    if not ActionForm().validate_on_submit():
+        abort(400, "This form has expired. Reload the page and try again.")
+    if event.status != "draft":
+        flash("Only a draft can be published.", "error")
+        return redirect(url_for("admin.event", slug=event.slug), code=303)
+    try:
+        update_event(event, {"status": "published"})
+    except EventRejected as exc:
+        # Show why next to the fields that need fixing, on the edit form.
+        form = EventForm.for_event(event)
+        problems = show_rejection(form, exc.fields)
+        problems.insert(0, "The event was not published. Fix the fields marked below first.")
+        return _render_form(form, event, problems, 422)
+    flash("Published: the landing page is live.", "ok")
+    return redirect(url_for("admin.event", slug=event.slug), code=303)
+
+
+@bp.post("/events/<slug>/duplicate")
+@roles_required("marketer")
+def duplicate(slug: str) -> Response:
+    event = event_or_404(slug)
+    if not ActionForm().validate_on_submit():
+        abort(400, "This form has expired. Reload the page and try again.")
+    try:
+        copy = duplicate_event(event)
+    except EventRejected as exc:
+        flash("The copy was not made: " + " ".join(exc.fields.values()), "error")
+        return redirect(url_for("admin.event", slug=event.slug), code=303)
+    flash(f"This is a new draft copied from {event.title!r}. Change the date, then publish.", "ok")
+    return redirect(url_for("admin.edit_event", slug=copy.slug), code=303)
+
+
+@bp.route("/events/<slug>/cancel", methods=["GET", "POST"])
+@roles_required("marketer")
+def cancel(slug: str) -> Any:
+    event = event_or_404(slug)
+    if event.status == "cancelled":
+        flash("This event is already cancelled.", "error")
+        return redirect(url_for("admin.event", slug=event.slug), code=303)
+    form = CancelEventForm()
+    if request.method == "POST" and form.validate_on_submit():
+        cancel_event(event)
+        flash("The event is cancelled; registrants are being told.", "ok")
+        return redirect(url_for("admin.event", slug=event.slug), code=303)
+    affected = db.session.scalar(
+        db.select(db.func.count(Registration.id)).where(
+            Registration.event_id == event.id, Registration.status != "cancelled"
+        )
+    )
+    return (
+        render_template("admin/cancel.html", event=event, form=form, affected=affected or 0),
+        200 if request.method == "GET" else 422,
+    )

@@ -1,0 +1,161 @@
+"""Console pages for an event's registrations: the table, CSV export and the row actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+
+from app.admin import bp
+from app.admin.events import event_or_404
+from app.admin.forms import ActionForm, RegistrationForm
+from app.admin.tables import RegistrationQuery, export_csv, registration_page
+from app.auth.access import roles_required, safe_next
+from app.db import db
+from app.events.models import Event
+from app.registrations import services
+from app.registrations.models import REGISTRATION_STATUSES, Registration
+
+STATUS_LABELS = {
+    "confirmed": "Confirmed",
+    "waitlisted": "Waitlisted",
+    "pending_payment": "Awaiting payment",
+    "cancelled": "Cancelled",
+}
+
+
+@bp.get("/events/<slug>/registrations")
+@roles_required("marketer")
+def registrations(slug: str) -> str:
+    event = event_or_404(slug)
+    query = RegistrationQuery.from_args(request.args)
+    page = registration_page(event, query)
+    return render_template(
+        "admin/registrations.html",
+        event=event,
+        query=query,
+        page=page,
+        statuses=REGISTRATION_STATUSES,
+        status_labels=STATUS_LABELS,
+    )
+
+
+@bp.get("/events/<slug>/registrations.csv")
+@roles_required("marketer")
+def export(slug: str) -> Response:
+    event = event_or_404(slug)
+    query = RegistrationQuery.from_args(request.args)
+    return Response(
+        stream_with_context(export_csv(event, query)),
+        content_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{event.slug}-registrations.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.route("/events/<slug>/registrations/new", methods=["GET", "POST"])
+@roles_required("marketer")
+def add_registration(slug: str) -> Any:
+    event = event_or_404(slug)
+    form = RegistrationForm()
+    refusal = None
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            outcome = services.add_by_hand(event.id, form.registrant())
+        except services.RegistrationRefused as exc:
+            refusal = exc.message
+        else:
+            registration = outcome.registration
+            if outcome.created:
+                status = STATUS_LABELS[registration.status].lower()
+                flash(f"{registration.email} is registered ({status}).", "ok")
+            else:
+                flash(f"{registration.email} was already registered; nothing changed.", "ok")
+            return redirect(url_for("admin.registrations", slug=event.slug), code=303)
+    code = 200 if request.method == "GET" else (409 if refusal else 422)
+    return (
+        render_template("admin/registration_form.html", event=event, form=form, refusal=refusal),
+        code,
+    )
+
+
+def _registration_of(event: Event, registration_id: int) -> Registration:
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or registration.event_id != event.id:
+        abort(404, "This registration is not part of this event.")
+    return registration
+
+
+def _back_to_table(event: Event) -> Response:
+    table = url_for("admin.registrations", slug=event.slug)
+    back = safe_next(request.form.get("back"))
+    return redirect(back if back and back.startswith(table) else table, code=303)
+
+
+def _checked_action() -> None:
+    if not ActionForm().validate_on_submit():
+        abort(400, "This form has expired. Reload the page and try again.")
+
+
+@bp.post("/events/<slug>/registrations/<int:registration_id>/cancel")
+@roles_required("marketer")
+def cancel_registration(slug: str, registration_id: int) -> Response:
+    event = event_or_404(slug)
+    _checked_action()
+    registration = _registration_of(event, registration_id)
+    if registration.status == "cancelled":
+        flash(f"{registration.email} was already cancelled.", "error")
+        return _back_to_table(event)
+    promoted = services.cancel(registration.id)
+    message = f"Cancelled {registration.email}."
+    if promoted is not None:
+        message += f" {promoted.email} moved up from the waitlist."
+    flash(message, "ok")
+    return _back_to_table(event)
+
+
+@bp.post("/events/<slug>/registrations/<int:registration_id>/promote")
+@roles_required("marketer")
+def promote(slug: str, registration_id: int) -> Response:
+    event = event_or_404(slug)
+    _checked_action()
+    registration = _registration_of(event, registration_id)
+    try:
+        services.promote(registration.id)
+    except services.RegistrationRefused as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"{registration.email} has a seat now.", "ok")
+    return _back_to_table(event)
+
+
+@bp.post("/events/<slug>/registrations/<int:registration_id>/check-in")
+@roles_required("marketer")
+def check_in(slug: str, registration_id: int) -> Response:
+    event = event_or_404(slug)
+    _checked_action()
+    registration = _registration_of(event, registration_id)
+    present = request.form.get("present", "1") != "0"
+    try:
+        services.check_in(registration.id, present=present)
+    except services.RegistrationRefused as exc:
+        flash(exc.message, "error")
+    else:
+        flash(
+            f"{registration.email} is checked in."
+            if present
+            else f"Check-in undone for {registration.email}.",
+            "ok",
+        )
+    return _back_to_table(event)

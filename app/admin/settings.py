@@ -1,0 +1,157 @@
+"""Console settings, for admins only: staff users, rep profiles and the email sender."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.admin import bp
+from app.admin.events import show_rejection
+from app.admin.forms import RepProfileForm, SenderForm, StaffEditForm, StaffForm
+from app.admin.sender import SenderRejected, current_sender, save_sender
+from app.auth.access import roles_required
+from app.auth.staff import (
+    StaffRejected,
+    add_staff,
+    change_staff,
+    update_rep_profile,
+)
+from app.db import db
+from app.models import RepProfile, User
+
+
+def _staff() -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User).options(selectinload(User.rep_profile)).order_by(User.name, User.id)
+        )
+    )
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@roles_required()
+def settings() -> Any:
+    sender = current_sender()
+    form = SenderForm(data=sender)
+    problems: list[str] = []
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            save_sender(form.name.data, form.email.data)
+        except SenderRejected as exc:
+            problems = show_rejection(form, exc.fields)
+        else:
+            flash("Sender saved: new emails come from this name and address.", "ok")
+            return redirect(url_for("admin.settings"), code=303)
+    return (
+        render_template("admin/settings.html", form=form, staff=_staff(), problems=problems),
+        200 if request.method == "GET" else 422,
+    )
+
+
+@bp.route("/settings/staff/new", methods=["GET", "POST"])
+@roles_required()
+def new_staff() -> Any:
+    form = StaffForm()
+    problems: list[str] = []
+    if request.method == "GET":
+        form.role.data = "marketer"
+    elif form.validate_on_submit():
+        try:
+            user = add_staff(form.email.data, form.name.data, form.role.data, form.password.data)
+        except StaffRejected as exc:
+            problems = show_rejection(form, exc.fields)
+        else:
+            flash(f"{user.name} can log in now as {user.role}.", "ok")
+            return redirect(url_for("admin.staff", user_id=user.id), code=303)
+    return (
+        render_template("admin/staff_new.html", form=form, problems=problems),
+        200 if request.method == "GET" else 422,
+    )
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404, "There is no staff user with this number.")
+    return user
+
+
+def _rep_form(profile: RepProfile | None) -> RepProfileForm | None:
+    if profile is None:
+        return None
+    return RepProfileForm(
+        prefix="rep",
+        formdata=None,
+        data={
+            "countries": ", ".join(profile.countries or []),
+            "segments": ", ".join(profile.segments or []),
+            "weight": profile.weight,
+            "capacity": profile.capacity,
+            "out_of_office_until": profile.out_of_office_until,
+            "timezone": profile.timezone,
+            "active": profile.active,
+        },
+    )
+
+
+def _staff_page(
+    user: User, form: StaffEditForm, rep_form: RepProfileForm | None, **extra: Any
+) -> str:
+    return render_template(
+        "admin/staff_edit.html", user=user, form=form, rep_form=rep_form, **extra
+    )
+
+
+@bp.route("/settings/staff/<int:user_id>", methods=["GET", "POST"])
+@roles_required()
+def staff(user_id: int) -> Any:
+    user = _user_or_404(user_id)
+    if request.method == "GET":
+        form = StaffEditForm(
+            formdata=None, data={"name": user.name, "role": user.role, "active": user.active}
+        )
+        return _staff_page(user, form, _rep_form(user.rep_profile))
+    form = StaffEditForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        try:
+            change_staff(
+                user,
+                acting=current_user,  # type: ignore[arg-type]
+                name=form.name.data,
+                role=form.role.data,
+                active=bool(form.active.data),
+                password=form.password.data or None,
+            )
+        except StaffRejected as exc:
+            problems = show_rejection(form, exc.fields)
+        else:
+            flash(f"Saved {user.name}.", "ok")
+            return redirect(url_for("admin.staff", user_id=user.id), code=303)
+    return _staff_page(user, form, _rep_form(user.rep_profile), problems=problems), 422
+
+
+@bp.post("/settings/staff/<int:user_id>/rep-profile")
+@roles_required()
+def rep_profile(user_id: int) -> Any:
+    user = _user_or_404(user_id)
+    if user.rep_profile is None:
+        abort(404, "This staff user has no rep profile; make them a rep first.")
+    rep_form = RepProfileForm(prefix="rep")
+    problems: list[str] = []
+    if rep_form.validate_on_submit():
+        try:
+            update_rep_profile(user.rep_profile, rep_form.values())
+        except StaffRejected as exc:
+            problems = show_rejection(rep_form, exc.fields)
+        else:
+            flash(f"Saved the rep profile of {user.name}.", "ok")
+            return redirect(url_for("admin.staff", user_id=user.id), code=303)
+    form = StaffEditForm(
+        formdata=None, data={"name": user.name, "role": user.role, "active": user.active}
+    )
+    return _staff_page(user, form, rep_form, rep_problems=problems), 422

@@ -1,0 +1,145 @@
+"""Who may see what: the staff session, bearer tokens for the API, and `roles_required`.
+
+Pages use the session cookie; the JSON API uses only `Authorization: Bearer <token>`, so a
+cookie never authorises an API call and the API needs no CSRF token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, jsonify, redirect, request, url_for
+from flask_login import current_user
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import RequestRedirect
+from werkzeug.wrappers import Response
+
+from app.db import db
+from app.extensions import login_manager
+from app.models import ApiToken, User
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+# The views a role can reach; "admin" is allowed everywhere `roles_required` guards.
+STAFF_ROLES = ("admin", "marketer", "rep")
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    # A deactivated account loses its open sessions at its next request.
+    return user if user is not None and user.active else None
+
+
+def token_user() -> User | None:
+    """The active staff user named by the request's bearer token, if any."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return ApiToken.find_user(token.strip())
+
+
+def staff_user() -> User | None:
+    """The signed-in staff user: by bearer token under /api/, by session cookie elsewhere."""
+    if is_api_request():
+        return token_user()
+    return current_user if current_user.is_authenticated else None  # type: ignore[return-value]
+
+
+def refuse_anonymous() -> Response:
+    """Pages send the visitor to the login page; the API answers 401."""
+    if is_api_request():
+        body = {"error": {"code": "unauthorized", "message": "Send a valid API token."}}
+        response = jsonify(body)
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+        return response
+    return redirect(url_for("auth.login", next=_current_path()))
+
+
+def refuse_role() -> Response:
+    if is_api_request():
+        body = {"error": {"code": "forbidden", "message": "Your role may not do this."}}
+        response = jsonify(body)
+        response.status_code = 403
+        return response
+    abort(403, "Your account does not have access to this page.")
+
+
+login_manager.unauthorized_handler(refuse_anonymous)
+
+
+def roles_required(*roles: str) -> Callable[[View], View]:
+    """Let only staff with one of `roles` (and always admins) reach the view.
+
+    The allowed roles stay on the view as `required_roles`, which the route walker in
+    tests/test_routes_roles.py reads to check every guarded route.
+    """
+    unknown = set(roles) - set(STAFF_ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles: {', '.join(sorted(unknown))}")
+    allowed = frozenset({"admin", *roles})
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            user = staff_user()
+            if user is None:
+                return refuse_anonymous()
+            if user.role not in allowed:
+                return refuse_role()
+            return view(*args, **kwargs)
+
+        guarded.required_roles = allowed  # type: ignore[attr-defined]
+        return guarded  # type: ignore[return-value]
+
+    return decorate
+
+
+def _current_path() -> str:
+    query = request.query_string.decode("latin-1")
+    return request.path + ("?" + query if query else "")
+
+
+def safe_next(target: str | None) -> str | None:
+    """`target` when it is a path on this site; None for anything that could leave it."""
+    if not target:
+        return None
+    target = target.strip()
+    # Browsers read a backslash as a slash, so "/\\evil.example" is another host.
+    if "\\" in target or any(ord(char) < 32 for char in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def home_for(user: User) -> str:
+    """Where a member of staff lands after logging in."""
+    if user.role in ("admin", "marketer"):
+        return url_for("admin.events")
+    if routed("/followups"):
+        return "/followups"
+    return url_for("auth.waiting")
+
+
+def routed(path: str, method: str = "GET") -> bool:
+    """Whether some view answers `path` (links to pages other packages may not have built)."""
+    adapter = current_app.url_map.bind("localhost")
+    try:
+        adapter.match(path, method=method)
+    except (NotFound, MethodNotAllowed):
+        return False
+    except RequestRedirect:
+        return True
+    return True

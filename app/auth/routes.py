@@ -1,0 +1,85 @@
+"""/login and /logout for staff, and the page a rep sees until their follow-up list exists."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from app.auth import bp
+from app.auth.access import STAFF_ROLES, home_for, roles_required, routed, safe_next
+from app.auth.forms import LoginForm, LogoutForm
+from app.auth.staff import authenticate
+from app.extensions import limiter
+
+
+@bp.app_context_processor
+def console_links() -> dict[str, object]:
+    # Console pages link to pages of other packages only once those are routed.
+    return {"routed": routed}
+
+
+@bp.before_app_request
+def _nothing_cached_from_another_request() -> None:
+    # Flask runs a request inside an app context that is already pushed (tests, scripts), and
+    # so shares its `g`; the user Flask-Login and the CSRF token Flask-WTF cache there belong
+    # to one request's session only.
+    g.pop("_login_user", None)
+    g.pop("csrf_token", None)
+
+
+def _login_limit() -> str:
+    return current_app.config.get("LOGIN_RATE_LIMIT", "10 per minute")
+
+
+def _login_email() -> str:
+    # Limits guessing at one account from many addresses, beside the per-address limit.
+    return "login-email:" + request.form.get("email", "").strip().lower()[:254]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, key_func=_login_email, methods=["POST"])
+def login() -> Response | str | tuple[str, int]:
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = safe_next(request.args.get("next")) or ""
+        if current_user.is_authenticated:
+            return redirect(form.next.data or home_for(current_user))
+        return render_template("auth/login.html", form=form)
+    problem = None
+    if form.validate_on_submit():
+        user = authenticate(form.email.data, form.password.data)
+        if user is not None:
+            target = safe_next(form.next.data) or home_for(user)
+            _fresh_session()
+            login_user(user)
+            return redirect(target, code=303)
+        problem = "That email and password do not match an active staff account."
+    form.password.data = ""
+    return render_template("auth/login.html", form=form, problem=problem), 422
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+@roles_required(*STAFF_ROLES)
+def logout() -> Response | str:
+    form = LogoutForm()
+    if request.method == "POST" and form.validate_on_submit():
+        logout_user()
+        _fresh_session()
+        flash("You have logged out.", "ok")
+        return redirect(url_for("auth.login"), code=303)
+    return render_template("auth/logout.html", form=form)
+
+
+def _fresh_session() -> None:
+    """Nothing from before a login or logout carries over, not even the CSRF token."""
+    session.clear()
+    # The signed token is cached per request context; it belongs to the session just cleared.
+    g.pop("csrf_token", None)
+
+
+@bp.get("/welcome")
+@roles_required(*STAFF_ROLES)
+def waiting() -> str:
+    return render_template("auth/waiting.html")

@@ -1,0 +1,15 @@
+// Console niceties that the pages work without: the browser's zone as the default event zone,
+// and a second "are you sure?" before cancelling a registration.
+(function () {
+  var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  document.querySelectorAll("select[data-browser-zone]").forEach(function (select) {
+    if (select.value || !zone) return;
+    var option = Array.prototype.find.call(select.options, function (o) { return o.value === zone; });
+    if (option) select.value = zone;
+  });
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+    });
+  });
+})();
