@@ -1,0 +1,7 @@
+"""The console's reports: funnel, attendance rate, registrations over time and sources."""
+
+from flask import Blueprint
+
+bp = Blueprint("reports", __name__)
+
+from app.reports import routes  # noqa: E402, F401
