@@ -10,7 +10,7 @@ from dotenv import load_dotenv
 from flask import Flask
 
 from app.config import Config
-from app.extensions import csrf, db, limiter, migrate
+from app.extensions import csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,24 +33,40 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
+    login_manager.init_app(app)
 
     # Import models so metadata (and Alembic) sees every table.
     from app import (
         cli,
         health,
+        mail,
         models,  # noqa: F401
         pages,
     )
+    from app.admin import bp as admin_bp
     from app.api import register_api
+    from app.auth import bp as auth_bp
     from app.events import bp as events_bp
     from app.events import models as event_models  # noqa: F401
+    from app.followup import bp as followup_bp
+    from app.followup import models as followup_models  # noqa: F401
     from app.registrations import bp as registrations_bp
     from app.registrations import models as registration_models  # noqa: F401
+    from app.reports import bp as reports_bp
 
     app.register_blueprint(health.bp)
     app.register_blueprint(events_bp)
     app.register_blueprint(registrations_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(reports_bp)
+    app.register_blueprint(followup_bp)
     register_api(app)
     pages.init_app(app)
     cli.init_app(app)
+    mail.init_app(app)
+    # After mail: the follow-up jobs join the worker that mail sets up.
+    from app import followup
+
+    followup.init_app(app)
     return app

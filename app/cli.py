@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import os
 from datetime import timedelta
+from typing import BinaryIO
 
 import click
 from flask import Flask
@@ -26,18 +29,26 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(tokens)
     app.cli.add_command(demo)
     app.cli.add_command(serve)
+    app.cli.add_command(attendance)
+    app.cli.add_command(followups)
 
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
-    """Serve the site for `make run` (production: gunicorn, see README)."""
+@click.option(
+    "--worker/--no-worker", default=True, show_default=True, help="Run the worker beside it."
+)
+def serve(host: str, port: int, worker: bool) -> None:
+    """Serve the site for `make run`, with the background worker (production: see README)."""
     from flask import current_app
     from werkzeug.serving import run_simple
 
-    click.echo(f"Serving on http://{host}:{port}  (Ctrl+C to stop)")
-    run_simple(host, port, current_app._get_current_object(), threaded=True)
+    from app.mail.worker import worker_beside
+
+    with worker_beside(enabled=worker):
+        click.echo(f"Serving on http://{host}:{port}  (Ctrl+C to stop)")
+        run_simple(host, port, current_app._get_current_object(), threaded=True)
 
 
 @click.group(help="Staff users.")
@@ -124,7 +135,86 @@ def demo_seed() -> None:
         }
     )
     update_event(event, {"status": "published"})
+    _seed_routing_rules()
     click.echo("Demo seeded. Logins:")
     for email, _name, role, password, _countries in DEMO_USERS:
         click.echo(f"  {role:<8} {email:<24} password: {password}")
     click.echo("Landing page: /e/demo-webinar")
+
+
+def _seed_routing_rules() -> None:
+    """Two demo rules: senior titles anywhere go to Rita; Europe is shared by both reps."""
+    from app.followup.rules import save_rule
+
+    reps = {user.email: user.id for user in db.session.scalars(select(User))}
+    rita, emil = reps["rita.rep@example.com"], reps["emil.rep@example.com"]
+    save_rule(
+        None,
+        {
+            "name": "Executives",
+            "title_keywords": ["CEO", "CTO", "VP", "Chief", "Head"],
+            "segments": ["enterprise"],
+            "target_rep_id": rita,
+        },
+    )
+    save_rule(None, {"name": "EMEA", "regions": ["EMEA"], "members": [(emil, 2), (rita, 1)]})
+
+
+@click.group(help="Attendance reports.")
+def attendance() -> None:
+    pass
+
+
+@attendance.command("import")
+@click.argument("slug")
+@click.argument("report", type=click.File("rb"))
+def attendance_import(slug: str, report: BinaryIO) -> None:
+    """Apply a Zoom or GoToWebinar attendee report (or a CSV with email and minutes) to SLUG."""
+    from app.events.services import by_slug
+    from app.followup.attendance import AttendanceFileError, import_attendance
+
+    event = by_slug(slug)
+    if event is None:
+        raise click.ClickException(f"no event with the slug {slug}")
+    try:
+        size: int | None = os.fstat(report.fileno()).st_size or None
+    except (OSError, io.UnsupportedOperation):
+        size = None  # a pipe: its length is unknown, so no bar
+    try:
+        if size is None:
+            summary = import_attendance(event, report)
+        else:
+            with click.progressbar(length=size, label="Reading the report") as bar:
+                summary = import_attendance(event, report, progress=bar.update)
+    except AttendanceFileError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(
+        f"Imported a {summary.source} into {slug}: {summary.attended} attended, "
+        f"{summary.no_show} no-shows, {summary.unmatched} unmatched."
+    )
+
+
+@click.group(help="Sales follow-up.")
+def followups() -> None:
+    pass
+
+
+@followups.command("route")
+@click.argument("slug")
+def followups_route(slug: str) -> None:
+    """Route follow-up for the event SLUG now (running it again creates no duplicates)."""
+    from app.events.services import by_slug
+    from app.followup.routing import RoutingRefused, route_followups
+
+    event = by_slug(slug.strip())
+    if event is None:
+        raise click.ClickException(f"no event with the slug {slug!r}")
+    try:
+        result = route_followups(event.id, trigger="cli")
+    except RoutingRefused as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"created {result.created} follow-ups for {event.slug}")
+    for email, count in sorted(result.by_rep.items()):
+        click.echo(f"  {email}: {count}")
+    if result.unassigned:
+        click.echo(f"  unassigned (flagged for an admin): {result.unassigned}")

@@ -53,6 +53,8 @@ class Config:
         self.REDIS_URL = env("REDIS_URL") or None
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
+        # How many registrations one client address may send through the API.
+        self.API_REGISTRATION_RATE_LIMIT = "30/minute"
         self.OUTBOX_DIR = str(Path(instance_path) / "outbox")
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from app.db import db, utcnow
@@ -55,3 +55,42 @@ def token_for(user: User) -> str:
     token = ApiToken.issue(user)
     db.session.commit()
     return token
+
+
+def register_person(event: Event, email: str, *, now: datetime | None = None, **fields: Any) -> Any:
+    """Register `email` for `event` through the registration service; returns the Registration.
+
+    `now` lets a test register for an event that has already taken place, as of an earlier time.
+    """
+    from app.registrations.services import Registrant, register
+
+    person = Registrant(
+        email=email,
+        email_normalized=email.strip().lower(),
+        first_name=fields.pop("first_name", email.split("@")[0].title()),
+        **fields,
+    )
+    return register(event.id, person, now=now).registration
+
+
+def form_token(client: Any, path: str) -> str:
+    """The CSRF token from the form on `path`, for the signed-in client."""
+    response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return csrf_token(response.get_data(as_text=True))
+
+
+def log_in(client: Any, user: User, password: str | None = None) -> None:
+    """Sign `user` in on `client` via the form (by default with `make_user`'s password)."""
+    password = password or "password123"
+    page = client.get("/login")
+    response = client.post(
+        "/login",
+        data={"email": user.email, "password": password, "csrf_token": csrf_token(page.text)},
+    )
+    assert response.status_code == 303, response.text
+
+
+def bearer(user: User) -> dict[str, str]:
+    """Headers for an API call acting as `user`, through a new token."""
+    return {"Authorization": f"Bearer {token_for(user)}"}

@@ -20,6 +20,9 @@ from app import create_app
 from app.db import db
 from tests.builders import make_event
 
+# Fixtures kept beside the helpers they use: `smtp_server` (a real local SMTP server).
+pytest_plugins = ["tests.smtp"]
+
 PG_URL = os.environ.get("DATABASE_URL", "")
 ON_POSTGRES = PG_URL.startswith("postgresql")
 

@@ -1,0 +1,17 @@
+"""After the event: attendance, scoring, routing and the reps' follow-up lists."""
+
+from flask import Blueprint, Flask
+
+bp = Blueprint("followup", __name__)
+
+
+def init_app(app: Flask) -> None:
+    """Give the background worker its follow-up jobs: routing ended events, escalating."""
+    from app.followup.routing import escalate_overdue, route_due_events
+    from app.mail.worker import add_job
+
+    add_job(app, "followup_routing", route_due_events)
+    add_job(app, "followup_escalation", lambda now: len(escalate_overdue(now)))
+
+
+from app.followup import routes  # noqa: E402, F401

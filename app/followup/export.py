@@ -1,0 +1,180 @@
+"""The CRM hand-off: leads and their follow-up outcomes as CSV that Salesforce's and
+HubSpot's import tools map without manual work (the mapping is documented in README.md).
+
+Every cell is neutralised against formula injection: a value a spreadsheet would run as a
+formula (starting with =, +, -, @, a tab or a carriage return) is prefixed with an apostrophe,
+except phone numbers in E.164 form, which are digits behind a plus and cannot hold a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
+
+from app.db import db
+from app.events.models import Campaign, Event
+from app.fields import country_name
+from app.followup.models import DISQUALIFY_REASONS, FollowUp
+from app.models import User
+from app.registrations.models import Lead
+
+CRMS = ("salesforce", "hubspot")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_E164 = re.compile(r"^\+[1-9]\d{5,14}$")
+
+# Our lead status -> Salesforce's standard Lead Status picklist / HubSpot's Lead Status.
+SALESFORCE_STATUS = {
+    "new": "Open - Not Contacted",
+    "open": "Open - Not Contacted",
+    "contacted": "Working - Contacted",
+    "qualified": "Working - Contacted",
+    "disqualified": "Closed - Not Converted",
+    "converted": "Closed - Converted",
+}
+HUBSPOT_STATUS = {
+    "new": "NEW",
+    "open": "OPEN",
+    "contacted": "IN_PROGRESS",
+    "qualified": "OPEN_DEAL",
+    "disqualified": "UNQUALIFIED",
+    "converted": "OPEN_DEAL",
+}
+HUBSPOT_LIFECYCLE = {
+    "new": "lead",
+    "open": "lead",
+    "contacted": "lead",
+    "qualified": "salesqualifiedlead",
+    "disqualified": "other",
+    "converted": "opportunity",
+}
+PRIORITY_RATING = {"hot": "Hot", "warm": "Warm", "cold": "Cold"}
+
+# (Salesforce header, HubSpot header, our field); order is the file's column order.
+COLUMNS = (
+    ("First Name", "First Name", "first_name"),
+    ("Last Name", "Last Name", "last_name"),
+    ("Email", "Email", "email"),
+    ("Company", "Company Name", "company"),
+    ("Title", "Job Title", "job_title"),
+    ("Phone", "Phone Number", "phone"),
+    ("Country", "Country/Region", "country"),
+    ("Lead Status", "Lead Status", "status"),
+    ("Rating", "Lifecycle Stage", "stage"),
+    ("Lead Source", "Lead Source", "source"),
+    ("Lead Owner", "Contact owner", "owner"),
+    ("Email Opt Out", "Marketing consent", "consent"),
+    ("Campaign", "Campaign", "campaign"),
+    ("Event", "Event", "event"),
+    ("Attended Minutes", "Attended Minutes", "attended_minutes"),
+    ("Lead Score", "Lead Score", "score"),
+    ("UTM Source", "UTM Source", "utm_source"),
+    ("UTM Medium", "UTM Medium", "utm_medium"),
+    ("UTM Campaign", "UTM Campaign", "utm_campaign"),
+    ("Follow-up Outcome", "Follow-up Outcome", "outcome"),
+    ("Disqualified Reason", "Disqualified Reason", "reason"),
+    ("First Contacted", "First Contacted", "first_contacted"),
+    ("External ID", "Record ID (source)", "external_id"),
+)
+
+
+def neutralise(value: Any) -> str:
+    """A cell's text, safe to open in a spreadsheet."""
+    if value is None:
+        return ""
+    text = str(value)
+    if text.startswith(_FORMULA_START) and not _E164.match(text):
+        return "'" + text
+    return text
+
+
+def _iso(moment: datetime | None) -> str:
+    return moment.isoformat(timespec="seconds") if moment is not None else ""
+
+
+def rows(crm: str) -> Iterator[dict[str, Any]]:
+    """One dict per lead (our field names), with its latest follow-up's outcome."""
+    latest = select(func.max(FollowUp.id).label("id")).group_by(FollowUp.lead_id).subquery()
+    owner = aliased(User)
+    query = (
+        select(Lead, FollowUp, owner.email, Campaign.name, Event.slug)
+        .outerjoin(owner, owner.id == Lead.owner_id)
+        .outerjoin(Campaign, Campaign.id == Lead.latest_campaign_id)
+        .outerjoin(
+            FollowUp,
+            (FollowUp.lead_id == Lead.id) & FollowUp.id.in_(select(latest.c.id)),
+        )
+        .outerjoin(Event, Event.id == FollowUp.event_id)
+        .order_by(Lead.id)
+        .execution_options(yield_per=1000)
+    )
+    for lead, followup, owner_email, campaign, event_slug in db.session.execute(query):
+        status = lead.status
+        if crm == "salesforce":
+            shown_status = SALESFORCE_STATUS[status]
+            stage = PRIORITY_RATING.get(followup.priority, "") if followup is not None else ""
+            consent = "false" if lead.consent_marketing else "true"
+            # Salesforce refuses a lead without a company; web-to-lead uses this placeholder.
+            company = lead.company or "[not provided]"
+        else:
+            shown_status = HUBSPOT_STATUS[status]
+            stage = HUBSPOT_LIFECYCLE[status]
+            consent = "true" if lead.consent_marketing else "false"
+            company = lead.company
+        yield {
+            "first_name": lead.first_name,
+            "last_name": lead.last_name or ("[not provided]" if crm == "salesforce" else ""),
+            "email": lead.email,
+            "company": company,
+            "job_title": lead.job_title,
+            "phone": lead.phone,
+            "country": country_name(lead.country),
+            "status": shown_status,
+            "stage": stage,
+            "source": "Webinar",
+            "owner": owner_email or "",
+            "consent": consent,
+            "campaign": campaign or "",
+            "event": event_slug or "",
+            "attended_minutes": (
+                f"{followup.attended_minutes:g}"
+                if followup is not None and followup.attended_minutes is not None
+                else ""
+            ),
+            "score": lead.score,
+            "utm_source": lead.latest_utm_source,
+            "utm_medium": lead.latest_utm_medium,
+            "utm_campaign": lead.latest_utm_campaign,
+            "outcome": followup.status if followup is not None else "",
+            "reason": (
+                DISQUALIFY_REASONS.get(followup.reason or "", followup.reason or "")
+                + (f": {followup.reason_note}" if followup.reason_note else "")
+                if followup is not None and followup.reason
+                else ""
+            ),
+            "first_contacted": _iso(followup.first_contacted_at if followup else None),
+            "external_id": f"lead-{lead.id}",
+        }
+
+
+def lines(crm: str) -> Iterator[str]:
+    """The CSV file, a line at a time (streamed: the export can be large)."""
+    if crm not in CRMS:
+        raise ValueError(f"crm must be one of {', '.join(CRMS)}")
+    header_index = 0 if crm == "salesforce" else 1
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    # A byte-order mark makes Excel read the file as UTF-8; both CRMs accept it.
+    writer.writerow([column[header_index] for column in COLUMNS])
+    yield "\ufeff" + buffer.getvalue()
+    for row in rows(crm):
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([neutralise(row[column[2]]) for column in COLUMNS])
+        yield buffer.getvalue()
