@@ -3,12 +3,19 @@ the API and the command line so that each is written once."""
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import phonenumbers
 import pycountry
 from email_validator import EmailNotValidError, validate_email
+
+# PostgreSQL cannot store NUL, and a line break in a one-line value (a name) could end up in a
+# mail header; no one means to type the other control characters either.
+CONTROL_IN_LINE = re.compile(r"[\x00-\x1f\x7f]")
+# Multi-line text (descriptions, notes) keeps its tabs and line breaks.
+CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class InvalidValue(ValueError):

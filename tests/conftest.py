@@ -7,14 +7,16 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from app import create_app
 from app.db import db
@@ -66,6 +68,9 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = admin_url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        # A throwaway database need not wait for the disk at every commit.
+        conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit TO off'))
     _migrate(url, instance)
     yield url
     with admin.connect() as conn:
@@ -80,6 +85,11 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     admin.dispose()
 
 
+@cache
+def _pg_engine(url: str) -> Engine:
+    return create_engine(url, poolclass=NullPool)
+
+
 @pytest.fixture
 def database_url(database_template: str, tmp_path: Path) -> str:
     """A clean, migrated database for one test."""
@@ -87,21 +97,16 @@ def database_url(database_template: str, tmp_path: Path) -> str:
         path = tmp_path / "app.db"
         shutil.copyfile(database_template, path)
         return f"sqlite:///{path}"
-    engine = create_engine(database_template)
-    with engine.begin() as conn:
-        tables = [
-            row[0]
-            for row in conn.execute(
-                text(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                    "AND tablename <> 'alembic_version'"
-                )
-            )
-        ]
-        if tables:
-            quoted = ", ".join(f'"{table}"' for table in tables)
-            conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    # DELETE in dependency order is far quicker than TRUNCATE for tables this small: TRUNCATE
+    # swaps every table's files and waits for the disk each time.
+    with _pg_engine(database_template).begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+        sequences = conn.execute(
+            text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'")
+        ).scalars()
+        for sequence in sequences:
+            conn.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
     return database_template
 
 

@@ -72,18 +72,14 @@ def checked_by(rule: Callable[[str], Any]) -> Callable[[FlaskForm, Any], None]:
     return check
 
 
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
 def one_line(form: FlaskForm, field: Any) -> None:
     # PostgreSQL cannot store NUL, and a line break in a name could end up in a mail header.
-    if field.data and CONTROL.search(field.data):
+    if field.data and fields.CONTROL_IN_LINE.search(field.data):
         raise Invalid("Use one line of plain text, without control characters.")
 
 
 def plain_text(form: FlaskForm, field: Any) -> None:
-    if field.data and CONTROL_IN_TEXT.search(field.data):
+    if field.data and fields.CONTROL_IN_TEXT.search(field.data):
         raise Invalid("Remove the invisible control characters from this text.")
 
 

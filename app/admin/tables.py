@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,13 +18,13 @@ from sqlalchemy import ColumnElement, case, func, or_, select
 
 from app.db import db, utcnow
 from app.events.models import Event
+from app.fields import CONTROL_IN_LINE
 from app.registrations.models import REGISTRATION_STATUSES, Registration
 
 PAGE_SIZE = 50
 PAST_PAGE_SIZE = 25
 EXPORT_BATCH = 1000
 
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 ATTENDED = or_(Registration.checked_in_at.is_not(None), Registration.attended_minutes > 0)
 
 
@@ -124,7 +123,7 @@ class RegistrationQuery:
         sort = args.get("sort", "registered")
         page = args.get("page", "1")
         return cls(
-            search=" ".join(CONTROL.sub(" ", args.get("q", "")).split())[:200],
+            search=" ".join(CONTROL_IN_LINE.sub(" ", args.get("q", "")).split())[:200],
             status=status if status in REGISTRATION_STATUSES else "",
             sort=sort if sort in SORTS else "registered",
             descending=args.get("dir", "desc" if sort == "registered" else "asc") == "desc",

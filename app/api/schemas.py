@@ -4,7 +4,6 @@ write the OpenAPI document, so the two cannot drift apart."""
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -30,8 +29,8 @@ DEFAULT_LIMIT = 50
 
 # NUL cannot be stored by PostgreSQL at all, and no one means to send the other control
 # characters in a one-line value; a multi-line one may keep tabs and line breaks.
-ONE_LINE_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f]")
-MULTI_LINE_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+ONE_LINE_FORBIDDEN = fields.CONTROL_IN_LINE
+MULTI_LINE_FORBIDDEN = fields.CONTROL_IN_TEXT
 
 
 def column_length(model: type, name: str) -> int:

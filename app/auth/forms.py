@@ -6,10 +6,12 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from app import fields
+
 
 def one_line(form: FlaskForm, field: object) -> None:
     # PostgreSQL cannot compare text holding NUL; no address has control characters anyway.
-    if any(ord(char) < 32 or ord(char) == 127 for char in getattr(field, "data", "") or ""):
+    if fields.CONTROL_IN_LINE.search(getattr(field, "data", "") or ""):
         raise ValidationError("Enter your email address on one line.")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -12,9 +11,6 @@ from wtforms.validators import DataRequired, Optional, StopValidation
 from app import fields
 from app.registrations.models import Registration
 from app.registrations.services import Registrant
-
-# PostgreSQL cannot store NUL at all, and no one means to type the other control characters.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def column_length(name: str) -> int:
@@ -38,7 +34,7 @@ def _at_most(limit: int):  # type: ignore[no-untyped-def]
 
 
 def _plain_text(form: FlaskForm, field: Any) -> None:
-    if field.data and CONTROL_CHARACTERS.search(field.data):
+    if field.data and fields.CONTROL_IN_LINE.search(field.data):
         raise StopValidation("Remove the invisible control characters from this field.")
 
 
@@ -133,7 +129,7 @@ class ReserveForm(FlaskForm):
 
 def _hidden(value: str | None, limit: int) -> str | None:
     # Tracking fields are not the visitor's to fix: clean and trim them rather than refuse.
-    return CONTROL_CHARACTERS.sub("", value or "").strip()[:limit] or None
+    return fields.CONTROL_IN_LINE.sub("", value or "").strip()[:limit] or None
 
 
 class CancelForm(FlaskForm):
