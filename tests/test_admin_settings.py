@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from app.admin.sender import current_sender
 from app.db import db
 from app.models import RepProfile, Setting, User
+from app.sender import Sender, current_sender
 from tests.builders import csrf_token, log_in, make_user
 
 
@@ -233,7 +233,7 @@ def test_the_sender_defaults_to_mail_default_sender_and_is_saved_as_a_setting(st
     assert response.status_code == 303
     setting = db.session.get(Setting, "sender")
     assert setting.value == {"name": "Acme Events", "email": "hello@acme.example"}
-    assert current_sender() == {"name": "Acme Events", "email": "hello@acme.example"}
+    assert current_sender() == Sender("Acme Events", "hello@acme.example")
 
 
 @pytest.mark.parametrize(

@@ -435,6 +435,18 @@ def test_personal_invite_route_serves_the_registrants_request(client, event):
     assert manage_url(registration) in str(entry["DESCRIPTION"])
 
 
+def test_the_downloaded_invite_names_the_sender_staff_chose_like_the_emailed_one(client, event):
+    from app.sender import save_sender
+
+    save_sender("Acme Events", "hello@acme.example")
+    registration = register(event)
+    response = client.get(f"/r/{manage_token(registration)}/invite.ics")
+    entry = assert_valid_invite(
+        response.data, method="REQUEST", organizer="hello@acme.example"
+    ).events[0]
+    assert entry.organizer.CN == "Acme Events"
+
+
 def test_personal_invite_keeps_its_uid_through_an_update_and_a_cancel(client, event):
     registration = register(event)
     token = manage_token(registration)

@@ -12,7 +12,6 @@ from sqlalchemy.orm import selectinload
 from app.admin import bp
 from app.admin.events import show_rejection
 from app.admin.forms import RepProfileForm, SenderForm, StaffEditForm, StaffForm
-from app.admin.sender import SenderRejected, current_sender, save_sender
 from app.auth.access import roles_required
 from app.auth.staff import (
     StaffRejected,
@@ -22,6 +21,7 @@ from app.auth.staff import (
 )
 from app.db import db
 from app.models import RepProfile, User
+from app.sender import SenderRejected, current_sender, save_sender
 
 
 def _staff() -> list[User]:
@@ -36,7 +36,7 @@ def _staff() -> list[User]:
 @roles_required()
 def settings() -> Any:
     sender = current_sender()
-    form = SenderForm(data=sender)
+    form = SenderForm(data={"name": sender.name, "email": sender.email})
     problems: list[str] = []
     if request.method == "POST" and form.validate_on_submit():
         try:

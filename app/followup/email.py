@@ -15,10 +15,11 @@ from sqlalchemy import select
 from app.db import db, insert_ignoring_conflict, utcnow
 from app.events.models import Event
 from app.followup.models import Escalation, FollowUp, RoutingRun
-from app.mail.compose import Letter, compose, new_message_id, one_line, sender
+from app.mail.compose import Letter, compose, new_message_id, one_line
 from app.mail.models import OutboxMessage
 from app.models import User
 from app.pages import local_time
+from app.sender import current_sender
 
 
 @dataclass(slots=True)
@@ -122,7 +123,7 @@ def _letter(template: str, subject: str, **context: object) -> Letter:
 def _queue(
     kind: str, key: str, to_email: str, to_name: str, letter: Letter, event_id: int | None
 ) -> None:
-    who = sender()
+    who = current_sender()
     message_id = new_message_id(who.domain)
     now = utcnow()
     insert_ignoring_conflict(

@@ -24,44 +24,17 @@ from email.header import Header
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.utils import format_datetime, formataddr, parseaddr
+from email.utils import format_datetime, formataddr
 
-from flask import current_app, render_template
+from flask import render_template
 
-from app.db import db
-from app.models import Setting
+from app.sender import Sender
 
 _SPACE = re.compile(r"\s+")
 # CRLF everywhere, as SMTP sends it, with the classic (compat32) header handling.
 _WIRE = policy.compat32.clone(linesep="\r\n")
 _UTF8 = charset.Charset("utf-8")
 _UTF8.body_encoding = charset.QP
-
-
-@dataclass(frozen=True)
-class Sender:
-    name: str
-    email: str
-
-    @property
-    def domain(self) -> str:
-        return self.email.rpartition("@")[2] or "localhost"
-
-
-def sender() -> Sender:
-    """Who our mail comes from: the "sender" setting staff chose, else MAIL_DEFAULT_SENDER."""
-    chosen = db.session.get(Setting, "sender")
-    value = chosen.value if chosen is not None else None
-    if isinstance(value, dict) and value.get("email"):
-        return Sender(str(value.get("name") or ""), str(value["email"]))
-    if isinstance(value, str) and "@" in value:
-        return _parse_sender(value)
-    return _parse_sender(current_app.config["MAIL_DEFAULT_SENDER"])
-
-
-def _parse_sender(value: str) -> Sender:
-    name, address = parseaddr(value)
-    return Sender(name, address or "events@localhost")
 
 
 def new_message_id(domain: str) -> str:

@@ -29,9 +29,10 @@ from sqlalchemy import Connection, and_, bindparam, or_, select, update
 
 from app.db import db, utcnow, writing
 from app.events.models import Event
-from app.mail.compose import dated, sender
+from app.mail.compose import dated
 from app.mail.models import OutboxMessage
 from app.registrations.models import Registration
+from app.sender import current_sender
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +174,7 @@ def deliver_due(now: datetime | None = None, *, batch_size: int | None = None) -
     config = current_app.config
     batch_size = batch_size or int(config["MAIL_BATCH_SIZE"])
     report = Report()
-    envelope_from = sender().email
+    envelope_from = current_sender().email
     db.session.commit()
     post: Post = (
         SmtpPost(config, envelope_from)

@@ -27,16 +27,17 @@ from sqlalchemy.orm import Session
 
 from app.db import db, utcnow, writing
 from app.events import signals as event_signals
-from app.events.calendar import invite
 from app.events.models import Event
 from app.events.services import SCHEDULE_FIELDS
-from app.mail.compose import Letter, Sender, compose, new_message_id, sender, write
+from app.mail.compose import Letter, compose, new_message_id, write
 from app.mail.models import OutboxMessage
 from app.pages import duration, local_time
 from app.registrations import signals as registration_signals
+from app.registrations.invites import personal_invite
 from app.registrations.links import manage_url
 from app.registrations.models import Registration
 from app.registrations.services import waitlist_position
+from app.sender import Sender, current_sender
 
 # A registration in these states holds (or held) a calendar entry its cancel must withdraw.
 HOLDS_INVITE = ("confirmed", "pending_payment")
@@ -308,7 +309,7 @@ def write_unwritten(now: datetime | None = None) -> int:
                 )
             )
         }
-        who = sender()
+        who = current_sender()
         updates = []
         for row in rows:
             try:
@@ -397,16 +398,12 @@ def letter_for(
     link = manage_url(registration)
     calendar = None
     if method is not None and sequence is not None:
-        calendar = invite(
-            event,
-            uid=registration.invite_uid,
-            sequence=sequence,
+        calendar = personal_invite(
+            registration,
             method=method,  # type: ignore[arg-type]
-            attendee_email=registration.email,
-            attendee_name=registration.full_name,
-            organizer_name=who.name or who.email,
-            organizer_email=who.email,
-            manage_url=link,
+            sequence=sequence,
+            organizer=who,
+            link=link,
         )
     if kind == "waitlisted":
         context.setdefault("position", waitlist_position(registration))
@@ -470,7 +467,7 @@ def _sender() -> Sender:
     # One settings lookup per transaction, not one per message.
     cached = db.session.info.get(SENDER)
     if cached is None:
-        cached = db.session.info[SENDER] = sender()
+        cached = db.session.info[SENDER] = current_sender()
     return cached
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from email.utils import parseaddr
 from urllib.parse import urlencode
 
 from flask import abort, current_app, redirect, render_template, request, url_for
@@ -11,7 +10,7 @@ from werkzeug.wrappers import Response
 from app.events import calendar
 from app.events.description import plain_summary, render_description
 from app.events.services import by_slug
-from app.registrations import bp, services
+from app.registrations import bp, invites, services
 from app.registrations.forms import CancelForm, ReserveForm
 from app.registrations.links import manage_token, manage_url, registration_for
 from app.registrations.models import Registration
@@ -117,20 +116,9 @@ def invite_ics(token: str) -> Response:
         abort(404, "You are on the waitlist: your calendar invite comes when a seat is yours.")
     if registration.status == "pending_payment":
         abort(404, "Your seat is waiting for payment: your calendar invite comes once it is paid.")
-    event = registration.event
-    cancelled = registration.status == "cancelled" or event.status == "cancelled"
-    method = "CANCEL" if cancelled else "REQUEST"
-    organizer_name, organizer_email = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
-    ics = calendar.invite(
-        event,
-        uid=registration.invite_uid,
-        sequence=registration.invite_sequence,
-        method=method,
-        attendee_email=registration.email,
-        attendee_name=registration.full_name,
-        organizer_name=organizer_name,
-        organizer_email=organizer_email,
-        manage_url=manage_url(registration),
+    method = invites.current_method(registration)
+    ics = invites.personal_invite(
+        registration, method=method, sequence=registration.invite_sequence
     )
     return Response(
         ics,

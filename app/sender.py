@@ -1,7 +1,9 @@
-"""The name and address emails come from, kept in the `sender` setting staff edit."""
+"""Who our emails and calendar invites come from: the sender staff chose in the console, else
+MAIL_DEFAULT_SENDER. Mail headers, invite ORGANIZERs and the settings page all read it here."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from email.utils import parseaddr
 
 from flask import current_app
@@ -13,26 +15,36 @@ from app.models import Setting
 SENDER_KEY = "sender"
 
 
+@dataclass(frozen=True)
+class Sender:
+    name: str
+    email: str
+
+    @property
+    def domain(self) -> str:
+        return self.email.rpartition("@")[2] or "localhost"
+
+
 class SenderRejected(Exception):
     def __init__(self, fields: dict[str, str]) -> None:
         super().__init__("The sender was not saved.")
         self.fields = fields
 
 
-def current_sender() -> dict[str, str]:
-    """The stored sender, or the one MAIL_DEFAULT_SENDER names."""
-    setting = db.session.get(Setting, SENDER_KEY)
-    if setting is not None and isinstance(setting.value, dict):
-        return {"name": setting.value.get("name", ""), "email": setting.value.get("email", "")}
-    name, email = parseaddr(current_app.config.get("MAIL_DEFAULT_SENDER") or "")
-    return {"name": name, "email": email}
+def current_sender() -> Sender:
+    chosen = db.session.get(Setting, SENDER_KEY)
+    value = chosen.value if chosen is not None else None
+    if isinstance(value, dict) and value.get("email"):
+        return Sender(str(value.get("name") or ""), str(value["email"]))
+    name, address = parseaddr(current_app.config.get("MAIL_DEFAULT_SENDER") or "")
+    return Sender(name, address or "events@localhost")
 
 
-def save_sender(name: str, email: str) -> dict[str, str]:
+def save_sender(name: str, email: str) -> Sender:
     problems: dict[str, str] = {}
     name = " ".join(name.split())
     # A line break in a header value would let the name add headers of its own.
-    if not name or len(name) > 100 or any(ord(char) < 32 for char in name):
+    if not name or len(name) > 100 or fields.CONTROL_IN_LINE.search(name):
         problems["name"] = "Use one line of up to 100 characters."
     try:
         email, _ = fields.normalize_email(email)
@@ -47,4 +59,4 @@ def save_sender(name: str, email: str) -> dict[str, str]:
     else:
         setting.value = value
     db.session.commit()
-    return value
+    return Sender(name, email)
