@@ -337,3 +337,21 @@ def test_html_in_a_name_is_shown_as_text_never_run(client):
         assert "<img src=x" not in html
     assert "&lt;script&gt;alert(&#39;owned&#39;)&lt;/script&gt;" in manage
     assert db.session.scalars(select(Registration)).one().first_name == script
+
+
+def test_a_refused_form_keeps_the_chosen_country_selected(client, open_event):
+    page = client.get(f"/e/{open_event.slug}").get_data(as_text=True)
+    response = client.post(
+        f"/e/{open_event.slug}",
+        data={
+            "csrf_token": csrf_token(page),
+            "email": "not-an-email",
+            "first_name": "Ada",
+            "country": "GB",
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert '<option value="GB" selected>United Kingdom</option>' in html
+    assert html.count(" selected>") == 1
+    assert 'autocomplete="country"' in html

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, Optional, StopValidation
+from wtforms.widgets import Select, html_params
 
 from app import fields
 from app.registrations.models import Registration
@@ -61,6 +64,30 @@ def _text(required: str | None, column: str) -> dict[str, Any]:
     }
 
 
+COUNTRY_PROMPT = ("", "Choose your country")
+
+
+@cache
+def _country_options() -> str:
+    return "".join(
+        f'<option value="{code}">{escape(name)}</option>'
+        for code, name in (COUNTRY_PROMPT, *fields.country_choices())
+    )
+
+
+class CountrySelect(Select):
+    """WTForms' select with the ~250 country options rendered once per process: drawing them
+    option by option was most of the landing page's cost."""
+
+    def __call__(self, field: Any, **kwargs: Any) -> Markup:
+        kwargs.setdefault("id", field.id)
+        options = _country_options()
+        chosen = f'<option value="{escape(field.data or "")}">'
+        if field.data and chosen in options:
+            options = options.replace(chosen, chosen[:-1] + " selected>", 1)
+        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")  # noqa: S704
+
+
 class ReserveForm(FlaskForm):
     email = EmailField(
         "Work email",
@@ -79,6 +106,7 @@ class ReserveForm(FlaskForm):
         "Country",
         validators=[Optional(), _checked_by(fields.country_code)],
         validate_choice=False,
+        widget=CountrySelect(),
     )
     phone = TelField("Phone (optional)", **_text(None, "phone"))
     consent_marketing = BooleanField()
@@ -89,7 +117,7 @@ class ReserveForm(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.country.choices = [("", "Choose your country"), *fields.country_choices()]
+        self.country.choices = [COUNTRY_PROMPT, *fields.country_choices()]
 
     def validate_phone(self, field: Any) -> None:
         if field.data:
