@@ -23,6 +23,7 @@ from sqlalchemy import select
 from app.db import db, utcnow
 from app.mail.delivery import claim, deliver_due, failed_messages, retry_delay
 from app.mail.models import OutboxMessage
+from app.mail.notifications import write_unwritten
 from app.mail.worker import queue_for
 from app.registrations import services
 from tests.builders import make_event
@@ -41,8 +42,10 @@ def register(event, email, at=None):  # type: ignore[no-untyped-def]
 
 
 def register_many(event, count, prefix="guest"):  # type: ignore[no-untyped-def]
+    """Register `count` people and let the worker write their confirmations, ready to send."""
     for number in range(count):
         register(event, f"{prefix}{number}@example.com")
+    write_unwritten()
 
 
 def rows() -> list[OutboxMessage]:
@@ -100,6 +103,7 @@ def test_a_message_is_given_up_after_the_last_attempt_and_listed_for_staff(app, 
     app.config["MAIL_MAX_ATTEMPTS"] = 3
     smtp_server.stop()
     register(make_event(), "ada@example.com")
+    write_unwritten()
     t0 = utcnow()
     for day in range(3):
         assert failed_messages() == []
@@ -118,6 +122,7 @@ def test_a_recipient_the_server_refuses_fails_at_once_and_the_others_still_go(ap
     event = make_event()
     register(event, "nobody@example.com")
     register(event, "ada@example.com")
+    write_unwritten()
     report = deliver_due()
     assert (report.sent, report.failed) == (1, 1)
     (failed,) = failed_messages()

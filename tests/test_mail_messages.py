@@ -16,6 +16,7 @@ from app.db import db
 from app.events import signals as event_signals
 from app.events.services import cancel_event, update_event
 from app.mail.models import OutboxMessage
+from app.mail.notifications import write_unwritten
 from app.mail.worker import run_due_jobs
 from app.models import Setting
 from app.registrations import services
@@ -330,10 +331,15 @@ def test_outbox_rows_are_added_in_the_registration_transaction(app):
     event = make_event()
     registration = register(event)
     row = db.session.scalars(select(OutboxMessage)).one()
-    assert row.status == "pending" and row.attempts == 0
+    # Recorded with the registration; written by the worker, outside the seat lock.
+    assert row.status == "unwritten" and row.attempts == 0 and row.content is None
     assert row.kind == "confirmation" and row.recipient == "ada@example.com"
     assert row.registration_id == registration.id and row.event_id == event.id
     assert row.dedupe_key.startswith(f"seat:reg:{registration.id}:")
+    assert row.details == {"method": "REQUEST", "sequence": 0, "context": {}}
+    assert write_unwritten() == 1
+    db.session.refresh(row)
+    assert row.status == "pending"
     message = message_from_bytes(row.content, policy=policy.default)
     assert message["Message-ID"] == row.message_id
 

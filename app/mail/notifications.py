@@ -6,16 +6,16 @@ Every row has a dedupe key naming its cause (the registration and the moment of 
 so announcing the same change twice adds nothing. An invite-bearing row raises the
 registration's invite SEQUENCE only when the row is new.
 
-A message to one registrant is composed on the spot. A message to every registrant of an
-event (a change, a cancellation, a reminder) is only recorded in the transaction, as an
-"unwritten" row saying what to write; the worker composes it (`write_unwritten`) before it
-sends it, so cancelling a webinar with 10,000 registrants stays a quick request.
+Every message is only recorded in the transaction, as an "unwritten" row saying what to
+write; the worker composes it (`write_unwritten`) before it sends it. So a registration does
+not hold the event's seat lock while templates and invites are rendered, and cancelling a
+webinar with 10,000 registrants stays a quick request.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,14 +60,15 @@ SUBJECTS = {
 
 @dataclass
 class Draft:
-    """A message to one registrant, composed: why it exists, to whom, and what it says."""
+    """A message to one registrant: why it exists, to whom, and what the worker must write."""
 
     kind: str
     key: str
     registration: Registration
-    letter: Letter
+    method: str | None = None
     # The SEQUENCE the invite carries, saved on the registration if the row is new.
     sequence: int | None = None
+    context: dict[str, Any] = field(default_factory=dict)
 
 
 def connect() -> None:
@@ -138,7 +139,7 @@ def on_event_cancelled(event: Event, **_: Any) -> None:
     queue_for_registrants(event, "event_cancelled", key=key, statuses=("waitlisted",))
 
 
-# --- messages to one registrant, composed now ---------------------------------------------
+# --- messages to one registrant ---------------------------------------------
 
 
 def request_draft(kind: str, registration: Registration, key: str) -> Draft:
@@ -149,52 +150,51 @@ def request_draft(kind: str, registration: Registration, key: str) -> Draft:
     """
     current = registration.invite_sequence
     sequence = current + 1 if current > 0 else 0
-    letter = letter_for(kind, registration, method="REQUEST", sequence=sequence)
-    return Draft(kind, key, registration, letter, sequence=sequence)
+    return Draft(kind, key, registration, method="REQUEST", sequence=sequence)
 
 
 def cancel_draft(kind: str, registration: Registration, key: str, **context: Any) -> Draft:
     """A message that takes the event out of the registrant's calendar (METHOD:CANCEL)."""
     sequence = registration.invite_sequence + 1
-    letter = letter_for(kind, registration, method="CANCEL", sequence=sequence, **context)
-    return Draft(kind, key, registration, letter, sequence=sequence)
+    return Draft(kind, key, registration, method="CANCEL", sequence=sequence, context=context)
 
 
 def note_draft(kind: str, registration: Registration, key: str, **context: Any) -> Draft:
     """A message without an invite (the waitlist, leaving it)."""
-    return Draft(kind, key, registration, letter_for(kind, registration, **context))
+    return Draft(kind, key, registration, context=context)
 
 
 def queue(drafts: Iterable[Draft]) -> int:
-    """Compose the drafts and add the new ones to the outbox in the current transaction.
+    """Add the drafts to the outbox in the current transaction, as rows the worker writes.
 
-    Returns how many rows were added; a draft whose dedupe key exists is dropped.
+    Composing (templates, the invite, MIME) happens in the worker, outside the write
+    transaction that holds the event's seat lock. Returns how many rows were added; a draft
+    whose dedupe key exists is dropped.
     """
     who = _sender()
     now = utcnow()
     drafts = list(drafts)
-    rows = []
-    for draft in drafts:
-        registration = draft.registration
-        message_id = new_message_id(who.domain)
-        content = compose(
-            draft.letter,
-            sender=who,
-            to_email=registration.email,
-            to_name=registration.full_name,
-            message_id=message_id,
+    rows = [
+        _row(
+            draft.key,
+            draft.kind,
+            draft.registration.id,
+            draft.registration.event_id,
+            draft.registration.email,
+            now,
         )
-        rows.append(
-            _row(
-                draft.key,
-                draft.kind,
-                registration.id,
-                registration.event_id,
-                registration.email,
-                now,
-            )
-            | {"message_id": message_id, "subject": draft.letter.subject[:300], "content": content}
-        )
+        | {
+            "message_id": new_message_id(who.domain),
+            "subject": "",
+            "status": "unwritten",
+            "details": {
+                "method": draft.method,
+                "sequence": draft.sequence,
+                "context": draft.context,
+            },
+        }
+        for draft in drafts
+    ]
     added = _insert_new(rows)
     for draft in drafts:
         if draft.key in added and draft.sequence is not None:
