@@ -327,21 +327,8 @@ class RegistrationForm(FlaskForm):
                 raise Invalid(str(exc)) from None
 
     def registrant(self) -> Registrant:
-        email, key = fields.normalize_email(self.email.data)
-        country = fields.country_code(self.country.data) if self.country.data else None
-        phone = fields.phone_number(self.phone.data, country) if self.phone.data else None
-        return Registrant(
-            email=email,
-            email_normalized=key,
-            first_name=self.first_name.data.strip(),
-            last_name=(self.last_name.data or "").strip(),
-            company=(self.company.data or "").strip(),
-            job_title=(self.job_title.data or "").strip(),
-            country=country,
-            phone=phone,
-            utm_source="console",
-            utm_medium="staff",
-        )
+        typed = {name: self[name].data for name in Registrant.TYPED}
+        return Registrant.from_typed(typed, utm_source="console", utm_medium="staff")
 
 
 class ActionForm(FlaskForm):

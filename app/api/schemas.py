@@ -347,17 +347,8 @@ class RegistrationIn(Schema):
 
     @ma.post_load
     def registrant(self, data: dict[str, Any], **kwargs: Any) -> Registrant:
-        email, key = fields.normalize_email(data["email"])
-        phone = data.get("phone")
-        return Registrant(
-            email=email,
-            email_normalized=key,
-            first_name=data["first_name"],
-            last_name=data.get("last_name") or "",
-            company=data.get("company") or "",
-            job_title=data.get("job_title") or "",
-            country=data.get("country"),
-            phone=fields.phone_number(phone, data.get("country")) if phone else None,
+        return Registrant.from_typed(
+            {name: data.get(name) for name in Registrant.TYPED},
             answers=data.get("answers") or {},
             utm_source=data.get("utm_source"),
             utm_medium=data.get("utm_medium"),

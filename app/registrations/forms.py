@@ -135,18 +135,8 @@ class ReserveForm(FlaskForm):
 
     def registrant(self) -> Registrant:
         """The validated form as the service's input."""
-        email, key = fields.normalize_email(self.email.data)
-        country = fields.country_code(self.country.data) if self.country.data else None
-        phone = fields.phone_number(self.phone.data, country) if self.phone.data else None
-        return Registrant(
-            email=email,
-            email_normalized=key,
-            first_name=self.first_name.data.strip(),
-            last_name=(self.last_name.data or "").strip(),
-            company=(self.company.data or "").strip(),
-            job_title=(self.job_title.data or "").strip(),
-            country=country,
-            phone=phone,
+        return Registrant.from_typed(
+            {name: self[name].data for name in Registrant.TYPED},
             utm_source=_hidden(self.utm_source.data, column_length("utm_source")),
             utm_medium=_hidden(self.utm_medium.data, column_length("utm_medium")),
             utm_campaign=_hidden(self.utm_campaign.data, column_length("utm_campaign")),

@@ -9,12 +9,13 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from flask import current_app
 from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
+from app import fields
 from app.db import db, insert_ignoring_conflict, utcnow, writing
 from app.events.models import Event
 from app.registrations import signals
@@ -51,6 +52,36 @@ class Registrant:
     utm_campaign: str | None = None
     referrer: str | None = None
     consent_marketing: bool = False
+
+    # The fields a person types, in the names forms and the API use.
+    TYPED: ClassVar[tuple[str, ...]] = (
+        "email",
+        "first_name",
+        "last_name",
+        "company",
+        "job_title",
+        "country",
+        "phone",
+    )
+
+    @classmethod
+    def from_typed(cls, typed: dict[str, Any], **tracking: Any) -> Registrant:
+        """Tidy values that passed the field rules into the one form we store: the email
+        normalized, the country upper case, the phone in E.164, names without spaces around."""
+        email, key = fields.normalize_email(typed["email"])
+        country = fields.country_code(typed["country"]) if typed.get("country") else None
+        phone = typed.get("phone")
+        return cls(
+            email=email,
+            email_normalized=key,
+            first_name=(typed.get("first_name") or "").strip(),
+            last_name=(typed.get("last_name") or "").strip(),
+            company=(typed.get("company") or "").strip(),
+            job_title=(typed.get("job_title") or "").strip(),
+            country=country,
+            phone=fields.phone_number(phone, country) if phone else None,
+            **tracking,
+        )
 
 
 @dataclass
