@@ -132,7 +132,7 @@ def main() -> None:
 
 def fill_outbox(db: Any, count: int) -> None:
     from app.mail.models import OutboxMessage
-    from app.mail.notifications import queue, request_draft, seat_key
+    from app.mail.notifications import queue, request_draft, seat_key, write_unwritten
     from app.registrations.models import Registration
     from tests.builders import make_event
     from tests.followup_fixtures import bulk_registrants
@@ -154,6 +154,7 @@ def fill_outbox(db: Any, count: int) -> None:
         ]
         queue(drafts)
         db.session.commit()
+    write_unwritten()  # the worker's step that composes what the transactions recorded
     composed = time.perf_counter() - start
     print(
         f"\nComposing a confirmation (templates, invite, MIME) and adding it to the outbox:"
