@@ -192,3 +192,50 @@ def test_every_console_page_is_accessible_and_fits_a_tablet(open_context, live_s
     page.get_by_role("button", name="Save rep profile").click()
     expect(page.locator("#rep-countries-error")).to_contain_text("Atlantis")
     assert_accessible(page)
+
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "attendance"
+
+
+def test_a_marketer_imports_attendance_and_opens_the_report(
+    open_context, live_server, app, tmp_path
+):
+    marketer = make_user("marketer", email="mia@example.com")
+    event = make_event(slug="past-webinar", title="Past webinar", duration_minutes=60)
+    for email in ("ada@example.com", "bob@example.com", "cyd@example.com"):
+        register_person(event, email, utm_source="newsletter", utm_medium="email")
+    staff = open_context(viewport=TABLET).new_page()
+    log_in(staff, marketer)
+
+    staff.goto(f"/admin/events/{event.slug}")
+    staff.get_by_role("link", name="Import attendance").click()
+    expect(staff.get_by_role("heading", level=1)).to_have_text("Import attendance")
+    assert_accessible(staff)
+    # A Zoom-style plain export: Ada joined twice, a walk-in never registered, Cyd never came.
+    staff.locator("input[type=file]").set_input_files(str(FIXTURES / "plain_email_minutes.csv"))
+    staff.get_by_role("button", name="Upload and preview").click()
+
+    expect(staff.get_by_role("heading", level=1)).to_have_text("Check before applying")
+    expect(staff.get_by_role("heading", name="Attended (2)")).to_be_visible()
+    expect(staff.get_by_role("heading", name="No-shows (1)")).to_be_visible()
+    expect(
+        staff.get_by_role("heading", name="In the report without a registration (1)")
+    ).to_be_visible()
+    assert_accessible(staff)
+    screenshot(staff, tmp_path / "attendance-preview.png")
+    assert fresh(Registration, email="ada@example.com").attended_minutes is None  # preview only
+
+    staff.get_by_role("button", name="Apply to Past webinar").click()
+    expect(staff.get_by_role("heading", level=1)).to_have_text("Import attendance")
+    assert fresh(Registration, email="ada@example.com").attended_minutes == 58
+    assert fresh(Registration, email="cyd@example.com").attended_minutes == 0
+
+    staff.goto(f"/admin/events/{event.slug}")
+    staff.get_by_role("link", name="Report", exact=True).click()
+    expect(staff.get_by_role("heading", level=1)).to_contain_text("Past webinar")
+    expect(staff.locator("svg").first).to_be_visible()
+    funnel = staff.locator("#funnel-table")
+    expect(funnel).to_contain_text("Attended")
+    expect(staff.locator("#sources-table")).to_contain_text("newsletter")
+    assert_accessible(staff)
+    screenshot(staff, tmp_path / "event-report.png")
