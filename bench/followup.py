@@ -17,9 +17,7 @@ import os
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -27,30 +25,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, delete, event, insert, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import delete, event, insert, select, text  # noqa: E402
+
+from bench.databases import empty_databases  # noqa: E402
 
 TARGET = 3.0
-
-
-@contextmanager
-def database(workdir: Path) -> Iterator[tuple[str, str]]:
-    given = os.environ.get("DATABASE_URL", "")
-    if not given.startswith("postgresql"):
-        yield "SQLite (temporary file)", f"sqlite:///{workdir / 'bench.db'}"
-        return
-    admin_url = make_url(given)
-    name = f"bench_followup_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = admin_url.set(database=name).render_as_string(hide_password=False)
-        yield "PostgreSQL (throwaway database)", url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def best_of_each(
@@ -84,7 +63,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp, database(Path(tmp)) as (kind, url):
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        empty_databases(Path(tmp), "followup") as (kind, (url,)),
+    ):
         os.environ["DATABASE_URL"] = url
         from flask_migrate import upgrade
 

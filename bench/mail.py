@@ -16,7 +16,6 @@ Target: the worker within 2x of the reference.
 from __future__ import annotations
 
 import argparse
-import os
 import smtplib
 import socket
 import subprocess
@@ -33,33 +32,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, func, insert, select, text, update  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import func, insert, select, update  # noqa: E402
+
+from bench.databases import empty_databases  # noqa: E402
 
 TARGET = 2.0
 COMPOSED = 300  # confirmations composed for real; the rest are copies of these
-
-
-@contextmanager
-def database(workdir: Path) -> Iterator[tuple[str, str]]:
-    given = os.environ.get("DATABASE_URL", "")
-    if not given.startswith("postgresql"):
-        yield "SQLite (temporary file)", f"sqlite:///{workdir / 'bench.db'}"
-        return
-    admin_url = make_url(given)
-    name = f"bench_mail_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield (
-            "PostgreSQL (throwaway database)",
-            admin_url.set(database=name).render_as_string(hide_password=False),
-        )
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @contextmanager
@@ -98,7 +76,7 @@ def main() -> None:
 
     with (
         tempfile.TemporaryDirectory() as tmp,
-        database(Path(tmp)) as (kind, url),
+        empty_databases(Path(tmp), "mail") as (kind, (url,)),
         smtp_sink() as port,
     ):
         from flask_migrate import upgrade

@@ -22,9 +22,8 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -34,9 +33,9 @@ from urllib.parse import urlencode, urlparse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import create_engine, func, select  # noqa: E402
 
+from bench.databases import empty_databases  # noqa: E402
 from tests.servers import app_env, serve  # noqa: E402
 
 SLUG = "bench-webinar"
@@ -46,35 +45,6 @@ _emails = itertools.count()
 
 
 # --- databases -------------------------------------------------------------------------------
-
-
-@contextmanager
-def databases(workdir: Path) -> Iterator[tuple[str, str, str]]:
-    """(kind, app database URL, reference database URL), both empty, removed afterwards."""
-    given = os.environ.get("DATABASE_URL", "")
-    if not given.startswith("postgresql"):
-        yield (
-            "SQLite (temporary files)",
-            f"sqlite:///{workdir / 'app.db'}",
-            (f"sqlite:///{workdir / 'reference.db'}"),
-        )
-        return
-    admin_url = make_url(given)
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    names = [f"reserve_bench_{uuid.uuid4().hex[:8]}", f"reserve_bench_ref_{uuid.uuid4().hex[:8]}"]
-    with admin.connect() as conn:
-        for name in names:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        app_url, reference_url = (
-            admin_url.set(database=name).render_as_string(hide_password=False) for name in names
-        )
-        yield f"PostgreSQL ({admin_url.host}:{admin_url.port})", app_url, reference_url
-    finally:
-        with admin.connect() as conn:
-            for name in names:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def prepare_app_database(url: str, instance: Path) -> None:
@@ -327,7 +297,9 @@ def main() -> int:
 
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="reserve-bench-")))
-        kind, app_url, reference_url = stack.enter_context(databases(workdir))
+        kind, (app_url, reference_url) = stack.enter_context(
+            empty_databases(workdir, "app", "reference")
+        )
         prepare_app_database(app_url, workdir / "setup-instance")
         settings = {"workers": args.workers, "threads": args.threads}
         app_server = stack.enter_context(
