@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -84,6 +85,10 @@ class Registrant:
         )
 
 
+# Every field of a Registrant is a column of the same name on Registration.
+_PERSON_FIELDS = tuple(item.name for item in dataclass_fields(Registrant))
+
+
 @dataclass
 class Outcome:
     registration: Registration
@@ -127,27 +132,16 @@ def _register_once(event_id: int, person: Registrant, now: datetime, by_staff: b
     if reason := (_closed_to_staff(event, now) if by_staff else event.closed_reason(now)):
         raise RegistrationRefused(reason)
 
-    status = _take_seat_or_waitlist(event)
     lead = _touch_lead(event, person, now)
+    # Taken last: on PostgreSQL the seat UPDATE locks the event row until the commit.
+    status = _take_seat_or_waitlist(event)
     registration = existing or Registration(
         event_id=event.id, manage_token=secrets.token_urlsafe(24)
     )
     # A cancelled registrant who registers again gets their old row (and manage link) back.
     registration.lead_id = lead.id
-    registration.email = person.email
-    registration.email_normalized = person.email_normalized
-    registration.first_name = person.first_name
-    registration.last_name = person.last_name
-    registration.company = person.company
-    registration.job_title = person.job_title
-    registration.country = person.country
-    registration.phone = person.phone
-    registration.answers = person.answers
-    registration.utm_source = person.utm_source
-    registration.utm_medium = person.utm_medium
-    registration.utm_campaign = person.utm_campaign
-    registration.referrer = person.referrer
-    registration.consent_marketing = person.consent_marketing
+    for name in _PERSON_FIELDS:
+        setattr(registration, name, getattr(person, name))
     registration.status = status
     registration.cancelled_at = None
     registration.created_at = now
