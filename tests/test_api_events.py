@@ -11,24 +11,7 @@ from app.db import db, utcnow
 from app.events.models import Campaign, Event
 from app.registrations.models import Registration
 from tests.builders import bearer, make_event, make_user, register_person
-
-EVENT_FIELDS = {
-    "slug",
-    "title",
-    "description",
-    "starts_at",
-    "duration_minutes",
-    "timezone",
-    "capacity",
-    "waitlist",
-    "price_cents",
-    "currency",
-    "join_url",
-    "location",
-    "status",
-    "campaign",
-    "registration_closes_at",
-}
+from tests.contract import EVENT_FIELDS
 
 
 def count(model: type) -> int:

@@ -6,39 +6,8 @@ import pytest
 from openapi_spec_validator import validate
 
 from app.api.schemas import EventIn, EventOut, RegistrationIn
+from tests.contract import EVENT_FIELDS, REGISTRATION_FIELDS_IN
 
-# The contract's "Registration fields in" and "Event fields", word for word.
-REGISTRATION_FIELDS_IN = {
-    "email",
-    "first_name",
-    "last_name",
-    "company",
-    "job_title",
-    "country",
-    "phone",
-    "answers",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "consent_marketing",
-}
-EVENT_FIELDS = {
-    "slug",
-    "title",
-    "description",
-    "starts_at",
-    "duration_minutes",
-    "timezone",
-    "capacity",
-    "waitlist",
-    "price_cents",
-    "currency",
-    "join_url",
-    "location",
-    "status",
-    "campaign",
-    "registration_closes_at",
-}
 CALLS = {
     "/api/v1/events": {"get", "post"},
     "/api/v1/events/{slug}": {"get", "patch"},

@@ -1,0 +1,34 @@
+"""Field names as ../shared/CONTRACT.md lists them, written once for the tests that hold the
+API to the contract."""
+
+REGISTRATION_FIELDS_IN = {
+    "email",
+    "first_name",
+    "last_name",
+    "company",
+    "job_title",
+    "country",
+    "phone",
+    "answers",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "consent_marketing",
+}
+EVENT_FIELDS = {
+    "slug",
+    "title",
+    "description",
+    "starts_at",
+    "duration_minutes",
+    "timezone",
+    "capacity",
+    "waitlist",
+    "price_cents",
+    "currency",
+    "join_url",
+    "location",
+    "status",
+    "campaign",
+    "registration_closes_at",
+}
