@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
+
+from sqlalchemy import event as sa_event
 
 from app.db import db, utcnow
 from app.events.models import Event
@@ -94,3 +98,18 @@ def log_in(client: Any, user: User, password: str | None = None) -> None:
 def bearer(user: User) -> dict[str, str]:
     """Headers for an API call acting as `user`, through a new token."""
     return {"Authorization": f"Bearer {token_for(user)}"}
+
+
+@contextmanager
+def counting_queries() -> Iterator[list[str]]:
+    """Collect every SQL statement the app's engine runs inside the block."""
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    sa_event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        yield statements
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", note)

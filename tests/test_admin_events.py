@@ -4,12 +4,9 @@ zone, preview, publish, duplicate and cancel, and what bad input gets back."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from app.db import db, utcnow
@@ -18,21 +15,14 @@ from app.events.services import cancel_event
 from app.events.signals import event_cancelled
 from app.registrations import services
 from app.registrations.models import Registration
-from tests.builders import csrf_token, log_in, make_event, make_user, register_person
-
-
-@contextmanager
-def counting_queries() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def note(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    sa_event.listen(db.engine, "before_cursor_execute", note)
-    try:
-        yield statements
-    finally:
-        sa_event.remove(db.engine, "before_cursor_execute", note)
+from tests.builders import (
+    counting_queries,
+    csrf_token,
+    log_in,
+    make_event,
+    make_user,
+    register_person,
+)
 
 
 @pytest.fixture

@@ -8,12 +8,9 @@ import io
 import re
 import secrets
 import tracemalloc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, update
 
 from app.admin.tables import PAGE_SIZE, spreadsheet_safe
@@ -21,21 +18,14 @@ from app.db import db, utcnow
 from app.events.models import Event
 from app.events.services import update_event
 from app.registrations.models import Registration
-from tests.builders import csrf_token, log_in, make_event, make_user, register_person
-
-
-@contextmanager
-def counting_queries() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def note(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    sa_event.listen(db.engine, "before_cursor_execute", note)
-    try:
-        yield statements
-    finally:
-        sa_event.remove(db.engine, "before_cursor_execute", note)
+from tests.builders import (
+    counting_queries,
+    csrf_token,
+    log_in,
+    make_event,
+    make_user,
+    register_person,
+)
 
 
 @pytest.fixture

@@ -2,34 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy import event as sa_event
 from sqlalchemy import update
 
 from app.db import db, utcnow
 from app.registrations.models import Lead
-from tests.builders import bearer, make_event, make_user, register_person
-
-
-@contextmanager
-def counting_statements() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    sa_event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa_event.remove(db.engine, "before_cursor_execute", record)
+from tests.builders import bearer, counting_queries, make_event, make_user, register_person
 
 
 def queries(client, path: str, headers: dict[str, str]) -> int:  # type: ignore[no-untyped-def]
-    with counting_statements() as statements:
+    with counting_queries() as statements:
         response = client.get(path, headers=headers)
     assert response.status_code == 200, response.json
     assert response.json["items"], "the list should not be empty"

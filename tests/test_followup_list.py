@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
 from app.db import db
@@ -14,7 +13,7 @@ from app.followup.models import FollowUp, FollowUpNote
 from app.followup.routing import route_followups
 from app.followup.rules import save_rule
 from app.registrations.models import Lead
-from tests.builders import csrf_token, make_event, make_user
+from tests.builders import counting_queries, csrf_token, make_event, make_user
 from tests.followup_fixtures import (
     after,
     attend,
@@ -176,16 +175,8 @@ def test_the_reps_verdict_updates_the_lead_and_notes_are_kept(app, client, event
 
 
 def count_queries(client, path: str) -> int:  # type: ignore[no-untyped-def]
-    seen = []
-
-    def record(*_args):  # type: ignore[no-untyped-def]
-        seen.append(1)
-
-    sa_event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with counting_queries() as seen:
         response = client.get(path)
-    finally:
-        sa_event.remove(db.engine, "before_cursor_execute", record)
     assert response.status_code == 200
     return len(seen)
 

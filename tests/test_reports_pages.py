@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event as sa_event
 
 from app.db import db
 from app.events.models import Campaign
-from tests.builders import log_in, make_event, make_user, register_person
+from tests.builders import counting_queries, log_in, make_event, make_user, register_person
 from tests.test_reports_figures import MAY_12, at, build_spring
 
 SVG = re.compile(r"<svg\b.*?</svg>", re.DOTALL)
@@ -34,21 +32,6 @@ def marketer_client(client):  # type: ignore[no-untyped-def]
 def charts_in(html: str) -> list[ET.Element]:
     # Our own pages' markup: parsing it strictly is the point (well-formed XML or a failure).
     return [ET.fromstring(svg) for svg in SVG.findall(html)]  # noqa: S314
-
-
-@contextmanager
-def counted_queries():  # type: ignore[no-untyped-def]
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    engine = db.engine
-    sa_event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", count)
 
 
 def test_event_report_shows_the_numbers_and_three_titled_charts(marketer_client, spring):
@@ -154,7 +137,7 @@ def test_anonymous_visitors_are_sent_to_log_in(client, spring):
 def test_report_queries_do_not_grow_with_registrations(marketer_client, app):
     event = make_event(slug="growing", starts_at=MAY_12, campaign="Growth")
     register_person(event, "first@example.com", now=at(1), utm_source="a")
-    with counted_queries() as few:
+    with counting_queries() as few:
         assert marketer_client.get("/admin/events/growing/report").status_code == 200
         assert marketer_client.get("/admin/reports").status_code == 200
     for n in range(12):
@@ -163,7 +146,7 @@ def test_report_queries_do_not_grow_with_registrations(marketer_client, app):
         )
         make_event(slug=f"other-{n}", campaign=f"Campaign {n}")
 
-    with counted_queries() as many:
+    with counting_queries() as many:
         assert marketer_client.get("/admin/events/growing/report").status_code == 200
         assert marketer_client.get("/admin/reports").status_code == 200
 
