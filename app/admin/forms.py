@@ -34,6 +34,7 @@ from wtforms.validators import ValidationError as Invalid
 from app import fields
 from app.events.models import Event
 from app.models import ROLES, User
+from app.registrations.forms import checked_by as shared_checked_by
 from app.registrations.models import Registration
 from app.registrations.services import Registrant
 
@@ -59,17 +60,8 @@ def length_of(model: type, column: str) -> int:
 
 
 def checked_by(rule: Callable[[str], Any]) -> Callable[[FlaskForm, Any], None]:
-    """A WTForms validator running one of the shared rules in `app.fields`."""
-
-    def check(form: FlaskForm, field: Any) -> None:
-        if not field.data:
-            return
-        try:
-            rule(field.data)
-        except fields.InvalidValue as exc:
-            raise Invalid(str(exc)) from None
-
-    return check
+    # The public form's validator, letting later validators on the field speak too.
+    return shared_checked_by(rule, error=Invalid)
 
 
 def one_line(form: FlaskForm, field: Any) -> None:

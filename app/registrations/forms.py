@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField, TelField
-from wtforms.validators import DataRequired, Optional, StopValidation
+from wtforms.validators import DataRequired, Optional, StopValidation, ValidationError
 from wtforms.widgets import Select, html_params
 
 from app import fields
@@ -41,8 +42,14 @@ def _plain_text(form: FlaskForm, field: Any) -> None:
         raise StopValidation("Remove the invisible control characters from this field.")
 
 
-def _checked_by(rule: Any):  # type: ignore[no-untyped-def]
-    """A WTForms validator that runs one of the shared rules in `app.fields`."""
+def checked_by(
+    rule: Callable[[str], Any], error: type[ValidationError] = StopValidation
+) -> Callable[[FlaskForm, Any], None]:
+    """A WTForms validator that runs one of the shared rules in `app.fields`.
+
+    The public form stops at the first message a field earns (StopValidation); the console's
+    forms pass ValidationError to let later validators add theirs.
+    """
 
     def check(form: FlaskForm, field: Any) -> None:
         if not field.data:
@@ -50,7 +57,7 @@ def _checked_by(rule: Any):  # type: ignore[no-untyped-def]
         try:
             rule(field.data)
         except fields.InvalidValue as exc:
-            raise StopValidation(str(exc)) from None
+            raise error(str(exc)) from None
 
     return check
 
@@ -95,7 +102,7 @@ class ReserveForm(FlaskForm):
         validators=[
             DataRequired("Enter your email address."),
             _at_most(column_length("email")),
-            _checked_by(fields.normalize_email),
+            checked_by(fields.normalize_email),
         ],
     )
     first_name = StringField("First name", **_text("Enter your first name.", "first_name"))
@@ -104,7 +111,7 @@ class ReserveForm(FlaskForm):
     job_title = StringField("Job title", **_text(None, "job_title"))
     country = SelectField(
         "Country",
-        validators=[Optional(), _checked_by(fields.country_code)],
+        validators=[Optional(), checked_by(fields.country_code)],
         validate_choice=False,
         widget=CountrySelect(),
     )
