@@ -50,6 +50,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.events import models as event_models  # noqa: F401
     from app.followup import bp as followup_bp
     from app.followup import models as followup_models  # noqa: F401
+    from app.payments import bp as payments_bp
+    from app.payments import models as payment_models  # noqa: F401
     from app.registrations import bp as registrations_bp
     from app.registrations import models as registration_models  # noqa: F401
     from app.reports import bp as reports_bp
@@ -61,6 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(followup_bp)
+    app.register_blueprint(payments_bp)
     register_api(app)
     pages.init_app(app)
     cli.init_app(app)
@@ -69,4 +72,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app import followup
 
     followup.init_app(app)
+    from app import payments
+
+    payments.init_app(app)
     return app

@@ -31,6 +31,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(serve)
     app.cli.add_command(attendance)
     app.cli.add_command(followups)
+    app.cli.add_command(payments)
 
 
 @click.command("serve")
@@ -218,3 +219,34 @@ def followups_route(slug: str) -> None:
         click.echo(f"  {email}: {count}")
     if result.unassigned:
         click.echo(f"  unassigned (flagged for an admin): {result.unassigned}")
+
+
+@click.group(help="Payments for paid events (Stripe).")
+def payments() -> None:
+    pass
+
+
+@payments.command("reconcile")
+def payments_reconcile() -> None:
+    """Ask Stripe about every seat held for payment past its expiry, and settle it."""
+    from app.events.services import stripe_configured
+    from app.payments.gateway import GatewayError
+    from app.payments.services import reconcile_hold, stale_holds
+
+    if not stripe_configured():
+        raise click.ClickException("Stripe is not configured (STRIPE_SECRET_KEY).")
+    now = utcnow()
+    holds = stale_holds(now)
+    counts: dict[str, int] = {}
+    with click.progressbar(holds, label=f"Settling {len(holds)} expired holds") as bar:
+        for registration_id in bar:
+            try:
+                outcome = reconcile_hold(registration_id, now)
+            except GatewayError as exc:
+                db.session.rollback()
+                outcome = f"left for later ({exc.message})"
+            counts[outcome] = counts.get(outcome, 0) + 1
+    if not counts:
+        click.echo("No expired holds: nothing to settle.")
+    for outcome, count in sorted(counts.items()):
+        click.echo(f"  {outcome}: {count}")

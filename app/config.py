@@ -49,6 +49,11 @@ class Config:
         self.STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY") or None
         self.STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET") or None
         self.STRIPE_API_BASE = env("STRIPE_API_BASE") or None
+        # How long a seat waits for its payment: a new registrant is sent to Stripe at once
+        # (30 minutes is the shortest Checkout Session Stripe allows); someone promoted from
+        # the waitlist first has to read the email.
+        self.PAYMENT_HOLD_MINUTES = 30
+        self.PROMOTED_HOLD_MINUTES = 24 * 60
         self.RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", "1")
         self.REDIS_URL = env("REDIS_URL") or None
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"

@@ -102,10 +102,11 @@ def writing() -> Iterator[None]:
         raise
 
 
-def insert_ignoring_conflict(model: type, index_elements: list[str], **values: Any) -> None:
-    """INSERT … ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike."""
+def insert_ignoring_conflict(model: type, index_elements: list[str], **values: Any) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike; True when inserted."""
     dialect = db.session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    db.session.execute(
+    result = db.session.execute(
         insert(model).values(**values).on_conflict_do_nothing(index_elements=index_elements)
     )
+    return bool(result.rowcount)

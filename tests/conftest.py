@@ -22,8 +22,9 @@ from app import create_app
 from app.db import db
 from tests.builders import make_event
 
-# Fixtures kept beside the helpers they use: `smtp_server` (a real local SMTP server).
-pytest_plugins = ["tests.smtp"]
+# Fixtures kept beside the helpers they use: `smtp_server` (a real local SMTP server) and
+# `fake_stripe` (a local fake of the Stripe API the official client is pointed at).
+pytest_plugins = ["tests.smtp", "tests.fake_stripe"]
 
 PG_URL = os.environ.get("DATABASE_URL", "")
 ON_POSTGRES = PG_URL.startswith("postgresql")

@@ -31,4 +31,7 @@ EVENT_FIELDS = {
     "status",
     "campaign",
     "registration_closes_at",
+    # Added by the payments issue (noted there): how long a paid registrant may cancel
+    # and still be refunded.
+    "refund_until_hours_before",
 }

@@ -25,6 +25,7 @@ CODES = {
     422: "invalid",
     429: "rate_limited",
     500: "server_error",
+    503: "unavailable",
 }
 
 # werkzeug's own descriptions speak of browsers and servers; these speak to an API client.

@@ -15,6 +15,7 @@ from app.api.events import event_or_404, find_event
 from app.api.lists import Page, paginate
 from app.api.schemas import RegistrationIn, RegistrationListArgs, RegistrationOut, RegistrationPage
 from app.extensions import limiter
+from app.payments.services import PaymentUnavailable, checkout_url
 from app.registrations import services
 from app.registrations.links import manage_url
 from app.registrations.models import Registration
@@ -45,6 +46,7 @@ def _rate() -> str:
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
 @blp.alt_response(429, response="TOO_MANY_REQUESTS")
+@blp.alt_response(503, response="SERVICE_UNAVAILABLE")
 def register(person: services.Registrant, slug: str) -> tuple[dict[str, Any], int]:
     """Register a person for a published event (emails match without regard to case)."""
     event = find_event(slug)
@@ -55,6 +57,13 @@ def register(person: services.Registrant, slug: str) -> tuple[dict[str, Any], in
     except services.RegistrationRefused as exc:
         fail(409, exc.message)
     registration = outcome.registration
+    checkout = None
+    if registration.status == "pending_payment":
+        try:
+            checkout = checkout_url(registration.id)
+        except PaymentUnavailable as exc:
+            # The hold is released; the caller may try again.
+            fail(503, exc.message)
     user = auth.caller()
     # Anyone can type someone else's address, and the manage link cancels the seat: a public
     # caller learns only that the address is registered. The registrant has the link from
@@ -64,8 +73,8 @@ def register(person: services.Registrant, slug: str) -> tuple[dict[str, Any], in
         "id": registration.id,
         "status": registration.status,
         "manage_url": manage_url(registration) if show_link else None,
-        # Free events only so far; paid registrations get their Checkout address here.
-        "checkout_url": None,
+        # A paid seat is held until this Stripe Checkout is paid (or expires).
+        "checkout_url": checkout,
         "created_at": registration.created_at,
     }
     return body, 201 if outcome.created else 200

@@ -17,6 +17,7 @@ from app import fields
 from app.auth import staff
 from app.events.models import EVENT_STATUSES, Campaign, Event
 from app.models import User
+from app.payments.services import open_checkout_url
 from app.registrations import links
 from app.registrations.models import REGISTRATION_STATUSES, Registration
 from app.registrations.services import Registrant
@@ -264,6 +265,15 @@ class EventIn(Schema):
     waitlist = mf.Boolean()
     price_cents = Whole(0, metadata={"description": "Price in minor units; 0: free."})
     currency = Text(rule=currency_code, metadata={"description": "ISO 4217 code, such as EUR."})
+    refund_until_hours_before = Whole(
+        0,
+        24 * 365,
+        allow_none=True,
+        metadata={
+            "description": "A registrant who cancels is refunded until this many hours before "
+            "the start; null: until the start."
+        },
+    )
     join_url = WebAddress(allow_none=True, max_length=column_length(Event, "join_url"))
     location = Text(allow_none=True, max_length=column_length(Event, "location"))
     status = OneOf(EVENT_STATUSES)
@@ -290,6 +300,7 @@ class EventOut(Schema):
     waitlist = mf.Boolean(required=True)
     price_cents = mf.Integer(required=True)
     currency = mf.String(required=True)
+    refund_until_hours_before = mf.Integer(required=True, allow_none=True)
     join_url = mf.String(required=True, allow_none=True)
     location = mf.String(required=True, allow_none=True)
     status = mf.String(required=True, metadata={"enum": list(EVENT_STATUSES)})
@@ -384,9 +395,12 @@ class RegistrationDetail(Schema):
     id = mf.Integer(required=True)
     status = mf.String(required=True, metadata={"enum": list(REGISTRATION_STATUSES)})
     manage_url = mf.Function(links.manage_url, required=True, metadata={"type": "string"})
-    # Filled in when paid registrations exist; a free registration has nothing to pay.
+    # The Checkout still open for a held seat; null otherwise.
     checkout_url = mf.Function(
-        lambda registration: None, required=True, allow_none=True, metadata={"type": "string"}
+        lambda registration: open_checkout_url(registration),
+        required=True,
+        allow_none=True,
+        metadata={"type": "string"},
     )
     created_at = Instant(required=True)
     email = mf.String(required=True)

@@ -30,6 +30,10 @@ class Event(db.Model):
         CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_not_negative"),
         CheckConstraint("price_cents >= 0", name="price_not_negative"),
         CheckConstraint("seats_taken >= 0", name="seats_taken_not_negative"),
+        CheckConstraint(
+            "refund_until_hours_before IS NULL OR refund_until_hours_before >= 0",
+            name="refund_window_not_negative",
+        ),
         # The last line of defence against overselling: the database refuses it.
         CheckConstraint("capacity IS NULL OR seats_taken <= capacity", name="not_oversold"),
     )
@@ -47,6 +51,9 @@ class Event(db.Model):
     waitlist: Mapped[bool] = mapped_column(default=True)
     price_cents: Mapped[int] = mapped_column(default=0)
     currency: Mapped[str] = mapped_column(String(3), default="USD")
+    # A registrant who cancels is refunded until this many hours before the start;
+    # None: until the start.
+    refund_until_hours_before: Mapped[int | None]
     join_url: Mapped[str | None] = mapped_column(String(500))
     location: Mapped[str | None] = mapped_column(String(300))
     status: Mapped[str] = mapped_column(String(16), default="draft")
@@ -90,6 +97,11 @@ class Event(db.Model):
     @property
     def is_paid(self) -> bool:
         return self.price_cents > 0
+
+    @property
+    def refund_deadline(self) -> datetime:
+        """Until when a registrant who cancels gets their money back."""
+        return self.starts_at - timedelta(hours=self.refund_until_hours_before or 0)
 
     def closed_reason(self, now: datetime | None = None) -> str | None:
         """Why registration is closed right now, in words for the visitor; None when open."""

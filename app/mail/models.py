@@ -20,6 +20,8 @@ KINDS = (
     "cancellation",
     "event_cancelled",
     "reminder",
+    "payment_due",
+    "refunded",
 )
 
 

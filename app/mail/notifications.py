@@ -39,8 +39,9 @@ from app.registrations.models import Registration
 from app.registrations.services import waitlist_position
 from app.sender import Sender, current_sender
 
-# A registration in these states holds (or held) a calendar entry its cancel must withdraw.
-HOLDS_INVITE = ("confirmed", "pending_payment")
+# A registration in this state holds a calendar entry its cancel must withdraw; a seat
+# waiting for payment has had no invite yet.
+HOLDS_INVITE = ("confirmed",)
 # Unwritten rows are composed this many at a time.
 CHUNK = 200
 # Set on the session when rows were added; after the commit the worker is woken.
@@ -55,6 +56,8 @@ SUBJECTS = {
     "cancellation": "Your registration is cancelled: {title}",
     "event_cancelled": "Cancelled: {title}",
     "reminder": "Starts in {lead}: {title}",
+    "payment_due": "A seat opened up, complete your payment: {title}",
+    "refunded": "Your payment was refunded: {title}",
 }
 
 
@@ -99,6 +102,10 @@ def on_registered(registration: Registration, **_: Any) -> None:
 def on_promoted(registration: Registration, **_: Any) -> None:
     if registration.status == "confirmed":
         queue([request_draft("promoted", registration, seat_key(registration))])
+    elif registration.status == "pending_payment":
+        # The seat is held for them until they pay; the invite comes with the confirmation.
+        key = f"payment-due:reg:{registration.id}:{stamp(registration.hold_expires_at or utcnow())}"
+        queue([note_draft("payment_due", registration, key)])
 
 
 def seat_key(registration: Registration) -> str:
@@ -108,9 +115,13 @@ def seat_key(registration: Registration) -> str:
     return f"seat:reg:{registration.id}:{stamp(registration.created_at)}"
 
 
-def on_cancelled(registration: Registration, previous_status: str, **_: Any) -> None:
+def on_cancelled(
+    registration: Registration, previous_status: str, by: str = "registrant", **_: Any
+) -> None:
     if registration.event.status == "cancelled":
         return  # the event's own cancellation has told them
+    if by == "payment":
+        return  # a hold never paid: the buyer saw it on Stripe's page, or a refund mail says so
     key = f"cancellation:reg:{registration.id}:{stamp(registration.cancelled_at or utcnow())}"
     if previous_status in HOLDS_INVITE:
         draft = cancel_draft("cancellation", registration, key, previous_status=previous_status)
@@ -136,7 +147,9 @@ def on_event_changed(event: Event, changed: set[str], **_: Any) -> None:
 def on_event_cancelled(event: Event, **_: Any) -> None:
     key = ("event-cancelled:reg:", "")
     queue_for_registrants(event, "event_cancelled", key=key, statuses=HOLDS_INVITE, method="CANCEL")
-    queue_for_registrants(event, "event_cancelled", key=key, statuses=("waitlisted",))
+    queue_for_registrants(
+        event, "event_cancelled", key=key, statuses=("waitlisted", "pending_payment")
+    )
 
 
 # --- messages to one registrant ---------------------------------------------

@@ -117,6 +117,8 @@ class Registration(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A pending_payment seat is held until then; reconciliation releases it afterwards.
+    hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The calendar invite: one UID for the registration's whole life, SEQUENCE raised on change.
     invite_uid: Mapped[str] = mapped_column(String(80), unique=True, default=new_invite_uid)
     invite_sequence: Mapped[int] = mapped_column(default=0)

@@ -42,9 +42,20 @@ def landing(slug: str) -> Response | str | tuple[str, int]:
             refusal = exc.message
             status_code = 409
         else:
-            token = manage_token(outcome.registration)
-            query = "" if outcome.created else "?" + urlencode({"again": 1})
-            return redirect(url_for("registrations.thanks", token=token) + query, code=303)
+            if outcome.registration.status == "pending_payment":
+                # Imported here: payments builds on registrations, not the other way round.
+                from app.payments.services import PaymentUnavailable, checkout_url
+
+                # The seat is held; Stripe's page takes the payment (or resumes it).
+                try:
+                    return redirect(checkout_url(outcome.registration.id), code=303)
+                except PaymentUnavailable as exc:
+                    refusal = exc.message
+                    status_code = 503
+            else:
+                token = manage_token(outcome.registration)
+                query = "" if outcome.created else "?" + urlencode({"again": 1})
+                return redirect(url_for("registrations.thanks", token=token) + query, code=303)
     else:
         status_code = 422
     return (

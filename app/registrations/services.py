@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from flask import current_app
@@ -145,6 +145,7 @@ def _register_once(event_id: int, person: Registrant, now: datetime, by_staff: b
     registration.status = status
     registration.cancelled_at = None
     registration.created_at = now
+    registration.hold_expires_at = _hold_until(event, now, "PAYMENT_HOLD_MINUTES", status)
     db.session.add(registration)
     db.session.flush()
     signals.registered.send(registration)
@@ -242,24 +243,62 @@ def _touch_lead(event: Event, person: Registrant, now: datetime) -> Lead:
     return lead
 
 
-def cancel(registration_id: int) -> Registration | None:
+CANCELLED_BY = ("registrant", "staff", "payment")
+
+
+def cancel(registration_id: int, *, by: str = "registrant") -> Registration | None:
     """Cancel a registration and hand its seat to the first on the waitlist, in one transaction.
 
-    Returns the promoted registration, if any. Cancelling twice changes nothing.
+    `by` says who gave the seat up: the registrant, staff, or the payment flow (a hold that
+    was never paid). Returns the promoted registration, if any. Cancelling twice changes
+    nothing.
     """
     with writing():
         registration = db.session.get(Registration, registration_id, populate_existing=True)
-        if registration is None or registration.status == "cancelled":
+        if registration is None:
             return None
-        previous_status = registration.status
-        registration.status = "cancelled"
-        registration.cancelled_at = utcnow()
-        db.session.flush()
-        signals.cancelled.send(registration, previous_status=previous_status)
-        if previous_status not in SEAT_HOLDING:
-            return None
-        _give_back_seat(registration.event_id)
-        return promote_waitlist(registration.event_id)
+        return withdraw(registration, by=by)
+
+
+def withdraw(registration: Registration, *, by: str) -> Registration | None:
+    """`cancel` inside a write transaction the caller already holds."""
+    if registration.status == "cancelled":
+        return None
+    previous_status = registration.status
+    registration.status = "cancelled"
+    registration.cancelled_at = utcnow()
+    registration.hold_expires_at = None
+    db.session.flush()
+    signals.cancelled.send(registration, previous_status=previous_status, by=by)
+    if previous_status not in SEAT_HOLDING:
+        return None
+    _give_back_seat(registration.event_id)
+    return promote_waitlist(registration.event_id)
+
+
+def confirm_paid(registration: Registration, now: datetime, *, reseat: bool = False) -> bool:
+    """Inside a write transaction: the hold is paid, so the seat is the registrant's.
+
+    With `reseat`, a registration whose hold ran out before the money came takes a seat
+    again if one is free and the event is still to come. False when there is no seat to give.
+    """
+    if registration.status == "confirmed":
+        return True
+    if registration.status == "cancelled" and reseat:
+        event = db.session.get(Event, registration.event_id, populate_existing=True)
+        if event is None or event.status == "cancelled" or now >= event.ends_at:
+            return False
+        if not _take_seat(event.id):
+            return False
+        registration.cancelled_at = None
+    elif registration.status != "pending_payment":
+        return False
+    registration.status = "confirmed"
+    registration.hold_expires_at = None
+    db.session.flush()
+    # A second announcement of the same seat adds no second confirmation (the seat key).
+    signals.registered.send(registration)
+    return True
 
 
 def promote_waitlist(event_id: int) -> Registration | None:
@@ -300,8 +339,18 @@ def _seat_waitlisted(registration: Registration) -> None:
     event = db.session.get(Event, registration.event_id)
     held = "pending_payment" if event is not None and event.is_paid else "confirmed"
     registration.status = held
+    if event is not None:
+        registration.hold_expires_at = _hold_until(event, utcnow(), "PROMOTED_HOLD_MINUTES", held)
     db.session.flush()
     signals.promoted.send(registration)
+
+
+def _hold_until(event: Event, now: datetime, setting: str, status: str) -> datetime | None:
+    """Until when a seat waiting for payment stays held: never past the event's start."""
+    if status != "pending_payment":
+        return None
+    held = now + timedelta(minutes=current_app.config[setting])
+    return min(held, max(event.starts_at, now))
 
 
 def check_in(registration_id: int, *, present: bool = True) -> Registration:

@@ -11,5 +11,6 @@ _signals = Namespace()
 registered = _signals.signal("registered")
 # sender: the Registration that just took a freed seat from the waitlist.
 promoted = _signals.signal("promoted")
-# sender: the Registration just cancelled; keyword `previous_status`: its status before.
+# sender: the Registration just cancelled; keywords `previous_status` (its status before) and
+# `by`: who gave the seat up ("registrant", "staff" or "payment": a hold never paid).
 cancelled = _signals.signal("cancelled")

@@ -1,0 +1,44 @@
+"""Signal receivers: a cancelled paid seat or a cancelled event owes refunds, recorded in the
+very transaction that cancelled it, so no refund is forgotten if the process stops."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event as orm_event
+from sqlalchemy.orm import Session
+
+from app.events import signals as event_signals
+from app.events.models import Event
+from app.payments import services
+from app.registrations import signals as registration_signals
+from app.registrations.models import Registration
+
+
+def connect() -> None:
+    registration_signals.cancelled.connect(on_cancelled, weak=False)
+    event_signals.event_cancelled.connect(on_event_cancelled, weak=False)
+    if not orm_event.contains(Session, "after_commit", _after_commit):
+        orm_event.listen(Session, "after_commit", _after_commit)
+        orm_event.listen(Session, "after_rollback", _after_rollback)
+
+
+def on_cancelled(
+    registration: Registration, previous_status: str, by: str = "registrant", **_: Any
+) -> None:
+    if previous_status in ("confirmed", "pending_payment") and registration.event.is_paid:
+        services.owe_refund_for(registration, previous_status, by)
+
+
+def on_event_cancelled(event: Event, **_: Any) -> None:
+    if event.is_paid:
+        services.owe_refunds_for_event(event)
+
+
+def _after_commit(session: Session) -> None:
+    if given_up := session.info.pop(services.EXPIRE_AFTER_COMMIT, None):
+        services.expire_sessions(given_up)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(services.EXPIRE_AFTER_COMMIT, None)

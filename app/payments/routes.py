@@ -1,0 +1,46 @@
+"""Stripe's webhook, and the registrant's "Pay now" button for a held seat."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from werkzeug.wrappers import Response
+
+from app.extensions import csrf, limiter
+from app.payments import bp, gateway, services
+from app.registrations.forms import CancelForm
+from app.registrations.links import registration_for
+
+
+@bp.post("/stripe/webhook")
+@csrf.exempt
+@limiter.exempt
+def webhook() -> tuple[dict[str, object], int]:
+    """Verify the signature on the raw body, then act on the event once.
+
+    A bad or stale signature answers 400 and changes nothing. An error while acting rolls
+    the transaction back (the event id included) and answers 500, so Stripe delivers again.
+    """
+    try:
+        event = gateway.verify_webhook(request.get_data(), request.headers.get("Stripe-Signature"))
+    except gateway.BadSignature as exc:
+        return {"error": {"code": "bad_signature", "message": str(exc)}}, 400
+    outcome = services.handle_webhook(event)
+    return {"received": True, "outcome": outcome}, 200
+
+
+@bp.post("/r/<token>/pay")
+def pay(token: str) -> Response:
+    """Send a registrant whose seat is held to Stripe Checkout (the same session while it
+    is open)."""
+    registration = registration_for(token)
+    if registration is None:
+        abort(404, "This link is not valid.")
+    # The manage page's button carries a CSRF token like its cancel button.
+    if not CancelForm().validate_on_submit():
+        abort(400, "This form has expired. Reload the page and try again.")
+    try:
+        url = services.checkout_url(registration.id)
+    except services.PaymentUnavailable as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("registrations.manage", token=token), code=303)
+    return redirect(url, code=303)

@@ -1,0 +1,620 @@
+"""Paying for a held seat: opening Checkout, settling what Stripe reports, refunds, reconciling.
+
+The rules: money is never kept without a seat, a seat is never given without money, and the
+buyer's browser coming back proves nothing. Only Stripe's word (a signed webhook, or its
+answer when reconciliation asks) settles a payment. Calls to Stripe happen outside write
+transactions; what they lead to is written in one transaction, under a lock on the payment,
+so deliveries of the same news that race each other settle it once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app, url_for
+from sqlalchemy import func, or_, select, update
+
+from app.db import db, insert_ignoring_conflict, utcnow, writing
+from app.events.models import Event
+from app.mail.notifications import WAKE, note_draft, queue, stamp
+from app.payments import gateway
+from app.payments.models import Payment, StripeEvent
+from app.registrations import services as registrations
+from app.registrations.links import manage_token
+from app.registrations.models import Registration
+
+log = logging.getLogger(__name__)
+
+# Stripe refuses a Checkout Session that expires sooner than this after it is created.
+SHORTEST_SESSION = timedelta(minutes=30, seconds=30)
+# A session is not offered again when it has less than this left.
+RESUME_MARGIN = timedelta(minutes=2)
+# Refunds Stripe could not make are tried again this many times, further apart each time.
+REFUND_ATTEMPTS = 8
+STILL_OPEN = ("open", "processing")
+
+
+class PaymentUnavailable(Exception):
+    """No Checkout could be opened; the hold is released. `message` is for the registrant."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def attempt_key(registration: Registration, hold_number: int) -> str:
+    """The idempotency key of a registration's Checkout Session for one hold.
+
+    The same registration, registered at the same moment, asking again for the same hold,
+    always gets the same key, so Stripe answers with the session it already made.
+    """
+    return f"checkout-reg{registration.id}-{stamp(registration.created_at)}-{hold_number}"
+
+
+def checkout_url(registration_id: int) -> str:
+    """Where to send this registrant to pay for their held seat.
+
+    The open session of this hold is offered again; otherwise a new one is opened. When
+    Stripe cannot open one, the hold is released and `PaymentUnavailable` says why.
+    """
+    now = utcnow()
+    registration = db.session.get(Registration, registration_id, populate_existing=True)
+    if registration is None or registration.status != "pending_payment":
+        raise PaymentUnavailable("This registration is not waiting for a payment.")
+    payments = list(
+        db.session.scalars(
+            select(Payment).where(
+                Payment.registration_id == registration.id,
+                Payment.created_at >= registration.created_at,
+            )
+        )
+    )
+    if registration.hold_expires_at is not None and registration.hold_expires_at <= now:
+        registrations.cancel(registration.id, by="payment")
+        raise PaymentUnavailable(
+            "Your seat was held for a limited time and it has run out, so it was released. "
+            "Register again to get a new place."
+        )
+    for payment in payments:
+        if payment.status == "processing" or payment.status == "paid":
+            raise PaymentUnavailable("Your payment is being processed; there is nothing to pay.")
+        resumable = payment.status == "open" and payment.expires_at - now > RESUME_MARGIN
+        if resumable and payment.checkout_url:
+            return payment.checkout_url
+    key = attempt_key(registration, len(payments))
+    event = db.session.get(Event, registration.event_id)
+    assert event is not None
+    token = manage_token(registration)
+    base = current_app.config["BASE_URL"]
+    hold = registration.hold_expires_at or now
+    db.session.commit()  # no transaction stays open while Stripe is asked
+    try:
+        checkout = gateway.create_checkout(
+            idempotency_key=key,
+            reference=f"registration-{registration.id}",
+            email=registration.email,
+            description=f"{event.title}: one seat",
+            amount_cents=event.price_cents,
+            currency=event.currency,
+            success_url=base + url_for("registrations.thanks", token=token, paid=1),
+            cancel_url=base + url_for("registrations.manage", token=token, checkout="left"),
+            # Stripe's shortest session is 30 minutes; the hold stretches to match it.
+            expires_at=max(hold, now + SHORTEST_SESSION),
+            metadata={"registration_id": str(registration.id), "attempt_key": key},
+        )
+    except gateway.GatewayError as exc:
+        log.warning("Checkout for registration %s failed: %s", registration.id, exc.detail)
+        registrations.cancel(registration.id, by="payment")
+        raise PaymentUnavailable(exc.message) from exc
+    with writing():
+        payment = _record_checkout(checkout, registration.id, event, key)
+        still_held = payment is not None and _held_by(payment)
+        if still_held and checkout.expires_at is not None:
+            registration = db.session.get(Registration, registration.id, populate_existing=True)
+            registration.hold_expires_at = max(
+                registration.hold_expires_at or now, checkout.expires_at
+            )
+    if not still_held:
+        # Cancelled while Stripe was asked: nobody may pay for a seat that is gone.
+        _expire_quietly(checkout.id)
+        raise PaymentUnavailable("This registration is no longer waiting for a payment.")
+    assert checkout.url is not None
+    return checkout.url
+
+
+def _record_checkout(
+    checkout: gateway.Checkout, registration_id: int, event: Event, key: str
+) -> Payment | None:
+    """The payment row for a session Stripe made (added once, whoever gets here first)."""
+    insert_ignoring_conflict(
+        Payment,
+        ["attempt_key"],
+        registration_id=registration_id,
+        event_id=event.id,
+        attempt_key=key,
+        checkout_session_id=checkout.id,
+        checkout_url=checkout.url,
+        amount_cents=checkout.amount_total or event.price_cents,
+        currency=checkout.currency or event.currency,
+        status="open",
+        expires_at=checkout.expires_at or utcnow() + SHORTEST_SESSION,
+        refund_status="none",
+        refunded_cents=0,
+        refund_attempts=0,
+        created_at=utcnow(),
+        updated_at=utcnow(),
+    )
+    return _locked(select(Payment).where(Payment.attempt_key == key))
+
+
+def _locked(statement: Any) -> Payment | None:
+    # FOR UPDATE on PostgreSQL; SQLite's write transaction already excludes other writers.
+    return db.session.scalars(
+        statement.with_for_update().execution_options(populate_existing=True)
+    ).first()
+
+
+def _held_by(payment: Payment) -> bool:
+    """Whether the registration is still holding its seat for this payment."""
+    registration = db.session.get(Registration, payment.registration_id, populate_existing=True)
+    return (
+        registration is not None
+        and registration.status == "pending_payment"
+        and payment.created_at >= registration.created_at
+    )
+
+
+def _expire_quietly(session_id: str) -> None:
+    try:
+        gateway.expire_checkout(session_id)
+    except gateway.GatewayError as exc:
+        # It expires by itself within the hour; a payment made meanwhile is refunded.
+        log.warning("could not expire Checkout Session %s: %s", session_id, exc.detail)
+
+
+# --- what Stripe tells us ------------------------------------------------------------------
+
+
+@dataclass
+class Settled:
+    outcome: str
+    # Sessions to close at Stripe once the transaction is committed.
+    to_expire: list[str]
+
+
+def handle_webhook(event: gateway.WebhookEvent) -> str:
+    """Act on a verified webhook once: the event id is recorded in the same transaction as
+    its effects, so a replay, or the same event delivered twice at once, changes nothing."""
+    with writing():
+        if not insert_ignoring_conflict(
+            StripeEvent,
+            ["id"],
+            id=event.id,
+            type=event.type[:100],
+            outcome="",
+            received_at=utcnow(),
+        ):
+            return "replay"
+        settled = _apply(event.type, event.object)
+        db.session.execute(
+            update(StripeEvent).where(StripeEvent.id == event.id).values(outcome=settled.outcome)
+        )
+    for session_id in settled.to_expire:
+        _expire_quietly(session_id)
+    return settled.outcome
+
+
+def _apply(kind: str, obj: dict[str, Any]) -> Settled:
+    if kind.startswith("checkout.session."):
+        return settle_checkout(gateway.Checkout.from_stripe(obj), kind=kind)
+    if kind == "charge.refunded":
+        return Settled(_refunded_at_stripe(obj), [])
+    return Settled("ignored", [])
+
+
+def settle_checkout(checkout: gateway.Checkout, *, kind: str = "") -> Settled:
+    """Bring our payment in line with what Stripe says the session became (inside a write
+    transaction). Used by the webhook and by reconciliation alike."""
+    payment = _payment_for(checkout)
+    if payment is None:
+        return Settled("unknown session", [])
+    now = utcnow()
+    if checkout.payment_status == "paid" and checkout.status == "complete":
+        return Settled(_paid(payment, checkout, now), [])
+    if kind.endswith("async_payment_failed"):
+        return Settled(_released(payment, "failed"), [])
+    if checkout.status == "expired":
+        return Settled(_released(payment, "expired"), [])
+    if checkout.status == "complete":
+        # A delayed payment method: the money is on its way; the seat stays held for it.
+        if payment.status == "open":
+            payment.status = "processing"
+            payment.payment_intent_id = checkout.payment_intent
+            if _held_by(payment):
+                # Such payments take days; reconciliation asks Stripe about it once a day.
+                payment.registration.hold_expires_at = now + timedelta(days=1)
+        return Settled("processing", [])
+    return Settled("open", [])
+
+
+def _payment_for(checkout: gateway.Checkout) -> Payment | None:
+    payment = _locked(select(Payment).where(Payment.checkout_session_id == checkout.id))
+    if payment is not None:
+        return payment
+    # The session was made but its row never written (the process stopped in between):
+    # the metadata we sent says whose it is.
+    key = checkout.metadata.get("attempt_key")
+    registration_id = checkout.metadata.get("registration_id", "")
+    if not key or not registration_id.isdigit():
+        return None
+    registration = db.session.get(Registration, int(registration_id))
+    if registration is None:
+        return None
+    event = db.session.get(Event, registration.event_id)
+    assert event is not None
+    return _record_checkout(checkout, registration.id, event, key)
+
+
+def _paid(payment: Payment, checkout: gateway.Checkout, now: datetime) -> str:
+    if payment.status == "paid":
+        return "already paid"
+    lapsed = payment.status in ("expired", "failed")
+    payment.status = "paid"
+    payment.paid_at = now
+    payment.payment_intent_id = checkout.payment_intent
+    if checkout.amount_total:
+        payment.amount_cents = checkout.amount_total
+    registration = db.session.get(Registration, payment.registration_id, populate_existing=True)
+    current = registration is not None and payment.created_at >= registration.created_at
+    if current and registrations.confirm_paid(registration, now, reseat=lapsed):
+        return "confirmed"
+    # Paid for a seat that is no longer theirs (the hold ran out and the seat went to
+    # someone else, they cancelled, the event was cancelled): the money goes back.
+    _owe_refund(payment, "late_payment", now)
+    return "refunding late payment"
+
+
+def _released(payment: Payment, status: str) -> str:
+    if payment.status not in STILL_OPEN:
+        return f"already {payment.status}"
+    payment.status = status
+    if _held_by(payment):
+        registrations.withdraw(payment.registration, by="payment")
+        return "hold released"
+    return status
+
+
+def _refunded_at_stripe(charge: dict[str, Any]) -> str:
+    intent = charge.get("payment_intent")
+    if not isinstance(intent, str):
+        return "ignored"
+    payment = _locked(select(Payment).where(Payment.payment_intent_id == intent))
+    if payment is None:
+        return "unknown payment"
+    refunded = min(int(charge.get("amount_refunded") or 0), payment.amount_cents)
+    ours = payment.refund_status in ("due", "pending", "succeeded")
+    if refunded < payment.refunded_cents or (
+        refunded == payment.refunded_cents and payment.refund_status != "pending"
+    ):
+        return "nothing new"
+    payment.refunded_cents = refunded
+    if payment.fully_refunded:
+        payment.refund_status = "succeeded"
+        payment.refunded_at = payment.refunded_at or utcnow()
+    if not ours:
+        # Refunded in the Stripe dashboard: the seat was not kept without money.
+        payment.refund_reason = payment.refund_reason or "dashboard"
+        registration = payment.registration
+        if payment.fully_refunded and registration.status == "confirmed":
+            registrations.withdraw(registration, by="staff")
+    _tell_refunded(payment)
+    return "refund recorded"
+
+
+# --- refunds -------------------------------------------------------------------------------
+
+
+def owe_refund_for(registration: Registration, previous_status: str, by: str) -> None:
+    """A registration holding a paid seat was cancelled (inside its transaction): decide
+    whether its money goes back, by the refund rules."""
+    payment = _paid_payment(registration)
+    if payment is None:
+        if previous_status == "pending_payment" and by != "payment":
+            _abandon_open_sessions(registration)
+        return
+    if payment.refund_status != "none":
+        return
+    event = registration.event
+    now = utcnow()
+    if by == "registrant" and now >= event.refund_deadline:
+        payment.refund_status = "declined"
+        return
+    _owe_refund(payment, "registrant" if by == "registrant" else "staff", now)
+
+
+def owe_refunds_for_event(event: Event) -> None:
+    """An event was cancelled: everyone who paid gets their money back."""
+    now = utcnow()
+    result = db.session.execute(
+        update(Payment)
+        .where(
+            Payment.event_id == event.id,
+            Payment.status == "paid",
+            Payment.refund_status.in_(("none", "declined")),
+            Payment.refunded_cents < Payment.amount_cents,
+        )
+        .values(refund_status="due", refund_reason="event_cancelled", refund_next_attempt_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    if result.rowcount:
+        db.session.info[WAKE] = True
+    # Holds still open are closed too, so nobody pays for a cancelled event.
+    open_sessions = db.session.scalars(
+        select(Payment.checkout_session_id).where(
+            Payment.event_id == event.id, Payment.status == "open"
+        )
+    ).all()
+    _after_commit_expire(list(open_sessions))
+
+
+def _paid_payment(registration: Registration) -> Payment | None:
+    return db.session.scalars(
+        select(Payment)
+        .where(Payment.registration_id == registration.id, Payment.status == "paid")
+        .order_by(Payment.id.desc())
+        .with_for_update()
+    ).first()
+
+
+def _abandon_open_sessions(registration: Registration) -> None:
+    sessions = list(
+        db.session.scalars(
+            select(Payment).where(
+                Payment.registration_id == registration.id, Payment.status == "open"
+            )
+        )
+    )
+    for payment in sessions:
+        payment.status = "abandoned"
+    _after_commit_expire([payment.checkout_session_id for payment in sessions])
+
+
+EXPIRE_AFTER_COMMIT = "reserve_payments_expire"
+
+
+def _after_commit_expire(session_ids: list[str]) -> None:
+    if session_ids:
+        db.session.info.setdefault(EXPIRE_AFTER_COMMIT, []).extend(session_ids)
+
+
+def expire_sessions(session_ids: list[str]) -> None:
+    """Close at Stripe the sessions a commit gave up (best effort: they would expire by
+    themselves, and a payment made meanwhile is refunded)."""
+    for session_id in session_ids:
+        _expire_quietly(session_id)
+
+
+def _owe_refund(payment: Payment, reason: str, now: datetime) -> None:
+    if payment.refund_status in ("due", "pending", "succeeded") or payment.fully_refunded:
+        return
+    payment.refund_status = "due"
+    payment.refund_reason = reason
+    payment.refund_next_attempt_at = now
+    payment.refund_error = None
+    db.session.info[WAKE] = True  # the worker makes the refund right after the commit
+
+
+def issue_due_refunds(now: datetime | None = None) -> int:
+    """Ask Stripe for every refund owed (a worker job); returns how many were made.
+
+    The idempotency key is the payment's: two workers, or a retry after a crash, refund once.
+    """
+    now = now or utcnow()
+    due = db.session.execute(
+        select(Payment.id, Payment.payment_intent_id, Payment.amount_cents, Payment.refunded_cents)
+        .where(Payment.refund_status == "due", Payment.refund_next_attempt_at <= now)
+        .order_by(Payment.refund_next_attempt_at)
+        .limit(100)
+    ).all()
+    db.session.commit()
+    made = 0
+    for row in due:
+        if row.payment_intent_id is None:
+            _refund_failed(row.id, "Stripe gave no payment to refund.", now)
+            continue
+        try:
+            refund = gateway.refund(
+                payment_intent=row.payment_intent_id,
+                amount_cents=row.amount_cents - row.refunded_cents,
+                idempotency_key=f"refund-payment-{row.id}",
+                metadata={"payment_id": str(row.id)},
+            )
+        except gateway.GatewayError as exc:
+            _refund_failed(row.id, exc.detail or exc.message, now)
+            continue
+        with writing():
+            payment = _locked(select(Payment).where(Payment.id == row.id))
+            if payment is None or payment.refund_status != "due":
+                continue
+            payment.refund_id = refund.id or payment.refund_id
+            payment.refund_attempts += 1
+            if refund.status in ("succeeded", "pending"):
+                # Nothing refunded now means Stripe had refunded it all already.
+                refunded = payment.refunded_cents + refund.amount if refund.amount else None
+                payment.refunded_cents = min(refunded or payment.amount_cents, payment.amount_cents)
+                payment.refund_status = refund.status
+                payment.refunded_at = now
+                _tell_refunded(payment)
+                made += 1
+            else:
+                payment.refund_status = "failed"
+                payment.refund_error = f"Stripe answered the refund with status {refund.status}."
+    return made
+
+
+def _refund_failed(payment_id: int, error: str, now: datetime) -> None:
+    with writing():
+        payment = _locked(select(Payment).where(Payment.id == payment_id))
+        if payment is None or payment.refund_status != "due":
+            return
+        payment.refund_attempts += 1
+        payment.refund_error = error[:2000]
+        if payment.refund_attempts >= REFUND_ATTEMPTS:
+            payment.refund_status = "failed"
+        else:
+            payment.refund_next_attempt_at = now + timedelta(minutes=2**payment.refund_attempts)
+
+
+def retry_refund(payment_id: int) -> None:
+    """Staff ask for a failed refund to be tried again."""
+    with writing():
+        payment = _locked(select(Payment).where(Payment.id == payment_id))
+        if payment is not None and payment.refund_status == "failed":
+            payment.refund_status = "due"
+            payment.refund_attempts = 0
+            payment.refund_next_attempt_at = utcnow()
+            db.session.info[WAKE] = True
+
+
+def _tell_refunded(payment: Payment) -> None:
+    key = f"refunded:payment:{payment.id}"
+    queue(
+        [
+            note_draft(
+                "refunded",
+                payment.registration,
+                key,
+                amount_cents=payment.refunded_cents or payment.amount_cents,
+                currency=payment.currency,
+                reason=payment.refund_reason,
+            )
+        ]
+    )
+
+
+# --- reconciliation ------------------------------------------------------------------------
+
+
+def stale_holds(now: datetime) -> list[int]:
+    """Registrations still waiting for payment after their hold ran out."""
+    return list(
+        db.session.scalars(
+            select(Registration.id)
+            .where(
+                Registration.status == "pending_payment",
+                or_(Registration.hold_expires_at.is_(None), Registration.hold_expires_at <= now),
+            )
+            .order_by(Registration.hold_expires_at)
+        )
+    )
+
+
+def reconcile_hold(registration_id: int, now: datetime) -> str:
+    """Ask Stripe about a hold past its expiry and settle it, as its webhook would have.
+
+    A session still open is closed first, so the buyer cannot pay after we let the seat go;
+    a hold that never reached Stripe is simply released.
+    """
+    sessions = db.session.scalars(
+        select(Payment.checkout_session_id).where(
+            Payment.registration_id == registration_id, Payment.status.in_(STILL_OPEN)
+        )
+    ).all()
+    db.session.commit()
+    outcomes = []
+    for session_id in sessions:
+        checkout = gateway.find_checkout(session_id)
+        if checkout.status == "open":
+            checkout = gateway.expire_checkout(session_id)
+        with writing():
+            outcomes.append(settle_checkout(checkout).outcome)
+    with writing():
+        registration = db.session.get(Registration, registration_id, populate_existing=True)
+        waiting = db.session.scalar(
+            select(func.count()).where(
+                Payment.registration_id == registration_id, Payment.status.in_(STILL_OPEN)
+            )
+        )
+        stale = registration is not None and registration.status == "pending_payment"
+        if stale and not waiting and (registration.hold_expires_at or now) <= now:
+            # No payment on its way (or none ever started): the seat goes back.
+            registrations.withdraw(registration, by="payment")
+            outcomes.append("hold released")
+    return outcomes[-1] if outcomes else "settled already"
+
+
+def reconcile(now: datetime | None = None) -> dict[str, int]:
+    """Settle every stale hold (a worker job and `payments reconcile`); counts by outcome."""
+    now = now or utcnow()
+    counts: dict[str, int] = {}
+    for registration_id in stale_holds(now):
+        try:
+            outcome = reconcile_hold(registration_id, now)
+        except gateway.GatewayError as exc:
+            db.session.rollback()
+            log.warning("could not reconcile registration %s: %s", registration_id, exc.detail)
+            outcome = "stripe unavailable"
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
+
+
+def run_due(now: datetime) -> int:
+    """The worker's payments job: stale holds settled, then owed refunds made."""
+    if not stripe_ready():
+        return 0
+    settled = sum(reconcile(now).values())
+    return settled + issue_due_refunds(now)
+
+
+def stripe_ready() -> bool:
+    config = current_app.config
+    return bool(config.get("STRIPE_SECRET_KEY"))
+
+
+# --- for the console -----------------------------------------------------------------------
+
+
+def payments_of(registration_ids: list[int]) -> dict[int, Payment]:
+    """The latest payment of each registration (one query, for a page of the console)."""
+    if not registration_ids:
+        return {}
+    latest = (
+        select(func.max(Payment.id))
+        .where(Payment.registration_id.in_(registration_ids))
+        .group_by(Payment.registration_id)
+    )
+    return {
+        payment.registration_id: payment
+        for payment in db.session.scalars(select(Payment).where(Payment.id.in_(latest)))
+    }
+
+
+def open_checkout_url(registration: Registration) -> str | None:
+    """The Checkout address of a held seat while its session is open; None otherwise."""
+    if registration.status != "pending_payment":
+        return None
+    return db.session.scalar(
+        select(Payment.checkout_url)
+        .where(
+            Payment.registration_id == registration.id,
+            Payment.status == "open",
+            Payment.expires_at > utcnow(),
+        )
+        .order_by(Payment.id.desc())
+        .limit(1)
+    )
+
+
+def takings(event_id: int) -> dict[str, int]:
+    """Paid and refunded totals of an event, in its minor units."""
+    row = db.session.execute(
+        select(
+            func.coalesce(func.sum(Payment.amount_cents), 0),
+            func.coalesce(func.sum(Payment.refunded_cents), 0),
+            func.count(),
+        ).where(Payment.event_id == event_id, Payment.status == "paid")
+    ).one()
+    return {"paid_cents": int(row[0]), "refunded_cents": int(row[1]), "payments": int(row[2])}
