@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, Engine, MetaData, event
+from sqlalchemy import DateTime, Engine, MetaData, event, literal_column
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase
@@ -106,7 +106,11 @@ def insert_ignoring_conflict(model: type, index_elements: list[str], **values: A
     """INSERT … ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike; True when inserted."""
     dialect = db.session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    result = db.session.execute(
-        insert(model).values(**values).on_conflict_do_nothing(index_elements=index_elements)
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT that a conflict skipped.
+    returned = db.session.execute(
+        insert(model)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=index_elements)
+        .returning(literal_column("1"))
     )
-    return bool(result.rowcount)
+    return returned.first() is not None

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from app.db import db, utcnow
-from app.payments.services import attempt_key
+from app.mail.models import OutboxMessage
+from app.payments.services import attempt_key, checkout_url
 from app.registrations.models import Registration
 from tests.builders import csrf_token
 from tests.payments_fixtures import (
@@ -66,3 +69,93 @@ def test_landing_form_sends_the_registrant_to_checkout(client, fake_stripe):
     )
     assert response.status_code == 303
     assert response.headers["Location"].startswith(fake_stripe.url + "/pay/")
+
+
+def test_registering_twice_reuses_the_one_checkout_session(client, fake_stripe):
+    event = make_paid_event()
+    first = register_via_api(client, event, "ada@example.com")
+    again = register_via_api(client, event, "ADA@example.com")
+    assert again["id"] == first["id"]
+    assert again["checkout_url"] == first["checkout_url"]
+    creates = [c for c in fake_stripe.requests if c.path == "/v1/checkout/sessions"]
+    assert len(creates) == 1
+    assert seats_taken(event) == 1
+
+
+def test_the_same_idempotency_key_gets_the_same_session_from_stripe(client, fake_stripe):
+    """A retry after the row was lost (the process stopped after Stripe answered) gets
+    Stripe's first session back rather than a second one."""
+    event = make_paid_event()
+    body = register_via_api(client, event, "ada@example.com")
+    first = payment_of(body["id"])
+    session_id, url = first.checkout_session_id, first.checkout_url
+    db.session.delete(first)
+    db.session.commit()
+    assert checkout_url(body["id"]) == url
+    assert payment_of(body["id"]).checkout_session_id == session_id
+    keys = [c.idempotency_key for c in fake_stripe.requests if c.path == "/v1/checkout/sessions"]
+    assert len(keys) == 2 and keys[0] == keys[1]
+
+
+def test_stripe_error_releases_the_hold_and_the_form_says_so(client, fake_stripe):
+    event = make_paid_event(capacity=1)
+    fake_stripe.fail_next("POST", "/v1/checkout/sessions", status=500, error_type="api_error")
+    page = client.get(f"/e/{event.slug}")
+    response = client.post(
+        f"/e/{event.slug}",
+        data={
+            "email": "grace@example.com",
+            "first_name": "Grace",
+            "csrf_token": csrf_token(page.text),
+        },
+    )
+    assert response.status_code == 503
+    assert "Nothing was charged" in response.text
+    assert seats_taken(event) == 0
+    registration = db.session.scalars(db.select(Registration)).one()
+    assert registration.status == "cancelled"
+    # The seat is free for the next person, who pays as usual.
+    assert register_via_api(client, event, "next@example.com")["status"] == "pending_payment"
+
+
+def test_stripe_error_through_the_api_is_a_503_naming_the_problem(client, fake_stripe):
+    event = make_paid_event()
+    fake_stripe.fail_next("POST", "/v1/checkout/sessions", status=402, error_type="card_error")
+    response = client.post(
+        f"/api/v1/events/{event.slug}/registrations",
+        json={"email": "ada@example.com", "first_name": "Ada"},
+    )
+    assert response.status_code == 503
+    assert response.json["error"]["code"] == "unavailable"
+    assert "Nothing was charged" in response.json["error"]["message"]
+    assert seats_taken(event) == 0
+    # Trying again works once Stripe answers.
+    assert register_via_api(client, event, "ada@example.com")["status"] == "pending_payment"
+
+
+def test_a_full_paid_event_waitlists_without_opening_checkout(client, fake_stripe):
+    event = make_paid_event(capacity=1)
+    register_via_api(client, event, "first@example.com")
+    body = register_via_api(client, event, "second@example.com")
+    assert body["status"] == "waitlisted"
+    assert body["checkout_url"] is None
+    creates = [c for c in fake_stripe.requests if c.path == "/v1/checkout/sessions"]
+    assert len(creates) == 1
+
+
+def test_a_promoted_registrant_is_asked_to_pay_within_a_day(client, fake_stripe):
+    event = make_paid_event(capacity=1)
+    first = register_via_api(client, event, "first@example.com")
+    waiting = register_via_api(client, event, "second@example.com")
+    fake_stripe.expire_session(payment_of(first["id"]).checkout_session_id)
+    deliver(client, fake_stripe, fake_stripe.events[-1])
+    assert status_of(first["id"]) == "cancelled"
+    assert status_of(waiting["id"]) == "pending_payment"
+    promoted = db.session.get(Registration, waiting["id"])
+    assert promoted.hold_expires_at - utcnow() > timedelta(hours=23)
+    kinds = db.session.scalars(
+        db.select(OutboxMessage.kind).where(OutboxMessage.registration_id == waiting["id"])
+    ).all()
+    assert "payment_due" in kinds
+    # Their Pay button opens a Checkout Session for them.
+    assert checkout_url(waiting["id"]).startswith(fake_stripe.url + "/pay/")

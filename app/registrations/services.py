@@ -303,6 +303,9 @@ def confirm_paid(registration: Registration, now: datetime, *, reseat: bool = Fa
 
 def promote_waitlist(event_id: int) -> Registration | None:
     """Give a free seat to the earliest waitlisted registrant; call inside a write transaction."""
+    event = db.session.get(Event, event_id)
+    if event is None or event.status == "cancelled":
+        return None  # nobody is let into a cancelled event (a hold released after it)
     first = db.session.scalar(
         select(Registration)
         .where(Registration.event_id == event_id, Registration.status == "waitlisted")
