@@ -428,6 +428,7 @@ class FakeStripe:
                 "currency": currency,
                 "payment_intent": intent_id,
                 "status": "pending" if delayed else "succeeded",
+                "created": int(time.time()),
             }
             self.payment_intents[intent_id] = {
                 "id": intent_id,

@@ -24,7 +24,11 @@ def webhook() -> tuple[dict[str, object], int]:
         event = gateway.verify_webhook(request.get_data(), request.headers.get("Stripe-Signature"))
     except gateway.BadSignature as exc:
         return {"error": {"code": "bad_signature", "message": str(exc)}}, 400
-    outcome = services.handle_webhook(event)
+    try:
+        outcome = services.handle_webhook(event)
+    except services.NotYetKnown as exc:
+        # Nothing was recorded; Stripe delivers it again later.
+        return {"error": {"code": "not_yet_known", "message": str(exc)}}, 409
     return {"received": True, "outcome": outcome}, 200
 
 

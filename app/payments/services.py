@@ -10,11 +10,12 @@ so deliveries of the same news that race each other settle it once.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import func, or_, select, update
 
 from app.db import db, insert_ignoring_conflict, utcnow, writing
@@ -23,7 +24,7 @@ from app.mail.notifications import WAKE, note_draft, queue, stamp
 from app.payments import gateway
 from app.payments.models import Payment, StripeEvent
 from app.registrations import services as registrations
-from app.registrations.links import manage_token
+from app.registrations.links import manage_url
 from app.registrations.models import Registration
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,13 @@ RESUME_MARGIN = timedelta(minutes=2)
 # Refunds Stripe could not make are tried again this many times, further apart each time.
 REFUND_ATTEMPTS = 8
 STILL_OPEN = ("open", "processing")
+# A refund of a payment we have not heard of is delivered again while the charge is younger
+# than this; older ones belong to something else on the same Stripe account.
+EARLY_REFUND_SECONDS = 3600
+
+
+class NotYetKnown(Exception):
+    """A webhook about something not recorded yet; Stripe is asked to deliver it again."""
 
 
 class PaymentUnavailable(Exception):
@@ -87,8 +95,8 @@ def checkout_url(registration_id: int) -> str:
     key = attempt_key(registration, len(payments))
     event = db.session.get(Event, registration.event_id)
     assert event is not None
-    token = manage_token(registration)
-    base = current_app.config["BASE_URL"]
+    # Built from BASE_URL, like the links in emails: the worker has no request to go by.
+    page = manage_url(registration)
     hold = registration.hold_expires_at or now
     db.session.commit()  # no transaction stays open while Stripe is asked
     try:
@@ -99,8 +107,8 @@ def checkout_url(registration_id: int) -> str:
             description=f"{event.title}: one seat",
             amount_cents=event.price_cents,
             currency=event.currency,
-            success_url=base + url_for("registrations.thanks", token=token, paid=1),
-            cancel_url=base + url_for("registrations.manage", token=token, checkout="left"),
+            success_url=f"{page}/thanks?paid=1",
+            cancel_url=f"{page}?checkout=left",
             # Stripe's shortest session is 30 minutes; the hold stretches to match it.
             expires_at=max(hold, now + SHORTEST_SESSION),
             metadata={"registration_id": str(registration.id), "attempt_key": key},
@@ -110,6 +118,8 @@ def checkout_url(registration_id: int) -> str:
         registrations.cancel(registration.id, by="payment")
         raise PaymentUnavailable(exc.message) from exc
     with writing():
+        # The registration first, as everywhere (see `_locked_payment`).
+        db.session.get(Registration, registration.id, with_for_update=True)
         payment = _record_checkout(checkout, registration.id, event, key)
         still_held = payment is not None and _held_by(payment)
         if still_held and checkout.expires_at is not None:
@@ -148,6 +158,19 @@ def _record_checkout(
         updated_at=utcnow(),
     )
     return _locked(select(Payment).where(Payment.attempt_key == key))
+
+
+def _locked_payment(condition: Any) -> Payment | None:
+    """The payment matching `condition`, locked after its registration.
+
+    Every transaction that touches both locks the registration first (a cancel updates it,
+    then looks for its payment), so two of them never wait on each other in a circle.
+    """
+    registration_id = db.session.scalar(select(Payment.registration_id).where(condition))
+    if registration_id is None:
+        return None
+    db.session.get(Registration, registration_id, with_for_update=True, populate_existing=True)
+    return _locked(select(Payment).where(condition))
 
 
 def _locked(statement: Any) -> Payment | None:
@@ -230,28 +253,34 @@ def settle_checkout(checkout: gateway.Checkout, *, kind: str = "") -> Settled:
         return Settled(_released(payment, "expired"), [])
     if checkout.status == "complete":
         # A delayed payment method: the money is on its way; the seat stays held for it.
-        if payment.status == "open":
-            payment.status = "processing"
-            payment.payment_intent_id = checkout.payment_intent
-            if _held_by(payment):
-                # Such payments take days; reconciliation asks Stripe about it once a day.
-                payment.registration.hold_expires_at = now + timedelta(days=1)
+        if payment.status != "open":
+            return Settled(f"already {payment.status}", [])
+        payment.status = "processing"
+        payment.payment_intent_id = checkout.payment_intent
+        if _held_by(payment):
+            # Such payments take days; reconciliation asks Stripe about it once a day.
+            payment.registration.hold_expires_at = now + timedelta(days=1)
         return Settled("processing", [])
     return Settled("open", [])
 
 
 def _payment_for(checkout: gateway.Checkout) -> Payment | None:
-    payment = _locked(select(Payment).where(Payment.checkout_session_id == checkout.id))
+    payment = _locked_payment(Payment.checkout_session_id == checkout.id)
     if payment is not None:
         return payment
     # The session was made but its row never written (the process stopped in between):
     # the metadata we sent says whose it is.
-    key = checkout.metadata.get("attempt_key")
+    key = checkout.metadata.get("attempt_key") or ""
     registration_id = checkout.metadata.get("registration_id", "")
-    if not key or not registration_id.isdigit():
+    if not registration_id.isdigit():
         return None
-    registration = db.session.get(Registration, int(registration_id))
-    if registration is None:
+    registration = db.session.get(
+        Registration, int(registration_id), with_for_update=True, populate_existing=True
+    )
+    # The key names the registration and the moment it registered: a session made by
+    # another installation on the same Stripe account (or an earlier life of this
+    # registration) does not match.
+    if registration is None or not key.startswith(attempt_key(registration, 0)[:-1]):
         return None
     event = db.session.get(Event, registration.event_id)
     assert event is not None
@@ -281,18 +310,38 @@ def _released(payment: Payment, status: str) -> str:
     if payment.status not in STILL_OPEN:
         return f"already {payment.status}"
     payment.status = status
-    if _held_by(payment):
-        registrations.withdraw(payment.registration, by="payment")
-        return "hold released"
-    return status
+    # Locked, so a payment of another session of this hold settling at the same moment is
+    # seen committed (or waits for us), never half-way.
+    db.session.get(Registration, payment.registration_id, with_for_update=True)
+    if not _held_by(payment):
+        return status
+    # The Pay button opens a fresh session when this one is about to run out: while the
+    # buyer may still pay that one, the seat stays theirs (its own expiry releases it).
+    other_open = db.session.scalar(
+        select(func.count()).where(
+            Payment.registration_id == payment.registration_id,
+            Payment.id != payment.id,
+            Payment.created_at >= payment.registration.created_at,
+            Payment.status.in_(STILL_OPEN),
+        )
+    )
+    if other_open:
+        return "newer session open"
+    registrations.withdraw(payment.registration, by="payment")
+    return "hold released"
 
 
 def _refunded_at_stripe(charge: dict[str, Any]) -> str:
     intent = charge.get("payment_intent")
     if not isinstance(intent, str):
         return "ignored"
-    payment = _locked(select(Payment).where(Payment.payment_intent_id == intent))
+    payment = _locked_payment(Payment.payment_intent_id == intent)
     if payment is None:
+        created = charge.get("created")
+        if isinstance(created, int) and time.time() - created < EARLY_REFUND_SECONDS:
+            # Refunded before its payment's own webhook was handled: ask Stripe to deliver
+            # this again later, when the payment is known, rather than lose it.
+            raise NotYetKnown("The payment this refund belongs to is not recorded yet.")
         return "unknown payment"
     refunded = min(int(charge.get("amount_refunded") or 0), payment.amount_cents)
     ours = payment.refund_status in ("due", "pending", "succeeded")
