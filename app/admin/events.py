@@ -11,11 +11,9 @@ from werkzeug.wrappers import Response
 
 from app.admin import bp
 from app.admin.forms import (
-    ZERO_DECIMAL,
     ActionForm,
     CancelEventForm,
     EventForm,
-    price_of,
     utc_to_wall_clock,
 )
 from app.admin.tables import Counts, counts_by_event, event_list
@@ -34,6 +32,8 @@ from app.events.services import (
     slug_from,
     update_event,
 )
+from app.payments import display
+from app.payments.services import takings
 from app.registrations.forms import ReserveForm
 from app.registrations.models import Registration
 
@@ -41,10 +41,8 @@ from app.registrations.models import Registration
 FIELD_FOR = {"price_cents": "price", "status": None}
 
 
-@bp.app_template_filter("money")
-def money(cents: int, currency: str) -> str:
-    amount = price_of(cents, currency)
-    return f"{amount:,.0f} {currency}" if currency in ZERO_DECIMAL else f"{amount:,.2f} {currency}"
+# Amounts read the same everywhere: console, registrants' pages and emails ("EUR 49.00").
+bp.add_app_template_filter(display.money, "money")
 
 
 @bp.app_template_filter("wall_clock")
@@ -158,6 +156,7 @@ def event(slug: str) -> str:
         "admin/event.html",
         event=event,
         counts=counts,
+        takings=takings(event.id),
         description=render_description(event.description),
     )
 

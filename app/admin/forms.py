@@ -34,6 +34,7 @@ from wtforms.validators import ValidationError as Invalid
 from app import fields
 from app.events.models import Event
 from app.models import ROLES, User
+from app.payments.display import ZERO_DECIMAL, major_units
 from app.registrations.forms import checked_by as shared_checked_by
 from app.registrations.models import Registration
 from app.registrations.services import Registrant
@@ -42,11 +43,8 @@ WALL_CLOCK = "%Y-%m-%dT%H:%M"
 MAX_CAPACITY = 1_000_000
 MAX_DURATION_MINUTES = 7 * 24 * 60
 MAX_PRICE = Decimal("1000000")
-# Stripe's currencies without minor units: the amount is already in whole units.
-ZERO_DECIMAL = frozenset(
-    {"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV"}
-    | {"XAF", "XOF", "XPF"}
-)
+# The longest refund window: a year before the start (the API allows the same).
+MAX_REFUND_HOURS = 24 * 365
 CURRENCIES = ("USD", "EUR", "GBP", "CAD", "AUD", "CHF", "SEK", "NOK", "DKK", "NZD", "SGD", "JPY")
 ROLE_LABELS = {
     "admin": "Admin: everything, including settings and staff",
@@ -156,6 +154,19 @@ class EventForm(FlaskForm):
         invalid_value_message="Enter a price such as 49.00, or leave it empty for free.",
     )
     currency = SelectField("Currency", validate_choice=False)
+    refund_until_hours_before = IntegerField(
+        "Refunds until (hours before the start)",
+        validators=[
+            Optional(),
+            NumberRange(
+                0,
+                MAX_REFUND_HOURS,
+                "Refunds until: use 0 to %(max)s hours before the start, or leave it empty "
+                "to refund until the start.",
+            ),
+        ],
+        invalid_value_message="Refunds until: enter a whole number of hours, or leave it empty.",
+    )
     join_url = URLField(
         "Join link (online events)",
         validators=[Optional(), Length(max=length_of(Event, "join_url")), one_line, web_address],
@@ -200,6 +211,7 @@ class EventForm(FlaskForm):
                 "waitlist": event.waitlist,
                 "price": price_of(event.price_cents, event.currency) if event.price_cents else None,
                 "currency": event.currency,
+                "refund_until_hours_before": event.refund_until_hours_before,
                 "join_url": event.join_url,
                 "location": event.location,
                 "campaign": event.campaign.name if event.campaign else "",
@@ -252,6 +264,7 @@ class EventForm(FlaskForm):
             "waitlist": bool(self.waitlist.data),
             "price_cents": cents_of(self.price.data, currency),
             "currency": currency,
+            "refund_until_hours_before": self.refund_until_hours_before.data,
             "join_url": (self.join_url.data or "").strip() or None,
             "location": (self.location.data or "").strip() or None,
             "campaign": (self.campaign.data or "").strip() or None,
@@ -266,7 +279,7 @@ def cents_of(price: Decimal | None, currency: str) -> int:
 
 
 def price_of(cents: int, currency: str) -> Decimal:
-    return Decimal(cents) if currency in ZERO_DECIMAL else Decimal(cents) / 100
+    return major_units(cents, currency)
 
 
 class RegistrationForm(FlaskForm):

@@ -22,6 +22,8 @@ from app.admin.tables import RegistrationQuery, export_csv, registration_page
 from app.auth.access import roles_required, safe_next
 from app.db import db
 from app.events.models import Event
+from app.payments import services as payments
+from app.payments.models import Payment
 from app.registrations import services
 from app.registrations.models import REGISTRATION_STATUSES, Registration
 
@@ -39,11 +41,14 @@ def registrations(slug: str) -> str:
     event = event_or_404(slug)
     query = RegistrationQuery.from_args(request.args)
     page = registration_page(event, query)
+    # One query for the whole page; a free event has no payments to show.
+    paid = event.is_paid and payments.payments_of([r.id for r in page.items])
     return render_template(
         "admin/registrations.html",
         event=event,
         query=query,
         page=page,
+        payments=paid or {},
         statuses=REGISTRATION_STATUSES,
         status_labels=STATUS_LABELS,
     )
@@ -117,7 +122,7 @@ def cancel_registration(slug: str, registration_id: int) -> Response:
     if registration.status == "cancelled":
         flash(f"{registration.email} was already cancelled.", "error")
         return _back_to_table(event)
-    promoted = services.cancel(registration.id)
+    promoted = services.cancel(registration.id, by="staff")
     message = f"Cancelled {registration.email}."
     if promoted is not None:
         message += f" {promoted.email} moved up from the waitlist."
@@ -158,4 +163,22 @@ def check_in(slug: str, registration_id: int) -> Response:
             else f"Check-in undone for {registration.email}.",
             "ok",
         )
+    return _back_to_table(event)
+
+
+@bp.post("/events/<slug>/payments/<int:payment_id>/retry-refund")
+@roles_required("marketer")
+def retry_refund(slug: str, payment_id: int) -> Response:
+    """Ask for a refund Stripe refused to be tried again (the worker makes it)."""
+    event = event_or_404(slug)
+    _checked_action()
+    payment = db.session.get(Payment, payment_id)
+    if payment is None or payment.event_id != event.id:
+        abort(404, "This payment is not part of this event.")
+    email = payment.registration.email
+    if payment.refund_status != "failed":
+        flash(f"The refund to {email} has not failed; there is nothing to retry.", "error")
+        return _back_to_table(event)
+    payments.retry_refund(payment.id)
+    flash(f"The refund to {email} will be tried again in a moment.", "ok")
     return _back_to_table(event)

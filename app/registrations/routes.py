@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from flask import abort, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from app.db import utcnow
 from app.events import calendar
 from app.events.description import plain_summary, render_description
 from app.events.services import by_slug
@@ -14,6 +16,9 @@ from app.registrations import bp, invites, services
 from app.registrations.forms import CancelForm, ReserveForm
 from app.registrations.links import manage_token, manage_url, registration_for
 from app.registrations.models import Registration
+
+if TYPE_CHECKING:
+    from app.payments.models import Payment
 
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign")
 
@@ -77,6 +82,7 @@ def thanks(token: str) -> str:
     registration = registration_for(token)
     if registration is None:
         abort(404, "This link is not valid.")
+    payment = _payment_of(registration)
     return render_template(
         "registrations/thanks.html",
         registration=registration,
@@ -85,6 +91,8 @@ def thanks(token: str) -> str:
         again=request.args.get("again") == "1",
         position=services.waitlist_position(registration),
         calendar_links=_calendar_links(registration, token),
+        payment=payment,
+        waiting=_waiting_for_payment(registration, payment, request.args.get("paid") == "1"),
     )
 
 
@@ -103,6 +111,11 @@ def manage(token: str) -> str:
         calendar_links=_calendar_links(registration, token),
         # Only a registration that really is cancelled may say so; the query alone is not proof.
         cancelled_now=request.args.get("cancelled") == "1" and registration.status == "cancelled",
+        payment=_payment_of(registration),
+        # Stripe's cancel address: the buyer closed Checkout; their seat is still held.
+        checkout_left=request.args.get("checkout") == "left"
+        and registration.status == "pending_payment",
+        now=utcnow(),
     )
 
 
@@ -136,6 +149,31 @@ def invite_ics(token: str) -> Response:
         content_type=f"text/calendar; charset=utf-8; method={method}",
         headers={"Content-Disposition": 'attachment; filename="invite.ics"'},
     )
+
+
+def _payment_of(registration: Registration) -> Payment | None:
+    if not registration.event.is_paid:
+        return None
+    # Imported here: payments builds on registrations, not the other way round.
+    from app.payments.display import current_payment
+
+    return current_payment(registration)
+
+
+def _waiting_for_payment(
+    registration: Registration, payment: Payment | None, back_from_checkout: bool
+) -> str | None:
+    """What a held seat is waiting for, as the return page tells it.
+
+    "confirming": the buyer is back from Checkout and Stripe's word has not come yet (the
+    redirect itself proves nothing); "on its way": a bank payment that takes days; "payment":
+    nothing paid yet.
+    """
+    if registration.status != "pending_payment":
+        return None
+    if payment is not None and payment.status == "processing":
+        return "on its way"
+    return "confirming" if back_from_checkout else "payment"
 
 
 def _calendar_links(registration: Registration, token: str) -> list[tuple[str, str]]:

@@ -13,11 +13,18 @@ from app.db import db
 from app.events.services import cancel_event, update_event
 from app.mail.models import KINDS, OutboxMessage
 from app.mail.worker import run_due_jobs
+from app.payments.services import checkout_url
 from app.registrations import services
 from tests.a11y import assert_accessible
 from tests.builders import make_event
+from tests.fake_stripe import WEBHOOK_SECRET, FakeStripe, stripe_settings
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def app_config(app_config, fake_stripe: FakeStripe):  # type: ignore[no-untyped-def]
+    return app_config | stripe_settings(fake_stripe)
 
 
 def register(event, email, first_name):  # type: ignore[no-untyped-def]
@@ -25,7 +32,18 @@ def register(event, email, first_name):  # type: ignore[no-untyped-def]
     return services.register(event.id, person).registration
 
 
-def every_kind_of_message() -> dict[str, bytes]:
+def paid_messages(client, fake_stripe: FakeStripe) -> None:  # type: ignore[no-untyped-def]
+    """Dee pays, then cancels (her refund); Eve, waiting, is asked to pay for the seat."""
+    event = make_event(slug="paid-masterclass", capacity=1, price_cents=12900, currency="EUR")
+    dee = register(event, "dee@example.com", "Dee")
+    checkout_url(dee.id)
+    session_id = next(iter(fake_stripe.sessions))
+    fake_stripe.deliver(client, fake_stripe.pay(session_id), WEBHOOK_SECRET)
+    register(event, "eve@example.com", "Eve")
+    services.cancel(dee.id)
+
+
+def every_kind_of_message(client, fake_stripe: FakeStripe) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
     """One message of each kind, made the way users cause them."""
     event = make_event(
         capacity=1,
@@ -40,6 +58,7 @@ def every_kind_of_message() -> dict[str, bytes]:
     update_event(event, {"starts_at": event.starts_at - timedelta(days=2, hours=22, minutes=30)})
     run_due_jobs(now=event.starts_at - timedelta(minutes=20))  # Bob's reminder
     cancel_event(event)
+    paid_messages(client, fake_stripe)
     run_due_jobs()
     found: dict[str, bytes] = {}
     for row in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)):
@@ -48,9 +67,9 @@ def every_kind_of_message() -> dict[str, bytes]:
 
 
 def test_every_kind_of_email_reads_well_in_a_browser_on_a_phone_and_a_desktop(
-    app, browser, tmp_path
+    app, client, browser, tmp_path, fake_stripe
 ):
-    messages = every_kind_of_message()
+    messages = every_kind_of_message(client, fake_stripe)
     assert sorted(messages) == sorted(KINDS)
     for kind, content in messages.items():
         message = message_from_bytes(content, policy=policy.default)
