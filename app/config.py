@@ -50,9 +50,9 @@ class Config:
         self.STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET") or None
         self.STRIPE_API_BASE = env("STRIPE_API_BASE") or None
         # How long a seat waits for its payment: a new registrant is sent to Stripe at once
-        # (30 minutes is the shortest Checkout Session Stripe allows); someone promoted from
-        # the waitlist first has to read the email.
-        self.PAYMENT_HOLD_MINUTES = 30
+        # (a Checkout Session lasts at least 30 minutes from its creation, a moment after the
+        # registration); someone promoted from the waitlist first has to read the email.
+        self.PAYMENT_HOLD_MINUTES = 31
         self.PROMOTED_HOLD_MINUTES = 24 * 60
         self.RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", "1")
         self.REDIS_URL = env("REDIS_URL") or None

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import time
+from datetime import UTC, datetime, timedelta
 
 from app.db import db, utcnow
 from app.mail.models import OutboxMessage
-from app.payments.services import attempt_key, checkout_url
+from app.payments.services import attempt_key, checkout_url, session_expiry
 from app.registrations.models import Registration
 from tests.builders import csrf_token
 from tests.payments_fixtures import (
@@ -91,6 +92,7 @@ def test_the_same_idempotency_key_gets_the_same_session_from_stripe(client, fake
     session_id, url = first.checkout_session_id, first.checkout_url
     db.session.delete(first)
     db.session.commit()
+    time.sleep(1.1)  # a retry in a later second must still send the very same parameters
     assert checkout_url(body["id"]) == url
     assert payment_of(body["id"]).checkout_session_id == session_id
     keys = [c.idempotency_key for c in fake_stripe.requests if c.path == "/v1/checkout/sessions"]
@@ -159,3 +161,13 @@ def test_a_promoted_registrant_is_asked_to_pay_within_a_day(client, fake_stripe)
     assert "payment_due" in kinds
     # Their Pay button opens a Checkout Session for them.
     assert checkout_url(waiting["id"]).startswith(fake_stripe.url + "/pay/")
+
+
+def test_a_short_hold_gets_a_session_expiry_that_requests_moments_apart_agree_on():
+    now = datetime(2026, 11, 27, 10, 0, 1, tzinfo=UTC)
+    first = session_expiry(now + timedelta(minutes=5), now)
+    later = session_expiry(now + timedelta(minutes=5), now + timedelta(seconds=40))
+    assert first == later == datetime(2026, 11, 27, 10, 35, tzinfo=UTC)
+    # A hold long enough for Stripe keeps its own end, at most Stripe's 24 hours.
+    assert session_expiry(now + timedelta(hours=2), now) == now + timedelta(hours=2)
+    assert session_expiry(now + timedelta(days=3), now) == now + timedelta(hours=24)

@@ -10,9 +10,10 @@ so deliveries of the same news that race each other settle it once.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 
 # Stripe refuses a Checkout Session that expires sooner than this after it is created.
 SHORTEST_SESSION = timedelta(minutes=30, seconds=30)
+LONGEST_SESSION = timedelta(hours=24)
 # A session is not offered again when it has less than this left.
 RESUME_MARGIN = timedelta(minutes=2)
 # Refunds Stripe could not make are tried again this many times, further apart each time.
@@ -97,7 +99,7 @@ def checkout_url(registration_id: int) -> str:
     assert event is not None
     # Built from BASE_URL, like the links in emails: the worker has no request to go by.
     page = manage_url(registration)
-    hold = registration.hold_expires_at or now
+    expires_at = session_expiry(registration.hold_expires_at, now)
     db.session.commit()  # no transaction stays open while Stripe is asked
     try:
         checkout = gateway.create_checkout(
@@ -109,8 +111,7 @@ def checkout_url(registration_id: int) -> str:
             currency=event.currency,
             success_url=f"{page}/thanks?paid=1",
             cancel_url=f"{page}?checkout=left",
-            # Stripe's shortest session is 30 minutes; the hold stretches to match it.
-            expires_at=max(hold, now + SHORTEST_SESSION),
+            expires_at=expires_at,
             metadata={"registration_id": str(registration.id), "attempt_key": key},
         )
     except gateway.GatewayError as exc:
@@ -133,6 +134,20 @@ def checkout_url(registration_id: int) -> str:
         raise PaymentUnavailable("This registration is no longer waiting for a payment.")
     assert checkout.url is not None
     return checkout.url
+
+
+def session_expiry(hold_expires_at: datetime | None, now: datetime) -> datetime:
+    """When the Checkout Session of a hold expires: the hold's own end when Stripe allows it.
+
+    The same key must always be sent with the same parameters (Stripe refuses a reused key
+    with different ones), so the expiry is not "now + 30 minutes": it is the stored end of
+    the hold, or, for a hold too short for Stripe's 30-minute minimum, the next 5-minute
+    mark past that minimum, which two requests at nearly the same time agree on.
+    """
+    if hold_expires_at is not None and hold_expires_at - now >= SHORTEST_SESSION:
+        return min(hold_expires_at, now + LONGEST_SESSION)
+    earliest = (now + SHORTEST_SESSION).timestamp()
+    return datetime.fromtimestamp(math.ceil(earliest / 300) * 300, UTC)
 
 
 def _record_checkout(
