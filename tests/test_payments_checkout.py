@@ -171,3 +171,21 @@ def test_a_short_hold_gets_a_session_expiry_that_requests_moments_apart_agree_on
     # A hold long enough for Stripe keeps its own end, at most Stripe's 24 hours.
     assert session_expiry(now + timedelta(hours=2), now) == now + timedelta(hours=2)
     assert session_expiry(now + timedelta(days=3), now) == now + timedelta(hours=24)
+
+
+def test_someone_staff_add_by_hand_to_a_paid_event_is_a_guest(client, fake_stripe):
+    from tests.builders import log_in, make_user
+
+    event = make_paid_event()
+    log_in(client, make_user("marketer"))
+    page = client.get(f"/admin/events/{event.slug}/registrations/new")
+    assert "your guest" in page.text
+    response = client.post(
+        f"/admin/events/{event.slug}/registrations/new",
+        data={"email": "vip@example.com", "first_name": "Vi", "csrf_token": csrf_token(page.text)},
+    )
+    assert response.status_code in (302, 303), response.text
+    registration = db.session.scalars(db.select(Registration)).one()
+    assert registration.status == "confirmed"
+    assert registration.hold_expires_at is None
+    assert fake_stripe.requests == []

@@ -134,7 +134,7 @@ def _register_once(event_id: int, person: Registrant, now: datetime, by_staff: b
 
     lead = _touch_lead(event, person, now)
     # Taken last: on PostgreSQL the seat UPDATE locks the event row until the commit.
-    status = _take_seat_or_waitlist(event)
+    status = _take_seat_or_waitlist(event, comped=by_staff)
     registration = existing or Registration(
         event_id=event.id, manage_token=secrets.token_urlsafe(24)
     )
@@ -162,12 +162,14 @@ def _closed_to_staff(event: Event, now: datetime) -> str | None:
 
 
 def add_by_hand(event_id: int, person: Registrant) -> Outcome:
-    """Staff register someone themselves; the same seat and waitlist rules apply."""
+    """Staff register someone themselves; the same seat and waitlist rules apply. On a paid
+    event the person is a guest: their seat is confirmed without a payment."""
     return register(event_id, person, by_staff=True)
 
 
-def _take_seat_or_waitlist(event: Event) -> str:
-    held = "pending_payment" if event.is_paid else "confirmed"
+def _take_seat_or_waitlist(event: Event, *, comped: bool = False) -> str:
+    # Someone staff add by hand to a paid event is their guest: no payment is asked.
+    held = "pending_payment" if event.is_paid and not comped else "confirmed"
     if _take_seat(event.id):
         return held
     if event.waitlist:
