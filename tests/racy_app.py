@@ -50,7 +50,7 @@ def _register_after_counting(
     return _real_register(event_id, person, now)
 
 
-def _status_from_the_earlier_count(event: Event) -> str:
+def _status_from_the_earlier_count(event: Event, *, comped: bool = False) -> str:
     status: str | None = _decided.status
     if status is None:
         raise services.RegistrationRefused("This event is full.", full=True)
