@@ -198,3 +198,45 @@ def test_a_hold_released_after_the_event_is_cancelled_lets_nobody_in(client, fak
     assert deliver(client, fake_stripe, expired)[0] == 200
     assert status_of(holding["id"]) == "cancelled"
     assert status_of(waiting["id"]) == "waitlisted"
+
+
+def test_a_refund_the_bank_sends_back_shows_as_failed_and_a_retry_uses_a_new_key(
+    client, fake_stripe
+):
+    event = make_paid_event()
+    registration_id = paid_seat(client, fake_stripe, event)
+    cancel(registration_id, by="staff")
+    assert issue_due_refunds() == 1
+    payment = payment_of(registration_id)
+    refund = dict(fake_stripe.refunds[payment.refund_id])
+    refund |= {"status": "failed", "failure_reason": "expired_or_canceled_card"}
+
+    status, _ = deliver(client, fake_stripe, fake_stripe.event("refund.failed", refund))
+    assert status == 200
+    payment = payment_of(registration_id)
+    assert payment.refund_status == "failed" and payment.refunded_cents == 0
+    assert "expired_or_canceled_card" in payment.refund_error
+
+    retry_refund(payment.id)
+    # Stripe's own record of the first refund is given back, so the retry is not refused.
+    fake_stripe.charges[fake_stripe.payment_intents[payment.payment_intent_id]["latest_charge"]][
+        "amount_refunded"
+    ] = 0
+    assert issue_due_refunds() == 1
+    keys = [c.idempotency_key for c in refund_calls(fake_stripe)]
+    assert keys == [f"refund-payment-{payment.id}", f"refund-payment-{payment.id}-retry1"]
+    assert payment_of(registration_id).refund_status == "succeeded"
+
+
+def test_a_pending_refund_becomes_succeeded_when_stripe_says_so(client, fake_stripe):
+    event = make_paid_event()
+    registration_id = paid_seat(client, fake_stripe, event)
+    cancel(registration_id, by="staff")
+    issue_due_refunds()
+    payment = payment_of(registration_id)
+    db.session.execute(update(Payment).values(refund_status="pending"))
+    db.session.commit()
+    refund = dict(fake_stripe.refunds[payment.refund_id]) | {"status": "succeeded"}
+    status, answer = deliver(client, fake_stripe, fake_stripe.event("refund.updated", refund))
+    assert status == 200 and b"refund succeeded" in answer
+    assert payment_of(registration_id).refund_status == "succeeded"

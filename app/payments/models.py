@@ -64,8 +64,11 @@ class Payment(db.Model):
     refund_status: Mapped[str] = mapped_column(String(16), default="none")
     refund_reason: Mapped[str | None] = mapped_column(String(20))
     refunded_cents: Mapped[int] = mapped_column(default=0)
-    refund_id: Mapped[str | None] = mapped_column(String(255))
+    refund_id: Mapped[str | None] = mapped_column(String(255), index=True)
     refund_attempts: Mapped[int] = mapped_column(default=0)
+    # Raised when staff retry a refund Stripe turned down: a new idempotency key, since
+    # Stripe answers a reused one with the first (failed) refund.
+    refund_round: Mapped[int] = mapped_column(default=0)
     refund_next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     refund_error: Mapped[str | None] = mapped_column(Text)
     refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

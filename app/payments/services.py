@@ -169,6 +169,7 @@ def _record_checkout(
         refund_status="none",
         refunded_cents=0,
         refund_attempts=0,
+        refund_round=0,
         created_at=utcnow(),
         updated_at=utcnow(),
     )
@@ -250,6 +251,8 @@ def _apply(kind: str, obj: dict[str, Any]) -> Settled:
         return settle_checkout(gateway.Checkout.from_stripe(obj), kind=kind)
     if kind == "charge.refunded":
         return Settled(_refunded_at_stripe(obj), [])
+    if kind in ("refund.updated", "refund.failed", "charge.refund.updated"):
+        return Settled(_refund_changed(obj), [])
     return Settled("ignored", [])
 
 
@@ -344,6 +347,29 @@ def _released(payment: Payment, status: str) -> str:
         return "newer session open"
     registrations.withdraw(payment.registration, by="payment")
     return "hold released"
+
+
+def _refund_changed(refund: dict[str, Any]) -> str:
+    """A refund we asked for finished later: it succeeded, or the bank sent it back."""
+    refund_id = refund.get("id")
+    if not isinstance(refund_id, str) or not refund_id:
+        return "ignored"
+    payment = _locked_payment(Payment.refund_id == refund_id)
+    if payment is None:
+        return "unknown refund"
+    status = refund.get("status")
+    if status == "succeeded" and payment.refund_status == "pending":
+        payment.refund_status = "succeeded"
+        return "refund succeeded"
+    if status in ("failed", "canceled") and payment.refund_status in ("pending", "succeeded"):
+        # The money did not reach the buyer: staff see why and can try again.
+        amount = int(refund.get("amount") or 0)
+        payment.refunded_cents = max(payment.refunded_cents - amount, 0)
+        payment.refund_status = "failed"
+        reason = refund.get("failure_reason") or status
+        payment.refund_error = f"Stripe reports the refund {status}: {reason}."
+        return "refund failed"
+    return "nothing new"
 
 
 def _refunded_at_stripe(charge: dict[str, Any]) -> str:
@@ -478,7 +504,13 @@ def issue_due_refunds(now: datetime | None = None) -> int:
     """
     now = now or utcnow()
     due = db.session.execute(
-        select(Payment.id, Payment.payment_intent_id, Payment.amount_cents, Payment.refunded_cents)
+        select(
+            Payment.id,
+            Payment.payment_intent_id,
+            Payment.amount_cents,
+            Payment.refunded_cents,
+            Payment.refund_round,
+        )
         .where(Payment.refund_status == "due", Payment.refund_next_attempt_at <= now)
         .order_by(Payment.refund_next_attempt_at)
         .limit(100)
@@ -493,7 +525,7 @@ def issue_due_refunds(now: datetime | None = None) -> int:
             refund = gateway.refund(
                 payment_intent=row.payment_intent_id,
                 amount_cents=row.amount_cents - row.refunded_cents,
-                idempotency_key=f"refund-payment-{row.id}",
+                idempotency_key=refund_key(row.id, row.refund_round),
                 metadata={"payment_id": str(row.id)},
             )
         except gateway.GatewayError as exc:
@@ -519,6 +551,13 @@ def issue_due_refunds(now: datetime | None = None) -> int:
     return made
 
 
+def refund_key(payment_id: int, refund_round: int) -> str:
+    """The idempotency key of a payment's refund: one per payment, and a new one only when
+    staff retry a refund Stripe turned down."""
+    key = f"refund-payment-{payment_id}"
+    return key if refund_round == 0 else f"{key}-retry{refund_round}"
+
+
 def _refund_failed(payment_id: int, error: str, now: datetime) -> None:
     with writing():
         payment = _locked(select(Payment).where(Payment.id == payment_id))
@@ -539,6 +578,7 @@ def retry_refund(payment_id: int) -> None:
         if payment is not None and payment.refund_status == "failed":
             payment.refund_status = "due"
             payment.refund_attempts = 0
+            payment.refund_round += 1
             payment.refund_next_attempt_at = utcnow()
             db.session.info[WAKE] = True
 

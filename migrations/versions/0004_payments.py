@@ -43,6 +43,7 @@ def upgrade():
     sa.Column('refunded_cents', sa.Integer(), nullable=False),
     sa.Column('refund_id', sa.String(length=255), nullable=True),
     sa.Column('refund_attempts', sa.Integer(), nullable=False),
+    sa.Column('refund_round', sa.Integer(), nullable=False),
     sa.Column('refund_next_attempt_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('refund_error', sa.Text(), nullable=True),
     sa.Column('refunded_at', sa.DateTime(timezone=True), nullable=True),
@@ -61,6 +62,7 @@ def upgrade():
     with op.batch_alter_table('payments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_payments_event_id'), ['event_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_payments_payment_intent_id'), ['payment_intent_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_payments_refund_id'), ['refund_id'], unique=False)
         batch_op.create_index('ix_payments_refund_status_next', ['refund_status', 'refund_next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_payments_registration_id'), ['registration_id'], unique=False)
         batch_op.create_index('ix_payments_status_expires_at', ['status', 'expires_at'], unique=False)
@@ -91,6 +93,7 @@ def downgrade():
         batch_op.drop_index('ix_payments_status_expires_at')
         batch_op.drop_index(batch_op.f('ix_payments_registration_id'))
         batch_op.drop_index('ix_payments_refund_status_next')
+        batch_op.drop_index(batch_op.f('ix_payments_refund_id'))
         batch_op.drop_index(batch_op.f('ix_payments_payment_intent_id'))
         batch_op.drop_index(batch_op.f('ix_payments_event_id'))
 
