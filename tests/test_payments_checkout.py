@@ -189,3 +189,38 @@ def test_someone_staff_add_by_hand_to_a_paid_event_is_a_guest(client, fake_strip
     assert registration.status == "confirmed"
     assert registration.hold_expires_at is None
     assert fake_stripe.requests == []
+
+
+def test_a_paid_event_whose_stripe_keys_were_removed_refuses_clearly(app, client, fake_stripe):
+    event = make_paid_event()
+    app.config["STRIPE_SECRET_KEY"] = None
+    response = client.post(
+        f"/api/v1/events/{event.slug}/registrations",
+        json={"email": "ada@example.com", "first_name": "Ada"},
+    )
+    assert response.status_code == 503
+    assert "Nothing was charged" in response.json["error"]["message"]
+    assert seats_taken(event) == 0
+    app.config["STRIPE_WEBHOOK_SECRET"] = None
+    status, _ = deliver(client, fake_stripe, fake_stripe.event("charge.refunded", {}))
+    assert status == 400
+
+
+def test_the_pay_button_of_a_seat_not_waiting_for_payment_explains_itself(client, fake_stripe):
+    from app.registrations.links import manage_token
+
+    event = make_paid_event()
+    body = register_via_api(client, event, "ada@example.com")
+    paid = fake_stripe.pay(payment_of(body["id"]).checkout_session_id)
+    deliver(client, fake_stripe, paid)
+    token = manage_token(db.session.get(Registration, body["id"]))
+    page = client.get(f"/r/{token}")
+    assert "Pay now" not in page.text
+    response = client.post(
+        f"/r/{token}/pay", data={"csrf_token": csrf_token(page.text)}, follow_redirects=True
+    )
+    assert response.status_code == 200
+    assert "not waiting for a payment" in response.text
+    assert client.post(f"/r/{token}/pay").status_code == 400  # no CSRF token
+    forged = client.post("/r/forged-token/pay", data={"csrf_token": csrf_token(page.text)})
+    assert forged.status_code == 404
