@@ -58,6 +58,10 @@ class Config:
         self.REDIS_URL = env("REDIS_URL") or None
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
+        # How many proxies (a TLS terminator, a load balancer) stand in front of the app and
+        # append to X-Forwarded-For. 0: none, the connecting address is the client's. Behind
+        # a proxy without it, every visitor shares the proxy's address and its rate limits.
+        self.PROXY_HOPS = int(env("PROXY_HOPS", "0") or 0)
         # How many registrations one client address may send through the API.
         self.API_REGISTRATION_RATE_LIMIT = "30/minute"
         self.OUTBOX_DIR = str(Path(instance_path) / "outbox")

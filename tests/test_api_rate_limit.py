@@ -62,3 +62,44 @@ def test_the_limit_is_a_setting(app_config):
 def test_ratelimit_enabled_off_turns_the_limit_off(app_config):
     settings = {**app_config, "RATELIMIT_ENABLED": False, "API_REGISTRATION_RATE_LIMIT": "1/minute"}
     assert statuses_with(settings, 3) == [201, 201, 201]
+
+
+def test_behind_a_trusted_proxy_each_visitor_is_limited_by_their_own_address(app_config):
+    app = create_app({**app_config, "API_REGISTRATION_RATE_LIMIT": "2/minute", "PROXY_HOPS": 1})
+    with app.app_context():
+        make_event()
+        client = app.test_client()
+
+        def through_proxy(number: int, visitor: str) -> int:
+            return client.post(
+                REGISTER,
+                json={"email": f"person{number}@example.com", "first_name": "Pat"},
+                environ_base={"REMOTE_ADDR": "10.0.0.2"},  # the proxy
+                headers={"X-Forwarded-For": f"203.0.113.50, {visitor}"},
+            ).status_code
+
+        assert [through_proxy(n, "198.51.100.1") for n in range(3)] == [201, 201, 429]
+        # Another visitor behind the same proxy has their own allowance; a forged address
+        # further out in the header is not believed.
+        assert through_proxy(3, "198.51.100.2") == 201
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_without_a_proxy_a_forwarded_header_is_not_believed(app_config):
+    app = create_app({**app_config, "API_REGISTRATION_RATE_LIMIT": "2/minute"})
+    with app.app_context():
+        make_event()
+        client = app.test_client()
+        statuses = [
+            client.post(
+                REGISTER,
+                json={"email": f"person{n}@example.com", "first_name": "Pat"},
+                environ_base={"REMOTE_ADDR": "203.0.113.7"},
+                headers={"X-Forwarded-For": f"198.51.100.{n}"},
+            ).status_code
+            for n in range(3)
+        ]
+        assert statuses == [201, 201, 429]
+        db.session.remove()
+        db.engine.dispose()
