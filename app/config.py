@@ -65,6 +65,9 @@ class Config:
         # How many registrations one client address may send through the API.
         self.API_REGISTRATION_RATE_LIMIT = "30/minute"
         self.OUTBOX_DIR = str(Path(instance_path) / "outbox")
+        # No request body beyond this (the largest is an attendance report): a bigger one is
+        # refused with 413 before it is read, rather than spooled to disk.
+        self.MAX_CONTENT_LENGTH = 50 * 1024 * 1024
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = self.BASE_URL.startswith("https://")
