@@ -27,7 +27,10 @@ def test_an_oversized_console_upload_is_refused_with_a_readable_page(client, app
     page = client.get(f"/admin/events/{event.slug}/attendance")
     response = client.post(
         f"/admin/events/{event.slug}/attendance",
-        data={"csrf_token": csrf_token(page.text), "report": (io.BytesIO(b"x" * 200_000), "big.csv")},
+        data={
+            "csrf_token": csrf_token(page.text),
+            "report": (io.BytesIO(b"x" * 200_000), "big.csv"),
+        },
         content_type="multipart/form-data",
     )
     assert response.status_code == 413

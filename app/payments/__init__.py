@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
     from app.payments.services import run_due
 
     receivers.connect()
+    app.after_request(receivers.refund_at_the_end_of_the_request)
     add_job(app, "payments", run_due)
 
 

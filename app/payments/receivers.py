@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import g, has_request_context
 from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
 
 from app.events import signals as event_signals
 from app.events.models import Event
@@ -38,7 +40,17 @@ def on_event_cancelled(event: Event, **_: Any) -> None:
 def _after_commit(session: Session) -> None:
     if given_up := session.info.pop(services.EXPIRE_AFTER_COMMIT, None):
         services.expire_sessions(given_up)
+    if session.info.pop(services.REFUNDS_OWED, False) and has_request_context():
+        # Committed refunds owed by this request: made at its end (see `refund_after_request`).
+        g.payments_refunds_owed = True
 
 
 def _after_rollback(session: Session) -> None:
     session.info.pop(services.EXPIRE_AFTER_COMMIT, None)
+    session.info.pop(services.REFUNDS_OWED, None)
+
+
+def refund_at_the_end_of_the_request(response: Response) -> Response:
+    if g.pop("payments_refunds_owed", False):
+        services.refund_after_request()
+    return response

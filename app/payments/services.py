@@ -263,11 +263,12 @@ def settle_checkout(checkout: gateway.Checkout, *, kind: str = "") -> Settled:
     if payment is None:
         return Settled("unknown session", [])
     now = utcnow()
-    if checkout.payment_status == "paid" and checkout.status == "complete":
+    # A session paid is complete; the event's name also says what became of it.
+    if checkout.payment_status == "paid":
         return Settled(_paid(payment, checkout, now), [])
     if kind.endswith("async_payment_failed"):
         return Settled(_released(payment, "failed"), [])
-    if checkout.status == "expired":
+    if checkout.status == "expired" or kind.endswith(".expired"):
         return Settled(_released(payment, "expired"), [])
     if checkout.status == "complete":
         # A delayed payment method: the money is on its way; the seat stays held for it.
@@ -440,7 +441,7 @@ def owe_refunds_for_event(event: Event) -> None:
         .execution_options(synchronize_session="fetch")
     )
     if result.rowcount:
-        db.session.info[WAKE] = True
+        _refunds_owed()
     # Holds still open are closed too, so nobody pays for a cancelled event.
     open_sessions = db.session.scalars(
         select(Payment.checkout_session_id).where(
@@ -494,10 +495,32 @@ def _owe_refund(payment: Payment, reason: str, now: datetime) -> None:
     payment.refund_reason = reason
     payment.refund_next_attempt_at = now
     payment.refund_error = None
-    db.session.info[WAKE] = True  # the worker makes the refund right after the commit
+    _refunds_owed()
 
 
-def issue_due_refunds(now: datetime | None = None) -> int:
+REFUNDS_OWED = "reserve_payments_refunds_owed"
+# A request that owed refunds makes this many itself, after its commit; the worker the rest.
+REFUNDS_IN_REQUEST = 20
+
+
+def _refunds_owed() -> None:
+    # The worker is woken after the commit; the request itself also tries at its end.
+    db.session.info[WAKE] = True
+    db.session.info[REFUNDS_OWED] = True
+
+
+def refund_after_request() -> None:
+    """Make the refunds the request's transactions owed, before the answer goes out, so
+    the registrant's next page already says "refunded". Best effort: what fails or is left
+    over stays due for the worker, and the idempotency key keeps the two from doubling."""
+    try:
+        issue_due_refunds(limit=REFUNDS_IN_REQUEST)
+    except Exception:
+        db.session.rollback()
+        log.exception("refunds after the request failed; the worker will make them")
+
+
+def issue_due_refunds(now: datetime | None = None, *, limit: int = 100) -> int:
     """Ask Stripe for every refund owed (a worker job); returns how many were made.
 
     The idempotency key is the payment's: two workers, or a retry after a crash, refund once.
@@ -513,17 +536,18 @@ def issue_due_refunds(now: datetime | None = None) -> int:
         )
         .where(Payment.refund_status == "due", Payment.refund_next_attempt_at <= now)
         .order_by(Payment.refund_next_attempt_at)
-        .limit(100)
+        .limit(limit)
     ).all()
     db.session.commit()
     made = 0
     for row in due:
-        if row.payment_intent_id is None:
-            _refund_failed(row.id, "Stripe gave no payment to refund.", now)
-            continue
         try:
+            intent = row.payment_intent_id or _payment_intent_from_stripe(row.id)
+            if intent is None:
+                _refund_failed(row.id, "Stripe gave no payment to refund.", now)
+                continue
             refund = gateway.refund(
-                payment_intent=row.payment_intent_id,
+                payment_intent=intent,
                 amount_cents=row.amount_cents - row.refunded_cents,
                 idempotency_key=refund_key(row.id, row.refund_round),
                 metadata={"payment_id": str(row.id)},
@@ -549,6 +573,21 @@ def issue_due_refunds(now: datetime | None = None) -> int:
                 payment.refund_status = "failed"
                 payment.refund_error = f"Stripe answered the refund with status {refund.status}."
     return made
+
+
+def _payment_intent_from_stripe(payment_id: int) -> str | None:
+    """The payment intent of a paid session whose webhook did not carry it: asked of Stripe."""
+    session_id = db.session.scalar(
+        select(Payment.checkout_session_id).where(Payment.id == payment_id)
+    )
+    db.session.commit()
+    intent = gateway.find_checkout(session_id).payment_intent if session_id else None
+    if intent is not None:
+        with writing():
+            db.session.execute(
+                update(Payment).where(Payment.id == payment_id).values(payment_intent_id=intent)
+            )
+    return intent
 
 
 def refund_key(payment_id: int, refund_round: int) -> str:
@@ -580,7 +619,7 @@ def retry_refund(payment_id: int) -> None:
             payment.refund_attempts = 0
             payment.refund_round += 1
             payment.refund_next_attempt_at = utcnow()
-            db.session.info[WAKE] = True
+            _refunds_owed()
 
 
 def _tell_refunded(payment: Payment) -> None:
