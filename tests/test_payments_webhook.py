@@ -688,3 +688,9 @@ def test_completed_and_expired_for_the_same_session_at_once_end_confirmed_and_pa
         assert (payment.status, payment.refund_status) == ("paid", "none")
         assert messages(registration, "confirmation") == 1
     assert seats_taken(event) == buyers
+
+
+def test_a_signed_event_about_an_object_without_an_id_is_acknowledged(client, fake_stripe):
+    event = fake_stripe.event("checkout.session.completed", {"object": "checkout.session"})
+    status, answer = deliver(client, fake_stripe, event)
+    assert (status, outcome(answer)) == (200, "ignored")

@@ -247,6 +247,8 @@ def handle_webhook(event: gateway.WebhookEvent) -> str:
 
 
 def _apply(kind: str, obj: dict[str, Any]) -> Settled:
+    if not isinstance(obj.get("id"), str):
+        return Settled("ignored", [])  # signed, yet about nothing we could look up
     if kind.startswith("checkout.session."):
         return settle_checkout(gateway.Checkout.from_stripe(obj), kind=kind)
     if kind == "charge.refunded":
@@ -275,7 +277,7 @@ def settle_checkout(checkout: gateway.Checkout, *, kind: str = "") -> Settled:
         if payment.status != "open":
             return Settled(f"already {payment.status}", [])
         payment.status = "processing"
-        payment.payment_intent_id = checkout.payment_intent
+        payment.payment_intent_id = checkout.payment_intent or payment.payment_intent_id
         if _held_by(payment):
             # Such payments take days; reconciliation asks Stripe about it once a day.
             payment.registration.hold_expires_at = now + timedelta(days=1)
@@ -312,7 +314,7 @@ def _paid(payment: Payment, checkout: gateway.Checkout, now: datetime) -> str:
     lapsed = payment.status in ("expired", "failed")
     payment.status = "paid"
     payment.paid_at = now
-    payment.payment_intent_id = checkout.payment_intent
+    payment.payment_intent_id = checkout.payment_intent or payment.payment_intent_id
     if checkout.amount_total:
         payment.amount_cents = checkout.amount_total
     registration = db.session.get(Registration, payment.registration_id, populate_existing=True)
