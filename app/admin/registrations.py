@@ -180,5 +180,5 @@ def retry_refund(slug: str, payment_id: int) -> Response:
         flash(f"The refund to {email} has not failed; there is nothing to retry.", "error")
         return _back_to_table(event)
     payments.retry_refund(payment.id)
-    flash(f"The refund to {email} will be tried again in a moment.", "ok")
+    flash(f"The refund to {email} is being made again; the table shows how it went.", "ok")
     return _back_to_table(event)
