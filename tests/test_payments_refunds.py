@@ -256,3 +256,14 @@ def test_a_refund_the_request_could_not_make_is_left_due_for_the_worker(client, 
     assert payment_of(registration_id).refund_status == "succeeded"
     keys = {c.idempotency_key for c in refund_calls(fake_stripe)}
     assert keys == {f"refund-payment-{payment.id}"}
+
+
+def test_a_seat_paid_before_the_event_was_made_free_is_still_refunded(client, fake_stripe):
+    from app.events.services import update_event
+
+    event = make_paid_event()
+    registration_id = paid_seat(client, fake_stripe, event)
+    update_event(event, {"price_cents": 0})
+    cancel(registration_id, by="staff")
+    assert issue_due_refunds() == 1
+    assert payment_of(registration_id).refund_status == "succeeded"

@@ -28,13 +28,13 @@ def connect() -> None:
 def on_cancelled(
     registration: Registration, previous_status: str, by: str = "registrant", **_: Any
 ) -> None:
-    if previous_status in ("confirmed", "pending_payment") and registration.event.is_paid:
+    # Not only for events priced now: money paid before a price change is still owed back.
+    if previous_status in ("confirmed", "pending_payment"):
         services.owe_refund_for(registration, previous_status, by)
 
 
 def on_event_cancelled(event: Event, **_: Any) -> None:
-    if event.is_paid:
-        services.owe_refunds_for_event(event)
+    services.owe_refunds_for_event(event)
 
 
 def _after_commit(session: Session) -> None:
