@@ -93,6 +93,8 @@ class Registration(db.Model):
             name="status",
         ),
         Index("ix_registrations_event_status_created", "event_id", "status", "created_at"),
+        # The console's default page, newest first across every status, read in index order.
+        Index("ix_registrations_event_created_id", "event_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
