@@ -20,7 +20,7 @@ from sqlalchemy.pool import NullPool
 
 from app import create_app
 from app.db import db
-from tests.builders import make_event
+from tests.builders import log_in, make_event, make_user
 
 # Fixtures kept beside the helpers they use: `smtp_server` (a real local SMTP server) and
 # `fake_stripe` (a local fake of the Stripe API the official client is pointed at).
@@ -139,3 +139,10 @@ def runner(app: Flask):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def event(app: Flask):  # type: ignore[no-untyped-def]
     return make_event()
+
+
+@pytest.fixture
+def staff(client: FlaskClient, app: Flask) -> FlaskClient:
+    """The client, signed in to the console as a marketer."""
+    log_in(client, make_user("marketer"))
+    return client

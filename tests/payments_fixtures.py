@@ -13,7 +13,7 @@ from app.events.models import Event
 from app.payments.models import Payment
 from app.registrations.models import Registration
 from tests.builders import make_event
-from tests.fake_stripe import WEBHOOK_SECRET, FakeStripe, stripe_settings
+from tests.fake_stripe import WEBHOOK_SECRET, Call, FakeStripe, stripe_settings
 
 
 @pytest.fixture
@@ -69,3 +69,27 @@ def seats_taken(event: Event) -> int:
 def deliver(client: FlaskClient, fake: FakeStripe, event: dict[str, Any], **kwargs: Any) -> Any:
     """Post `event` to the webhook as Stripe would; returns the (status, body) answer."""
     return fake.deliver(client, event, WEBHOOK_SECRET, **kwargs)
+
+
+def pay(client: FlaskClient, fake: FakeStripe, registration_id: int) -> bytes:
+    """The buyer pays on Stripe's page and Stripe's signed webhook reaches the app; returns
+    the webhook's answer."""
+    paid = fake.pay(payment_of(registration_id).checkout_session_id)
+    status, answer = deliver(client, fake, paid)
+    assert status == 200, answer
+    return answer
+
+
+def paid_seat(
+    client: FlaskClient, fake: FakeStripe, event: Event, email: str = "ada@example.com"
+) -> dict[str, Any]:
+    """Someone registers, pays, and Stripe's webhook confirms the seat; the API's answer."""
+    body = register_via_api(client, event, email)
+    pay(client, fake, body["id"])
+    assert status_of(body["id"]) == "confirmed"
+    return body
+
+
+def refund_calls(fake: FakeStripe) -> list[Call]:
+    """Every refund the app asked of Stripe, in order."""
+    return [call for call in fake.requests if call.method == "POST" and call.path == "/v1/refunds"]

@@ -18,17 +18,9 @@ from app.registrations.models import Registration
 from tests.builders import (
     counting_queries,
     csrf_token,
-    log_in,
     make_event,
-    make_user,
     register_person,
 )
-
-
-@pytest.fixture
-def staff(client, app):  # type: ignore[no-untyped-def]
-    log_in(client, make_user("marketer"))
-    return client
 
 
 def event_form(client, path="/admin/events/new", **changes):  # type: ignore[no-untyped-def]

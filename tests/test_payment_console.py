@@ -24,30 +24,13 @@ from tests.builders import (
 )
 from tests.payments_fixtures import (
     app_config,  # noqa: F401
-    deliver,
     make_paid_event,
+    paid_seat,
     payment_of,
     register_via_api,
-    status_of,
 )
 
 TABLE = "/admin/events/paid-workshop/registrations"
-
-
-@pytest.fixture
-def staff(client, app):  # type: ignore[no-untyped-def]
-    log_in(client, make_user("marketer"))
-    return client
-
-
-def paid_seat(client: Any, fake_stripe: Any, event: Event, email: str) -> dict[str, Any]:
-    """Someone registers, pays on Stripe's page, and Stripe's webhook confirms the seat."""
-    body = register_via_api(client, event, email)
-    paid = fake_stripe.pay(payment_of(body["id"]).checkout_session_id)
-    status, answer = deliver(client, fake_stripe, paid)
-    assert status == 200, answer
-    assert status_of(body["id"]) == "confirmed"
-    return body
 
 
 def row_text(html: str, email: str) -> str:

@@ -21,6 +21,7 @@ from tests.payments_fixtures import (
     app_config,  # noqa: F401
     deliver,
     make_paid_event,
+    pay,
     payment_of,
     register_via_api,
     status_of,
@@ -38,13 +39,6 @@ def page_at(client: Any, path: str) -> str:
 
 def manage_path(body: dict[str, Any]) -> str:
     return urlparse(body["manage_url"]).path
-
-
-def pay_and_confirm(client: Any, fake_stripe: Any, registration_id: int) -> None:
-    """The buyer pays on Stripe's page and Stripe's webhook reaches the app."""
-    paid = fake_stripe.pay(payment_of(registration_id).checkout_session_id)
-    status, answer = deliver(client, fake_stripe, paid)
-    assert status == 200, answer
 
 
 def mail_text(kind: str, registration_id: int) -> str:
@@ -207,7 +201,7 @@ def test_a_stripe_error_on_pay_is_shown_on_the_manage_page_and_the_seat_released
 def test_a_paid_seat_shows_the_amount_and_until_when_cancelling_is_refunded(client, fake_stripe):
     event = make_paid_event(refund_until_hours_before=24)
     body = register_via_api(client, event, "ada@example.com")
-    pay_and_confirm(client, fake_stripe, body["id"])
+    pay(client, fake_stripe, body["id"])
     html = page_at(client, manage_path(body))
     assert "<dt>Paid</dt><dd>EUR 49.00</dd>" in html
     deadline = local_time(event.starts_at - timedelta(hours=24), event.timezone)
@@ -219,7 +213,7 @@ def test_after_the_refund_window_the_page_says_cancelling_gives_the_seat_up(clie
     # The event starts in three days; refunds ended four days before the start.
     event = make_paid_event(refund_until_hours_before=96)
     body = register_via_api(client, event, "ada@example.com")
-    pay_and_confirm(client, fake_stripe, body["id"])
+    pay(client, fake_stripe, body["id"])
     html = page_at(client, manage_path(body))
     deadline = local_time(event.starts_at - timedelta(hours=96), event.timezone)
     assert "Refunds ended at <time" in html
@@ -236,7 +230,7 @@ def test_after_the_refund_window_the_page_says_cancelling_gives_the_seat_up(clie
 def test_cancelling_a_paid_seat_shows_the_refund_and_emails_it(client, fake_stripe):
     event = make_paid_event()
     body = register_via_api(client, event, "ada@example.com")
-    pay_and_confirm(client, fake_stripe, body["id"])
+    pay(client, fake_stripe, body["id"])
     page = page_at(client, manage_path(body))
     response = client.post(f"{manage_path(body)}/cancel", data={"csrf_token": csrf_token(page)})
     assert response.status_code == 303
@@ -257,7 +251,7 @@ def test_cancelling_a_paid_seat_shows_the_refund_and_emails_it(client, fake_stri
 def test_the_confirmation_of_a_paid_seat_says_what_was_paid(client, fake_stripe):
     event = make_paid_event()
     body = register_via_api(client, event, "ada@example.com")
-    pay_and_confirm(client, fake_stripe, body["id"])
+    pay(client, fake_stripe, body["id"])
     text = mail_text("confirmation", body["id"])
     assert "Your seat at Paid workshop is confirmed." in text
     assert "Paid: EUR 49.00" in text

@@ -17,23 +17,13 @@ from tests.payments_fixtures import (
     app_config,  # noqa: F401
     deliver,
     make_paid_event,
+    paid_seat,
     payment_of,
+    refund_calls,
     register_via_api,
     seats_taken,
     status_of,
 )
-
-
-def paid_seat(client, fake_stripe, event, email="ada@example.com"):
-    body = register_via_api(client, event, email)
-    paid = fake_stripe.pay(payment_of(body["id"]).checkout_session_id)
-    assert deliver(client, fake_stripe, paid)[0] == 200
-    assert status_of(body["id"]) == "confirmed"
-    return body["id"]
-
-
-def refund_calls(fake_stripe):
-    return [c for c in fake_stripe.requests if c.method == "POST" and c.path == "/v1/refunds"]
 
 
 def kinds_sent_to(registration_id):
@@ -54,7 +44,7 @@ def cancel_through_the_manage_page(client, registration_id):
 
 def test_registrant_who_cancels_in_time_is_refunded_in_full_once(client, fake_stripe):
     event = make_paid_event()
-    registration_id = paid_seat(client, fake_stripe, event)
+    registration_id = paid_seat(client, fake_stripe, event)["id"]
     cancel_through_the_manage_page(client, registration_id)
     # The cancelling request made the refund itself, before its answer went out.
     payment = payment_of(registration_id)
@@ -75,7 +65,7 @@ def test_registrant_who_cancels_in_time_is_refunded_in_full_once(client, fake_st
 def test_registrant_who_cancels_after_the_refund_window_keeps_no_refund(client, fake_stripe):
     # The event starts in three days; refunds end four days before it.
     event = make_paid_event(refund_until_hours_before=96)
-    registration_id = paid_seat(client, fake_stripe, event)
+    registration_id = paid_seat(client, fake_stripe, event)["id"]
     cancel_through_the_manage_page(client, registration_id)
     assert payment_of(registration_id).refund_status == "declined"
     assert issue_due_refunds() == 0
@@ -85,7 +75,7 @@ def test_registrant_who_cancels_after_the_refund_window_keeps_no_refund(client, 
 
 def test_staff_cancelling_a_paid_seat_refunds_it_even_after_the_window(client, fake_stripe):
     event = make_paid_event(refund_until_hours_before=96)
-    registration_id = paid_seat(client, fake_stripe, event)
+    registration_id = paid_seat(client, fake_stripe, event)["id"]
     log_in(client, make_user("marketer"))
     page = client.get(f"/admin/events/{event.slug}/registrations")
     response = client.post(
@@ -100,7 +90,7 @@ def test_staff_cancelling_a_paid_seat_refunds_it_even_after_the_window(client, f
 
 def test_cancelling_the_event_refunds_everyone_who_paid(client, fake_stripe):
     event = make_paid_event(capacity=5)
-    paid = [paid_seat(client, fake_stripe, event, f"p{n}@example.com") for n in range(3)]
+    paid = [paid_seat(client, fake_stripe, event, f"p{n}@example.com")["id"] for n in range(3)]
     holding = register_via_api(client, event, "holding@example.com")
     cancel_event(event)
     assert issue_due_refunds() == 3
@@ -115,7 +105,7 @@ def test_cancelling_the_event_refunds_everyone_who_paid(client, fake_stripe):
 
 def test_a_refund_stripe_refuses_is_tried_again_with_the_same_key(client, fake_stripe):
     event = make_paid_event()
-    registration_id = paid_seat(client, fake_stripe, event)
+    registration_id = paid_seat(client, fake_stripe, event)["id"]
     cancel(registration_id, by="registrant")
     fake_stripe.fail_next("POST", "/v1/refunds", status=500, error_type="api_error")
     assert issue_due_refunds() == 0
@@ -134,7 +124,7 @@ def test_a_refund_stripe_refuses_is_tried_again_with_the_same_key(client, fake_s
 
 def test_a_refund_that_keeps_failing_is_shown_as_failed_and_can_be_retried(client, fake_stripe):
     event = make_paid_event()
-    registration_id = paid_seat(client, fake_stripe, event)
+    registration_id = paid_seat(client, fake_stripe, event)["id"]
     cancel(registration_id, by="staff")
     fake_stripe.fail_next(
         "POST", "/v1/refunds", status=500, error_type="api_error", times=REFUND_ATTEMPTS
@@ -204,7 +194,7 @@ def test_a_refund_the_bank_sends_back_shows_as_failed_and_a_retry_uses_a_new_key
     client, fake_stripe
 ):
     event = make_paid_event()
-    registration_id = paid_seat(client, fake_stripe, event)
+    registration_id = paid_seat(client, fake_stripe, event)["id"]
     cancel(registration_id, by="staff")
     assert issue_due_refunds() == 1
     payment = payment_of(registration_id)
@@ -230,7 +220,7 @@ def test_a_refund_the_bank_sends_back_shows_as_failed_and_a_retry_uses_a_new_key
 
 def test_a_pending_refund_becomes_succeeded_when_stripe_says_so(client, fake_stripe):
     event = make_paid_event()
-    registration_id = paid_seat(client, fake_stripe, event)
+    registration_id = paid_seat(client, fake_stripe, event)["id"]
     cancel(registration_id, by="staff")
     issue_due_refunds()
     payment = payment_of(registration_id)
@@ -244,7 +234,7 @@ def test_a_pending_refund_becomes_succeeded_when_stripe_says_so(client, fake_str
 
 def test_a_refund_the_request_could_not_make_is_left_due_for_the_worker(client, fake_stripe):
     event = make_paid_event()
-    registration_id = paid_seat(client, fake_stripe, event)
+    registration_id = paid_seat(client, fake_stripe, event)["id"]
     fake_stripe.fail_next("POST", "/v1/refunds", status=500, error_type="api_error")
     cancel_through_the_manage_page(client, registration_id)
     assert status_of(registration_id) == "cancelled"  # the cancel itself stands
@@ -262,7 +252,7 @@ def test_a_seat_paid_before_the_event_was_made_free_is_still_refunded(client, fa
     from app.events.services import update_event
 
     event = make_paid_event()
-    registration_id = paid_seat(client, fake_stripe, event)
+    registration_id = paid_seat(client, fake_stripe, event)["id"]
     update_event(event, {"price_cents": 0})
     cancel(registration_id, by="staff")
     assert issue_due_refunds() == 1

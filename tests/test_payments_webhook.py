@@ -30,7 +30,9 @@ from tests.payments_fixtures import (
     app_config,  # noqa: F401
     deliver,
     make_paid_event,
+    pay,
     payment_of,
+    refund_calls,
     register_via_api,
     seats_taken,
     status_of,
@@ -77,10 +79,6 @@ def stripe_events() -> dict[str, str]:
     """Every webhook event recorded as handled, with its outcome."""
     db.session.rollback()
     return dict(db.session.execute(select(StripeEvent.id, StripeEvent.outcome)).all())
-
-
-def refund_calls(fake: FakeStripe) -> list[Any]:
-    return [call for call in fake.requests if call.path == "/v1/refunds"]
 
 
 def signature(body: bytes, secret: str, timestamp: int | None = None) -> str:
@@ -544,9 +542,8 @@ def test_an_expired_checkout_without_a_waitlist_frees_the_seat(client, fake_stri
 
 def confirmed_seat(client: Any, fake: FakeStripe, event: Event, email: str) -> tuple[int, str]:
     """A paid, confirmed seat: the registration id and its payment intent."""
-    registration, session = hold_seat(client, event, email)
-    status, answer = deliver(client, fake, fake.pay(session))
-    assert (status, outcome(answer)) == (200, "confirmed")
+    registration, _session = hold_seat(client, event, email)
+    assert outcome(pay(client, fake, registration)) == "confirmed"
     intent = payment_of(registration).payment_intent_id
     assert intent is not None
     return registration, intent
