@@ -198,6 +198,7 @@ class EventForm(FlaskForm):
     @classmethod
     def for_event(cls, event: Event, **kwargs: Any) -> EventForm:
         closes = event.registration_closes_at
+        price = major_units(event.price_cents, event.currency) if event.price_cents else None
         return cls(
             formdata=None,
             data={
@@ -209,7 +210,7 @@ class EventForm(FlaskForm):
                 "duration_minutes": event.duration_minutes,
                 "capacity": event.capacity,
                 "waitlist": event.waitlist,
-                "price": price_of(event.price_cents, event.currency) if event.price_cents else None,
+                "price": price,
                 "currency": event.currency,
                 "refund_until_hours_before": event.refund_until_hours_before,
                 "join_url": event.join_url,
@@ -276,10 +277,6 @@ def cents_of(price: Decimal | None, currency: str) -> int:
     if not price:
         return 0
     return int(price if currency in ZERO_DECIMAL else (price * 100).to_integral_value())
-
-
-def price_of(cents: int, currency: str) -> Decimal:
-    return major_units(cents, currency)
 
 
 class RegistrationForm(FlaskForm):

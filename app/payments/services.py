@@ -120,11 +120,12 @@ def checkout_url(registration_id: int) -> str:
         raise PaymentUnavailable(exc.message) from exc
     with writing():
         # The registration first, as everywhere (see `_locked_payment`).
-        db.session.get(Registration, registration.id, with_for_update=True)
+        registration = db.session.get(
+            Registration, registration.id, with_for_update=True, populate_existing=True
+        )
         payment = _record_checkout(checkout, registration.id, event, key)
         still_held = payment is not None and _held_by(payment)
         if still_held and checkout.expires_at is not None:
-            registration = db.session.get(Registration, registration.id, populate_existing=True)
             registration.hold_expires_at = max(
                 registration.hold_expires_at or now, checkout.expires_at
             )
@@ -197,13 +198,19 @@ def _locked(statement: Any) -> Payment | None:
 
 
 def _held_by(payment: Payment) -> bool:
-    """Whether the registration is still holding its seat for this payment."""
-    registration = db.session.get(Registration, payment.registration_id, populate_existing=True)
-    return (
-        registration is not None
-        and registration.status == "pending_payment"
-        and payment.created_at >= registration.created_at
-    )
+    """Whether the registration is still holding its seat for this payment.
+
+    Its callers have just locked and loaded the registration (see `_locked_payment`), so it
+    is read from the session, not fetched again.
+    """
+    registration = payment.registration
+    return registration.status == "pending_payment" and _of_this_life(payment, registration)
+
+
+def _of_this_life(payment: Payment, registration: Registration) -> bool:
+    # A registration made again after a cancel keeps its row but starts afresh (its
+    # created_at is the new registration's moment): earlier payments are not its own.
+    return payment.created_at >= registration.created_at
 
 
 def _expire_quietly(session_id: str) -> None:
@@ -317,8 +324,8 @@ def _paid(payment: Payment, checkout: gateway.Checkout, now: datetime) -> str:
     payment.payment_intent_id = checkout.payment_intent or payment.payment_intent_id
     if checkout.amount_total:
         payment.amount_cents = checkout.amount_total
-    registration = db.session.get(Registration, payment.registration_id, populate_existing=True)
-    current = registration is not None and payment.created_at >= registration.created_at
+    registration = payment.registration  # locked and loaded with the payment
+    current = _of_this_life(payment, registration)
     if current and registrations.confirm_paid(registration, now, reseat=lapsed):
         return "confirmed"
     # Paid for a seat that is no longer theirs (the hold ran out and the seat went to
@@ -331,9 +338,9 @@ def _released(payment: Payment, status: str) -> str:
     if payment.status not in STILL_OPEN:
         return f"already {payment.status}"
     payment.status = status
-    # Locked, so a payment of another session of this hold settling at the same moment is
-    # seen committed (or waits for us), never half-way.
-    db.session.get(Registration, payment.registration_id, with_for_update=True)
+    # The registration is locked (see `_locked_payment`), so a payment of another session of
+    # this hold settling at the same moment is seen committed (or waits for us), never
+    # half-way.
     if not _held_by(payment):
         return status
     # The Pay button opens a fresh session when this one is about to run out: while the
@@ -737,20 +744,27 @@ def payments_of(registration_ids: list[int]) -> dict[int, Payment]:
     }
 
 
+def current_payment(registration: Registration) -> Payment | None:
+    """The latest payment of this registration's present life (see `_of_this_life`)."""
+    return db.session.scalars(
+        select(Payment)
+        .where(
+            Payment.registration_id == registration.id,
+            Payment.created_at >= registration.created_at,
+        )
+        .order_by(Payment.id.desc())
+        .limit(1)
+    ).first()
+
+
 def open_checkout_url(registration: Registration) -> str | None:
     """The Checkout address of a held seat while its session is open; None otherwise."""
     if registration.status != "pending_payment":
         return None
-    return db.session.scalar(
-        select(Payment.checkout_url)
-        .where(
-            Payment.registration_id == registration.id,
-            Payment.status == "open",
-            Payment.expires_at > utcnow(),
-        )
-        .order_by(Payment.id.desc())
-        .limit(1)
-    )
+    payment = current_payment(registration)
+    if payment is None or payment.status != "open" or payment.expires_at <= utcnow():
+        return None
+    return payment.checkout_url
 
 
 def takings(event_id: int) -> dict[str, int]:

@@ -155,7 +155,7 @@ def _payment_of(registration: Registration) -> Payment | None:
     if not registration.event.is_paid:
         return None
     # Imported here: payments builds on registrations, not the other way round.
-    from app.payments.display import current_payment
+    from app.payments.services import current_payment
 
     return current_payment(registration)
 
