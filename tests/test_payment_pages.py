@@ -173,13 +173,19 @@ def test_leaving_checkout_says_the_seat_is_still_held(client, fake_stripe):
     assert "Pay now" in html
 
 
-def test_a_stripe_error_on_pay_is_shown_on_the_manage_page_and_the_seat_released(
-    client, fake_stripe
-):
+def promoted_into_a_held_seat(client: Any) -> dict[str, Any]:
+    """The second registrant of a one-seat paid event, let in when the first cancels."""
     event = make_paid_event(capacity=1)
     first = register_via_api(client, event, "first@example.com")
     waiting = register_via_api(client, event, "second@example.com")
     registrations.cancel(first["id"])
+    return waiting
+
+
+def test_a_stripe_error_on_pay_is_shown_on_the_manage_page_and_the_seat_released(
+    client, fake_stripe
+):
+    waiting = promoted_into_a_held_seat(client)
     # Promoted into the held seat; no Checkout Session is open for them yet.
     assert status_of(waiting["id"]) == "pending_payment"
     page = page_at(client, manage_path(waiting))
@@ -260,10 +266,7 @@ def test_the_confirmation_of_a_paid_seat_says_what_was_paid(client, fake_stripe)
 def test_someone_promoted_into_a_paid_seat_is_emailed_a_link_to_pay_by_the_deadline(
     client, fake_stripe
 ):
-    event = make_paid_event(capacity=1)
-    first = register_via_api(client, event, "first@example.com")
-    waiting = register_via_api(client, event, "second@example.com")
-    registrations.cancel(first["id"])
+    waiting = promoted_into_a_held_seat(client)
     assert status_of(waiting["id"]) == "pending_payment"
     text = mail_text("payment_due", waiting["id"])
     assert "A seat opened up at Paid workshop and we are holding it for you." in text

@@ -57,10 +57,9 @@ def test_paid_webhook_confirms_the_seat_and_a_replay_changes_nothing(client, fak
     assert seats_taken(event) == 1
 
 
-def test_landing_form_sends_the_registrant_to_checkout(client, fake_stripe):
-    event = make_paid_event()
+def reserve_on_the_landing_page(client, event):  # type: ignore[no-untyped-def]
     page = client.get(f"/e/{event.slug}")
-    response = client.post(
+    return client.post(
         f"/e/{event.slug}",
         data={
             "email": "grace@example.com",
@@ -68,6 +67,11 @@ def test_landing_form_sends_the_registrant_to_checkout(client, fake_stripe):
             "csrf_token": csrf_token(page.text),
         },
     )
+
+
+def test_landing_form_sends_the_registrant_to_checkout(client, fake_stripe):
+    event = make_paid_event()
+    response = reserve_on_the_landing_page(client, event)
     assert response.status_code == 303
     assert response.headers["Location"].startswith(fake_stripe.url + "/pay/")
 
@@ -102,15 +106,7 @@ def test_the_same_idempotency_key_gets_the_same_session_from_stripe(client, fake
 def test_stripe_error_releases_the_hold_and_the_form_says_so(client, fake_stripe):
     event = make_paid_event(capacity=1)
     fake_stripe.fail_next("POST", "/v1/checkout/sessions", status=500, error_type="api_error")
-    page = client.get(f"/e/{event.slug}")
-    response = client.post(
-        f"/e/{event.slug}",
-        data={
-            "email": "grace@example.com",
-            "first_name": "Grace",
-            "csrf_token": csrf_token(page.text),
-        },
-    )
+    response = reserve_on_the_landing_page(client, event)
     assert response.status_code == 503
     assert "Nothing was charged" in response.text
     assert seats_taken(event) == 0
