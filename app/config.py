@@ -72,6 +72,8 @@ class Config:
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = self.BASE_URL.startswith("https://")
         self.WTF_CSRF_TIME_LIMIT = None
+        # A console session nobody used for this long ends (app/auth/sessions.py).
+        self.SESSION_IDLE_HOURS = float(env("SESSION_IDLE_HOURS", "12") or 12)
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         # flask-smorest serves the OpenAPI document the API validates with.
         self.API_TITLE = "Event registration API"

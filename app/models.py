@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, select
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -69,15 +69,22 @@ class RepProfile(db.Model):
 
 
 class ApiToken(db.Model):
-    """A bearer token; only its SHA-256 is stored, so a database leak reveals no token."""
+    """A bearer token; only its SHA-256 is stored, so a database leak reveals no token.
+
+    A token works until it is revoked, its `expires_at` passes or its user is deactivated;
+    `app.auth.tokens` issues, checks and revokes them.
+    """
 
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
 
@@ -86,18 +93,41 @@ class ApiToken(db.Model):
         return hashlib.sha256(token.encode()).hexdigest()
 
     @classmethod
-    def issue(cls, user: User) -> str:
-        """Store a new token for `user` and return it; it is never shown again."""
+    def new(cls, user: User, **values: Any) -> tuple[ApiToken, str]:
+        """Add a new token for `user` to the session; returns the row and the token itself."""
         token = "rsv_" + secrets.token_urlsafe(32)
-        db.session.add(cls(user=user, token_hash=cls.digest(token)))
-        return token
+        row = cls(user=user, token_hash=cls.digest(token), **values)
+        db.session.add(row)
+        return row, token
 
     @classmethod
-    def find_user(cls, token: str) -> User | None:
-        row = db.session.scalar(select(cls).where(cls.token_hash == cls.digest(token)))
-        if row is None or not row.user.active:
-            return None
-        return row.user
+    def issue(cls, user: User) -> str:
+        """Store a new token for `user` and return it; it is never shown again."""
+        return cls.new(user)[1]
+
+    def works_at(self, moment: datetime) -> bool:
+        expired = self.expires_at is not None and self.expires_at <= moment
+        return self.revoked_at is None and not expired and self.user.active
+
+
+class StaffSession(db.Model):
+    """One console login: the signed session cookie names it, and it ends at logout.
+
+    Only the SHA-256 of the cookie's key is stored, as for API tokens. A cookie counts only
+    while its row is live (no `ended_at`, seen within the idle time), so ending the row logs
+    that browser out even though the cookie itself stays validly signed.
+    """
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
 
 
 class Setting(db.Model):

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from app.admin import bp
 from app.admin.events import show_rejection
 from app.admin.forms import RepProfileForm, SenderForm, StaffEditForm, StaffForm
+from app.auth import sessions
 from app.auth.access import roles_required
 from app.auth.staff import (
     StaffRejected,
@@ -130,6 +131,10 @@ def staff(user_id: int) -> Any:
         except StaffRejected as exc:
             problems = show_rejection(form, exc.fields)
         else:
+            if form.password.data and user.id == current_user.id:
+                # Every session of the account just ended, this one too: the admin who
+                # chose the new password goes on in a fresh session, other browsers do not.
+                sessions.begin(user)
             flash(f"Saved {user.name}.", "ok")
             return redirect(url_for("admin.staff", user_id=user.id), code=303)
     return _staff_page(user, form, _rep_form(user.rep_profile), problems=problems), 422

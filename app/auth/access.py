@@ -17,9 +17,9 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response
 
-from app.db import db
+from app.auth import sessions, tokens
 from app.extensions import login_manager
-from app.models import ApiToken, User
+from app.models import User
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -31,21 +31,22 @@ def is_api_request() -> bool:
     return request.path.startswith("/api/")
 
 
-@login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
-        return None
-    user = db.session.get(User, int(user_id))
-    # A deactivated account loses its open sessions at its next request.
-    return user if user is not None and user.active else None
+login_manager.user_loader(sessions.user_for_cookie)
+
+_BEARER_USER = "reserve.bearer_user"
 
 
 def token_user() -> User | None:
-    """The active staff user named by the request's bearer token, if any."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return ApiToken.find_user(token.strip())
+    """The active staff user named by the request's bearer token, if any (a revoked or
+    expired token names nobody)."""
+    # Kept in the request's environ: the lookup records the token's use, once per request.
+    if _BEARER_USER not in request.environ:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        found = None
+        if scheme.lower() == "bearer" and token.strip():
+            found = tokens.user_for_token(token.strip())
+        request.environ[_BEARER_USER] = found
+    return request.environ[_BEARER_USER]
 
 
 def staff_user() -> User | None:

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from app.auth import bp
-from app.auth.access import STAFF_ROLES, home_for, roles_required, routed, safe_next
+from app.auth import bp, sessions
+from app.auth.access import (
+    STAFF_ROLES,
+    home_for,
+    is_api_request,
+    roles_required,
+    routed,
+    safe_next,
+    token_user,
+)
 from app.auth.forms import LoginForm, LogoutForm
 from app.auth.staff import authenticate
 from app.extensions import limiter
@@ -26,6 +34,12 @@ def _nothing_cached_from_another_request() -> None:
     # to one request's session only.
     g.pop("_login_user", None)
     g.pop("csrf_token", None)
+    # Who is calling is settled first, while the view has written nothing: checking a
+    # session or token may record its use in a short transaction of its own.
+    if is_api_request():
+        token_user()
+    elif sessions.SESSION_KEY in session:
+        current_user._get_current_object()  # type: ignore[attr-defined]
 
 
 def _login_limit() -> str:
@@ -52,8 +66,7 @@ def login() -> Response | str | tuple[str, int]:
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
             target = safe_next(form.next.data) or home_for(user)
-            _fresh_session()
-            login_user(user)
+            sessions.begin(user)
             return redirect(target, code=303)
         problem = "That email and password do not match an active staff account."
     form.password.data = ""
@@ -65,18 +78,10 @@ def login() -> Response | str | tuple[str, int]:
 def logout() -> Response | str:
     form = LogoutForm()
     if request.method == "POST" and form.validate_on_submit():
-        logout_user()
-        _fresh_session()
+        sessions.end_current()
         flash("You have logged out.", "ok")
         return redirect(url_for("auth.login"), code=303)
     return render_template("auth/logout.html", form=form)
-
-
-def _fresh_session() -> None:
-    """Nothing from before a login or logout carries over, not even the CSRF token."""
-    session.clear()
-    # The signed token is cached per request context; it belongs to the session just cleared.
-    g.pop("csrf_token", None)
 
 
 @bp.get("/welcome")

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import fields
+from app.auth import sessions
 from app.db import db
 from app.models import ROLES, RepProfile, User, create_user
 
@@ -87,7 +88,9 @@ def change_staff(
 ) -> User:
     """Rename, change the role of, (de)activate or set a new password for a staff user.
 
-    There is always one active admin left, and nobody locks themselves out.
+    There is always one active admin left, and nobody locks themselves out. A new password
+    or a deactivation ends every session of the user (the console starts a fresh one for an
+    admin who changed their own password); a deactivation also revokes their API tokens.
     """
     problems: dict[str, str] = {}
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
@@ -105,6 +108,14 @@ def change_staff(
         problems.setdefault("role", "This is the last active admin; make someone else admin first.")
     if problems:
         raise StaffRejected(problems)
+    from app.auth import tokens  # imports this module for its refusal type
+
+    # A new password or a deactivation logs the account out everywhere, in the same commit.
+    if password is not None or (user.active and not active):
+        sessions.end_all(user)
+    if user.active and not active:
+        # Reactivating an account later must not bring a token that leaked meanwhile back.
+        tokens.revoke_all(user)
     user.name = name.strip()
     user.role = role
     user.active = active
