@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import os
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import BinaryIO
 
 import click
@@ -88,14 +88,82 @@ def tokens() -> None:
 
 @tokens.command("create")
 @click.option("--email", required=True)
-def tokens_create(email: str) -> None:
-    """Print a new API token acting as the user with this email."""
+@click.option("--name", default=None, help="A label, such as what the token is for.")
+@click.option(
+    "--expires-in-days", type=int, default=None, help="Stop working after this many days."
+)
+def tokens_create(email: str, name: str | None, expires_in_days: int | None) -> None:
+    """Print a new API token acting as the user with this email (shown this once)."""
+    from app.auth.staff import StaffRejected
+    from app.auth.tokens import issue_token
+
+    user = _staff_by_email(email)
+    try:
+        _row, secret = issue_token(user, name=name, expires_in_days=expires_in_days)
+    except StaffRejected as exc:
+        raise click.ClickException(_refusal(exc)) from None
+    # Only the token on stdout, so `TOKEN=$(flask --app wsgi tokens create …)` works.
+    click.echo(secret)
+
+
+@tokens.command("list")
+@click.option("--email", required=True)
+def tokens_list(email: str) -> None:
+    """List the API tokens of the user with this email (never the tokens themselves)."""
+    from app.auth.tokens import status, tokens_of
+
+    user = _staff_by_email(email)
+    rows = tokens_of(user)
+    if not rows:
+        click.echo(f"{user.email} has no API tokens.")
+        return
+    click.echo(f"{'id':>5}  {'status':<8} {'created':<17} {'last used':<17} {'expires':<17} name")
+    for row in rows:
+        click.echo(
+            f"{row.id:>5}  {status(row):<8} {_when(row.created_at):<17} "
+            f"{_when(row.last_used_at):<17} {_when(row.expires_at):<17} {row.name or ''}"
+        )
+
+
+@tokens.command("revoke")
+@click.option("--email", default=None, help="Revoke every token of this user.")
+@click.option("--id", "token_id", type=int, default=None, help="Revoke this one token.")
+def tokens_revoke(email: str | None, token_id: int | None) -> None:
+    """Revoke every API token of a user (--email) or one token (--id); each then answers 401."""
+    from app.auth.tokens import revoke_all, revoke_token
+
+    if (email is None) == (token_id is None):
+        raise click.UsageError("give either --email or --id")
+    if email is not None:
+        user = _staff_by_email(email)
+        count = revoke_all(user)
+        db.session.commit()
+        click.echo(f"revoked {count} token{'' if count == 1 else 's'} of {user.email}")
+        return
+    row = db.session.get(ApiToken, token_id)
+    if row is None:
+        raise click.ClickException(f"no API token with the id {token_id}")
+    if revoke_token(row):
+        click.echo(f"revoked token {row.id} of {row.user.email}")
+    else:
+        click.echo(f"token {row.id} of {row.user.email} was already revoked")
+
+
+def _staff_by_email(email: str) -> User:
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
         raise click.ClickException(f"no staff user with the email {email}")
-    token = ApiToken.issue(user)
-    db.session.commit()
-    click.echo(token)
+    return user
+
+
+def _refusal(exc: Exception) -> str:
+    problems = getattr(exc, "fields", {})
+    options = {"name": "--name", "expires_in_days": "--expires-in-days", "user": "--email"}
+    return "; ".join(f"{options.get(name, name)}: {why}" for name, why in problems.items())
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
 
 
 @click.group(help="Demo data.")

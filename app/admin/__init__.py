@@ -4,4 +4,12 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from app.admin import attendance, events, leads, registrations, routing, settings  # noqa: E402, F401
+from app.admin import (  # noqa: E402, F401
+    attendance,
+    events,
+    leads,
+    registrations,
+    routing,
+    settings,
+    tokens,
+)

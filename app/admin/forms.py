@@ -32,8 +32,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.validators import ValidationError as Invalid
 
 from app import fields
+from app.auth.tokens import MAX_EXPIRY_DAYS
 from app.events.models import Event
-from app.models import ROLES, User
+from app.models import ROLES, ApiToken, User
 from app.payments.display import ZERO_DECIMAL, major_units
 from app.registrations.forms import checked_by as shared_checked_by
 from app.registrations.models import Registration
@@ -447,5 +448,23 @@ class SenderForm(FlaskForm):
             DataRequired("Enter the address emails come from."),
             Length(max=254),
             checked_by(fields.normalize_email),
+        ],
+    )
+
+
+class TokenForm(FlaskForm):
+    name = StringField(
+        "Name (optional)",
+        validators=[Optional(), Length(max=length_of(ApiToken, "name")), one_line],
+    )
+    expires_in_days = IntegerField(
+        "Expires after (days, optional)",
+        validators=[
+            Optional(),
+            NumberRange(
+                min=1,
+                max=MAX_EXPIRY_DAYS,
+                message=f"Use a whole number of days from 1 to {MAX_EXPIRY_DAYS}.",
+            ),
         ],
     )

@@ -32,8 +32,8 @@ def _authenticate() -> User | None:
         # a revoked or mistyped token behind smaller results.
         fail(
             401,
-            "This API token is not valid (unknown, revoked, or its user is deactivated); "
-            "send it as `Authorization: Bearer <token>`.",
+            "This API token is not valid (unknown, revoked, expired, or its user is "
+            "deactivated); send it as `Authorization: Bearer <token>`.",
         )
     return user
 

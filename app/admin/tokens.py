@@ -1,0 +1,71 @@
+"""The console's API tokens page: everyone lists, creates and revokes their own; admins see
+and revoke everyone's. The rules live in `app.auth.tokens`, shared with the command line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from app.admin import bp
+from app.admin.events import show_rejection
+from app.admin.forms import TokenForm
+from app.auth.access import STAFF_ROLES, roles_required
+from app.auth.staff import StaffRejected
+from app.auth.tokens import issue_token, revoke_token, status, token_seen_by, tokens_seen_by
+from app.models import User
+
+
+def _page(form: TokenForm, **extra: Any) -> str:
+    viewer: User = current_user  # type: ignore[assignment]
+    zone = viewer.rep_profile.timezone if viewer.rep_profile else "UTC"
+    return render_template(
+        "admin/tokens.html",
+        form=form,
+        tokens=tokens_seen_by(viewer),
+        status=status,
+        zone=zone,
+        **extra,
+    )
+
+
+@bp.get("/tokens")
+@roles_required(*STAFF_ROLES)
+def tokens() -> Any:
+    return _page(TokenForm(formdata=None))
+
+
+@bp.post("/tokens")
+@roles_required(*STAFF_ROLES)
+def create_token() -> Any:
+    form = TokenForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        try:
+            row, secret = issue_token(
+                current_user,  # type: ignore[arg-type]
+                name=form.name.data,
+                expires_in_days=form.expires_in_days.data,
+            )
+        except StaffRejected as exc:
+            problems = show_rejection(form, exc.fields)
+        else:
+            # Shown in this answer only: never stored, never put in a flash message or a URL.
+            page = _page(TokenForm(formdata=None), created=row, secret=secret)
+            return page, 200, {"Cache-Control": "no-store"}
+    return _page(form, problems=problems), 422
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@roles_required(*STAFF_ROLES)
+def revoke(token_id: int) -> Any:
+    row = token_seen_by(current_user, token_id)  # type: ignore[arg-type]
+    if row is None:
+        abort(404, "There is no API token with this number among the tokens you can see.")
+    owner = "your" if row.user_id == current_user.id else f"{row.user.email}'s"
+    if revoke_token(row):
+        flash(f"Revoked {owner} token {row.name or row.id}: it no longer works.", "ok")
+    else:
+        flash(f"{owner.capitalize()} token {row.name or row.id} was already revoked.", "ok")
+    return redirect(url_for("admin.tokens"), code=303)
