@@ -74,8 +74,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     pages.init_app(app)
     cli.init_app(app)
     mail.init_app(app)
-    # After mail: the follow-up jobs join the worker that mail sets up.
-    from app import followup
+    # After mail: the sessions and follow-up jobs join the worker that mail sets up.
+    from app import auth, followup
+
+    auth.init_app(app)
 
     followup.init_app(app)
     from app import payments

@@ -287,3 +287,16 @@ def test_an_admin_sees_and_revokes_everyones_tokens(client, app):
     assert "mia@example.com" in client.get(answer.headers["Location"]).text
     _assert_refused(app.test_client(), secret)
     assert _row(row.id).revoked_at is not None
+
+
+def test_an_admin_revokes_all_of_a_users_tokens_from_their_staff_page(client, app):
+    rep = make_user("rep")
+    secrets = [issue_token(rep)[1] for _ in range(2)]
+    log_in(client, make_user("admin"))
+    path = f"/admin/settings/staff/{rep.id}"
+    assert "2 working API tokens" in client.get(path).text
+    answer = client.post(f"{path}/tokens/revoke", data={"csrf_token": form_token(client, path)})
+    assert answer.status_code == 303
+    assert "0 working API tokens" in client.get(path).text
+    for secret in secrets:
+        _assert_refused(app.test_client(), secret)

@@ -249,3 +249,50 @@ def _seen(user, *, hours_ago: float) -> None:  # type: ignore[no-untyped-def]
         .values(last_seen_at=utcnow() - timedelta(hours=hours_ago))
     )
     db.session.commit()
+
+
+def test_an_admin_logs_a_user_out_everywhere_from_their_staff_page(client, app):
+    marketer = make_user("marketer")
+    laptop, phone = app.test_client(), app.test_client()
+    log_in(laptop, marketer)
+    log_in(phone, marketer)
+    log_in(client, make_user("admin"))
+    path = f"/admin/settings/staff/{marketer.id}"
+    assert "Logged in on 2 browsers" in client.get(path).text
+    answer = client.post(f"{path}/sessions/end", data={"csrf_token": form_token(client, path)})
+    assert answer.status_code == 303
+    assert not _logged_in(laptop) and not _logged_in(phone)
+    assert "Logged in on 0 browsers" in client.get(path).text
+
+
+def test_an_admin_logging_out_their_other_browsers_stays_on_this_one(client, app):
+    admin = make_user("admin")
+    other_browser = app.test_client()
+    log_in(client, admin)
+    log_in(other_browser, admin)
+    path = f"/admin/settings/staff/{admin.id}"
+    answer = client.post(f"{path}/sessions/end", data={"csrf_token": form_token(client, path)})
+    assert answer.status_code == 303
+    assert "logged out of 1 other session" in client.get(answer.headers["Location"]).text
+    assert not _logged_in(other_browser)
+    assert _logged_in(client)
+
+
+def test_the_worker_forgets_sessions_ended_more_than_thirty_days_ago(client, app):
+    from app.mail.worker import run_due_jobs
+
+    user = make_user("marketer")
+    for _ in range(3):
+        log_in(app.test_client(), user)
+    old, recent, live = _sessions(user)
+    db.session.execute(
+        update(StaffSession)
+        .where(StaffSession.id == old.id)
+        .values(ended_at=utcnow() - timedelta(days=31), last_seen_at=utcnow() - timedelta(days=31))
+    )
+    db.session.execute(
+        update(StaffSession).where(StaffSession.id == recent.id).values(ended_at=utcnow())
+    )
+    db.session.commit()
+    assert run_due_jobs()["staff_sessions"] == 1
+    assert [row.id for row in _sessions(user)] == [recent.id, live.id]

@@ -11,8 +11,8 @@ from sqlalchemy.orm import selectinload
 
 from app.admin import bp
 from app.admin.events import show_rejection
-from app.admin.forms import RepProfileForm, SenderForm, StaffEditForm, StaffForm
-from app.auth import sessions
+from app.admin.forms import ActionForm, RepProfileForm, SenderForm, StaffEditForm, StaffForm
+from app.auth import sessions, tokens
 from app.auth.access import roles_required
 from app.auth.staff import (
     StaffRejected,
@@ -102,8 +102,15 @@ def _rep_form(profile: RepProfile | None) -> RepProfileForm | None:
 def _staff_page(
     user: User, form: StaffEditForm, rep_form: RepProfileForm | None, **extra: Any
 ) -> str:
+    live_tokens = [row for row in tokens.tokens_of(user) if tokens.status(row) == "active"]
     return render_template(
-        "admin/staff_edit.html", user=user, form=form, rep_form=rep_form, **extra
+        "admin/staff_edit.html",
+        user=user,
+        form=form,
+        rep_form=rep_form,
+        live_sessions=sessions.live_sessions(user),
+        live_tokens=len(live_tokens),
+        **extra,
     )
 
 
@@ -160,3 +167,31 @@ def rep_profile(user_id: int) -> Any:
         formdata=None, data={"name": user.name, "role": user.role, "active": user.active}
     )
     return _staff_page(user, form, rep_form, rep_problems=problems), 422
+
+
+@bp.post("/settings/staff/<int:user_id>/sessions/end")
+@roles_required()
+def end_sessions(user_id: int) -> Any:
+    user = _user_or_404(user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400, "This form has expired. Reload the page and try again.")
+    count = sessions.end_all(user)
+    db.session.commit()
+    if user.id == current_user.id:
+        # "Everywhere" means every other browser: this one goes on in a fresh session.
+        sessions.begin(user)
+        count -= 1
+    flash(f"{user.name} is logged out of {count} other session(s).", "ok")
+    return redirect(url_for("admin.staff", user_id=user.id), code=303)
+
+
+@bp.post("/settings/staff/<int:user_id>/tokens/revoke")
+@roles_required()
+def revoke_tokens(user_id: int) -> Any:
+    user = _user_or_404(user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400, "This form has expired. Reload the page and try again.")
+    count = tokens.revoke_all(user)
+    db.session.commit()
+    flash(f"Revoked {count} API token(s) of {user.name}: they answer 401 from now on.", "ok")
+    return redirect(url_for("admin.staff", user_id=user.id), code=303)

@@ -13,12 +13,14 @@ from datetime import datetime, timedelta
 
 from flask import current_app, g, session
 from flask_login import login_user, logout_user
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 
 from app.db import db, utcnow, writing
 from app.models import StaffSession, User
 
 SESSION_KEY = "staff_session"
+# Ended sessions stay this long (who was logged in when), then the worker deletes them.
+KEEP_ENDED = timedelta(days=30)
 # last_seen_at moves at most this often per session: one write a minute, not one a request.
 TOUCH_EVERY = timedelta(minutes=1)
 
@@ -90,6 +92,18 @@ def user_for_cookie(user_id: str) -> User | None:
     user = db.session.get(User, int(user_id))
     # A deactivated account loses its open sessions at its next request.
     return user if user is not None and user.active else None
+
+
+def forget_old(now: datetime) -> int:
+    """The worker's job: delete sessions ended (or idle) for longer than `KEEP_ENDED`."""
+    cutoff = now - max(KEEP_ENDED, idle_time())
+    with writing():
+        result = db.session.execute(
+            delete(StaffSession).where(
+                or_(StaffSession.ended_at < cutoff, StaffSession.last_seen_at < cutoff)
+            )
+        )
+    return result.rowcount or 0
 
 
 def idle_time() -> timedelta:
