@@ -21,6 +21,8 @@ def queries(client, path: str, headers: dict[str, str]) -> int:  # type: ignore[
 
 
 def same_cost(client, path: str, headers: dict[str, str], add: Callable[[int], None]) -> None:  # type: ignore[no-untyped-def]
+    # A token's first call in a minute also records its use; only the list's cost is compared.
+    client.get(path, headers=headers)
     for number in range(3):
         add(number)
     few = queries(client, path, headers)

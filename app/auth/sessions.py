@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from flask import current_app, g, session
 from flask_login import login_user, logout_user
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from app.db import db, utcnow, writing
 from app.models import StaffSession, User
@@ -80,7 +81,11 @@ def user_for_cookie(user_id: str) -> User | None:
     key = session.get(SESSION_KEY)
     if not isinstance(key, str) or not user_id.isdigit():
         return None
-    row = db.session.scalar(select(StaffSession).where(StaffSession.key_hash == _digest(key)))
+    row = db.session.scalar(
+        select(StaffSession)
+        .options(joinedload(StaffSession.user))  # one query per request, user included
+        .where(StaffSession.key_hash == _digest(key))
+    )
     if row is None or row.ended_at is not None or row.user_id != int(user_id):
         return None
     now = utcnow()
