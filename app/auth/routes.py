@@ -38,7 +38,7 @@ def _nothing_cached_from_another_request() -> None:
     # session or token may record its use in a short transaction of its own.
     if is_api_request():
         token_user()
-    elif sessions.SESSION_KEY in session:
+    elif sessions.SESSION_KEY in session and request.endpoint != "static":
         current_user._get_current_object()  # type: ignore[attr-defined]
 
 
