@@ -64,6 +64,14 @@ class Config:
         self.PROXY_HOPS = int(env("PROXY_HOPS", "0") or 0)
         # How many registrations one client address may send through the API.
         self.API_REGISTRATION_RATE_LIMIT = "30/minute"
+        # How many landing-page posts one client address may send (a Flask-Limiter rate).
+        self.LANDING_RATE_LIMIT = env("LANDING_RATE_LIMIT", "10/minute")
+        # A landing form posted sooner than this after it was served is a bot's (0: no check).
+        self.FORM_MIN_FILL_SECONDS = float(env("FORM_MIN_FILL_SECONDS", "2") or 0)
+        # Manage links stop working this many days after their event ended.
+        self.MANAGE_LINK_DAYS_AFTER_EVENT = int(env("MANAGE_LINK_DAYS_AFTER_EVENT", "30") or 30)
+        # How many "your registration link" emails one registration may get in an hour.
+        self.MANAGE_LINK_EMAILS_PER_HOUR = 3
         self.OUTBOX_DIR = str(Path(instance_path) / "outbox")
         # No request body beyond this (the largest is an attendance report): a bigger one is
         # refused with 413 before it is read, rather than spooled to disk.

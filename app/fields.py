@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import phonenumbers
 import pycountry
+from disposable_email_domains import blocklist as DISPOSABLE_DOMAINS
 from email_validator import EmailNotValidError, validate_email
 
 # PostgreSQL cannot store NUL, and a line break in a one-line value (a name) could end up in a
@@ -29,6 +30,24 @@ def normalize_email(raw: str) -> tuple[str, str]:
     except EmailNotValidError as exc:
         raise InvalidValue(str(exc)) from None
     return checked.normalized, checked.normalized.lower()
+
+
+def registrant_email(raw: str) -> tuple[str, str]:
+    """`normalize_email` for people registering themselves: a throwaway address is refused,
+    since it turns the form into a way to mail strangers and leaves a lead nobody can reach.
+    Staff adding someone by hand use `normalize_email` and may keep any domain."""
+    address, key = normalize_email(raw)
+    if is_disposable(key.rpartition("@")[2]):
+        raise InvalidValue(
+            "This looks like a disposable email address; use one you will still read later."
+        )
+    return address, key
+
+
+def is_disposable(domain: str) -> bool:
+    """True for a domain on the disposable-email-domains list, or a subdomain of one."""
+    labels = domain.lower().rstrip(".").split(".")
+    return any(".".join(labels[start:]) in DISPOSABLE_DOMAINS for start in range(len(labels) - 1))
 
 
 def country_code(raw: str) -> str:

@@ -84,6 +84,17 @@ def form_token(client: Any, path: str) -> str:
     return csrf_token(response.get_data(as_text=True))
 
 
+def cancel_in_two_steps(client: Any, manage_path: str) -> Any:
+    """What a registrant does to cancel: open the confirmation step the manage page links to,
+    then confirm there. Returns the answer to the confirming POST."""
+    page = client.get(f"{manage_path}/cancel")
+    assert page.status_code == 200, (manage_path, page.status_code)
+    return client.post(
+        f"{manage_path}/cancel",
+        data={"csrf_token": csrf_token(page.get_data(as_text=True)), "confirm": "yes"},
+    )
+
+
 def log_in(client: Any, user: User, password: str | None = None) -> None:
     """Sign `user` in on `client` via the form (by default with `make_user`'s password)."""
     password = password or "password123"

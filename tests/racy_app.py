@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -32,7 +33,7 @@ _decided = threading.local()
 
 
 def _register_after_counting(
-    event_id: int, person: services.Registrant, now: datetime | None = None
+    event_id: int, person: services.Registrant, now: datetime | None = None, **options: Any
 ) -> services.Outcome:
     event = db.session.get(Event, event_id)
     if event is None:
@@ -47,7 +48,7 @@ def _register_after_counting(
     # The count's transaction ends here; the insert happens in a new one, on stale knowledge.
     db.session.commit()
     time.sleep(RACE_WINDOW_SECONDS)
-    return _real_register(event_id, person, now)
+    return _real_register(event_id, person, now, **options)
 
 
 def _status_from_the_earlier_count(event: Event, *, comped: bool = False) -> str:

@@ -43,6 +43,9 @@ APP_SETTINGS = (
     "RATELIMIT_ENABLED",
     "REDIS_URL",
     "CONSENT_TEXT",
+    "LANDING_RATE_LIMIT",
+    "FORM_MIN_FILL_SECONDS",
+    "MANAGE_LINK_DAYS_AFTER_EVENT",
 )
 
 
@@ -54,6 +57,8 @@ def app_env(database_url: str, instance: Path, **settings: str) -> dict[str, str
         INSTANCE_PATH=str(instance),
         SECRET_KEY="server-test-secret-key",
         RATELIMIT_ENABLED="0",
+        # Test clients post forms in the instant they load them.
+        FORM_MIN_FILL_SECONDS="0",
         PYTHONUNBUFFERED="1",
     )
     env.update(settings)

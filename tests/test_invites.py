@@ -29,7 +29,7 @@ from app.events.services import cancel_event, update_event
 from app.registrations import services
 from app.registrations.links import manage_token, manage_url
 from app.registrations.models import Registration
-from tests.builders import csrf_token, make_event
+from tests.builders import cancel_in_two_steps, make_event
 from tests.itip import assert_mime_calendar_part, assert_valid_invite
 
 SENDER = '"Events, Reserve" <invites@reserve.example>'
@@ -460,8 +460,7 @@ def test_personal_invite_keeps_its_uid_through_an_update_and_a_cancel(client, ev
     assert moved.sequence == registration.invite_sequence == first.sequence + 1
     assert moved.start == first.start + timedelta(days=1)
 
-    page = client.get(f"/r/{token}").get_data(as_text=True)
-    client.post(f"/r/{token}/cancel", data={"csrf_token": csrf_token(page)})
+    cancel_in_two_steps(client, f"/r/{token}")
     db.session.refresh(registration)
     cancel = client.get(f"/r/{token}/invite.ics").data
     gone = assert_valid_invite(cancel, method="CANCEL", uid=first.uid).events[0]
@@ -471,8 +470,7 @@ def test_personal_invite_keeps_its_uid_through_an_update_and_a_cancel(client, ev
 def test_cancelled_registration_gets_the_cancel_version(client, event):
     registration = register(event)
     token = manage_token(registration)
-    page = client.get(f"/r/{token}")
-    client.post(f"/r/{token}/cancel", data={"csrf_token": csrf_token(page.get_data(as_text=True))})
+    cancel_in_two_steps(client, f"/r/{token}")
     db.session.refresh(registration)
     assert registration.status == "cancelled"
     response = client.get(f"/r/{token}/invite.ics")

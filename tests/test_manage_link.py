@@ -1,5 +1,6 @@
-"""The manage link: unguessable and unforgeable, and its cancel button keeps seats and the
-waitlist consistent (one transaction, idempotent, re-registering brings the same row back)."""
+"""The manage link: unguessable, unforgeable and expiring after the event, and its two-step
+cancel keeps seats and the waitlist consistent (one transaction, idempotent; re-registering
+brings the same row back under a new link)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from app.events.models import Event
 from app.registrations import services, signals
 from app.registrations.links import manage_token
 from app.registrations.models import SEAT_HOLDING, Registration
-from tests.builders import csrf_token, make_event
+from tests.builders import cancel_in_two_steps, csrf_token, make_event
 
 SALT = "manage-registration"
 
@@ -39,10 +40,8 @@ def manage_path(registration: Registration) -> str:
 
 
 def cancel_from_manage_page(client: Any, registration: Registration) -> Any:
-    """What the cancel button does: the manage page's form, with its CSRF token."""
-    path = manage_path(registration)
-    token = csrf_token(client.get(path).get_data(as_text=True))
-    return client.post(f"{path}/cancel", data={"csrf_token": token})
+    """What the registrant does: the manage page's cancel link, then the confirming form."""
+    return cancel_in_two_steps(client, manage_path(registration))
 
 
 def fresh() -> None:
@@ -121,8 +120,13 @@ def test_a_correctly_signed_link_to_no_registration_is_refused(client, app, ada)
 def test_garbage_links_are_refused_on_every_manage_page(client, ada, token):
     assert_friendly_404(client.get(f"/r/{token}"))
     assert_friendly_404(client.get(f"/r/{token}/thanks"))
-    page_token = csrf_token(client.get(manage_path(ada)).get_data(as_text=True))
-    assert_friendly_404(client.post(f"/r/{token}/cancel", data={"csrf_token": page_token}))
+    assert_friendly_404(client.get(f"/r/{token}/cancel"))
+    assert_friendly_404(client.get(f"/r/{token}/invite.ics"))
+    page_token = csrf_token(client.get(f"{manage_path(ada)}/cancel").get_data(as_text=True))
+    assert_friendly_404(
+        client.post(f"/r/{token}/cancel", data={"csrf_token": page_token, "confirm": "yes"})
+    )
+    assert_friendly_404(client.post(f"/r/{token}/pay", data={"csrf_token": page_token}))
     assert statuses(ada.event) == {"ada@example.com": "confirmed"}
 
 
@@ -145,8 +149,8 @@ def test_the_link_is_unguessable_and_not_the_database_token(app):
 
 
 def test_cancelling_without_the_csrf_token_is_refused_and_changes_nothing(client, ada):
-    client.get(manage_path(ada))
-    for data in ({}, {"csrf_token": "forged"}):
+    client.get(f"{manage_path(ada)}/cancel")
+    for data in ({"confirm": "yes"}, {"csrf_token": "forged", "confirm": "yes"}):
         response = client.post(f"{manage_path(ada)}/cancel", data=data)
         assert response.status_code == 400
         assert "This form has expired" in response.get_data(as_text=True)
@@ -154,9 +158,46 @@ def test_cancelling_without_the_csrf_token_is_refused_and_changes_nothing(client
     assert seats(ada.event) == (1, 1)
 
 
-def test_cancelling_is_a_post_not_a_link_anyone_could_follow(client, ada):
-    assert client.get(f"{manage_path(ada)}/cancel").status_code == 405
+def test_the_manage_page_links_to_a_confirmation_step_instead_of_cancelling(client, ada):
+    manage = client.get(manage_path(ada)).get_data(as_text=True)
+    assert f'href="{manage_path(ada)}/cancel"' in manage
+    assert "Cancel my registration" in manage
+    assert 'action="' + manage_path(ada) + '/cancel"' not in manage
+
+    # Following the link (or a prefetcher following it) only asks.
+    step = client.get(f"{manage_path(ada)}/cancel")
+    html = step.get_data(as_text=True)
+    assert step.status_code == 200
+    assert "Cancel your registration?" in html
+    assert "You give up your seat" in html
+    assert 'name="confirm" type="hidden" value="yes"' in html or (
+        'type="hidden" name="confirm" value="yes"' in html
+    )
+    assert "<script" not in html.split("</section>")[0]  # a plain form: no JavaScript needed
     assert statuses(ada.event) == {"ada@example.com": "confirmed"}
+    assert seats(ada.event) == (1, 1)
+
+
+def test_a_post_without_the_confirm_field_cancels_nothing_and_asks_again(client, ada):
+    path = f"{manage_path(ada)}/cancel"
+    token = csrf_token(client.get(path).get_data(as_text=True))
+    for data in ({"csrf_token": token}, {"csrf_token": token, "confirm": "no"}):
+        response = client.post(path, data=data)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 422
+        assert "Nothing was cancelled." in html
+        assert "Yes, cancel my registration" in html
+    assert statuses(ada.event) == {"ada@example.com": "confirmed"}
+    assert seats(ada.event) == (1, 1)
+
+
+def test_the_confirmation_step_says_what_leaving_the_waitlist_means(client, app):
+    event = make_event(capacity=1)
+    register(event, "ada@example.com")
+    grace = register(event, "grace@example.com", at_minute=1)
+    html = client.get(f"{manage_path(grace)}/cancel").get_data(as_text=True)
+    assert "You leave the waitlist" in html
+    assert "You give up your seat" not in html
 
 
 def test_cancelling_frees_the_seat_for_the_first_on_the_waitlist(client, app):
@@ -225,13 +266,14 @@ def test_cancelling_twice_changes_nothing(client, app):
     register(event, "alan@example.com", at_minute=2)
     # Two tabs open on the manage page: the second click comes after the first cancelled.
     path = manage_path(ada)
-    token = csrf_token(client.get(path).get_data(as_text=True))
-    assert client.post(f"{path}/cancel", data={"csrf_token": token}).status_code == 303
+    token = csrf_token(client.get(f"{path}/cancel").get_data(as_text=True))
+    confirmed = {"csrf_token": token, "confirm": "yes"}
+    assert client.post(f"{path}/cancel", data=confirmed).status_code == 303
     fresh()
     first = db.session.get(Registration, ada.id)
     cancelled_at, updated_at = first.cancelled_at, first.updated_at
 
-    again = client.post(f"{path}/cancel", data={"csrf_token": token})
+    again = client.post(f"{path}/cancel", data=confirmed)
     assert again.status_code == 303
     assert statuses(event) == {
         "ada@example.com": "cancelled",
@@ -275,23 +317,30 @@ def reserve_on_landing(client: Any, email: str) -> Any:
     )
 
 
-def test_registering_again_after_cancelling_brings_back_the_same_registration(client, app):
+def test_registering_again_after_cancelling_brings_back_the_row_under_a_new_link(client, app):
     event = make_event(capacity=2)
     first = reserve_on_landing(client, "ada@example.com")
+    old_path = urlparse(first.headers["Location"]).path.removesuffix("/thanks")
     ada = db.session.scalars(select(Registration)).one()
+    old_id, old_token, old_uid = ada.id, ada.manage_token, ada.invite_uid
     cancel_from_manage_page(client, ada)
     assert seats(event) == (0, 0)
 
     again = reserve_on_landing(client, "Ada@Example.com")
     assert again.status_code == 303
-    # The same manage link as before: the one in the first confirmation email still works.
-    assert urlparse(again.headers["Location"]).path == urlparse(first.headers["Location"]).path
+    new_path = urlparse(again.headers["Location"]).path.removesuffix("/thanks")
     fresh()
     back = db.session.scalars(select(Registration)).one()
-    assert (back.id, back.manage_token) == (ada.id, ada.manage_token)
+    # The same row (its history, its invite UID) but a new token: whoever kept or found the
+    # old link no longer reaches the new seat.
+    assert back.id == old_id
+    assert back.invite_uid == old_uid
+    assert back.manage_token != old_token
+    assert new_path != old_path
+    assert_friendly_404(client.get(old_path))
     assert (back.status, back.cancelled_at) == ("confirmed", None)
     assert seats(event) == (1, 1)
-    manage = client.get(manage_path(back)).get_data(as_text=True)
+    manage = client.get(new_path).get_data(as_text=True)
     assert "Cancel my registration" in manage
 
 

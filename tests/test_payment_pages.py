@@ -16,7 +16,7 @@ from app.pages import local_time
 from app.payments.services import issue_due_refunds
 from app.registrations import services as registrations
 from app.registrations.models import Registration
-from tests.builders import csrf_token
+from tests.builders import cancel_in_two_steps, csrf_token
 from tests.payments_fixtures import (
     app_config,  # noqa: F401
     deliver,
@@ -143,9 +143,9 @@ def test_the_pay_button_sends_a_held_seat_back_to_the_same_checkout(client, fake
     held = re.escape(held_until(body["id"]))
     assert re.search(rf"Your seat is held until <time [^>]+>{held}</time> while you pay", page)
     assert "Pay now" in page
-    # The Pay button carries the same CSRF token as the cancel button.
+    # The Pay button is a CSRF-protected form; cancelling is a separate, confirmed step.
     pay_form = page.split('action="' + manage_path(body) + '/pay"', 1)[1].split("</form>")[0]
-    assert csrf_token(pay_form) == csrf_token(page.split("cancel-form", 1)[1])
+    assert f'href="{manage_path(body)}/cancel"' in page
 
     response = client.post(f"{manage_path(body)}/pay", data={"csrf_token": csrf_token(pay_form)})
     assert response.status_code == 303
@@ -226,8 +226,7 @@ def test_after_the_refund_window_the_page_says_cancelling_gives_the_seat_up(clie
     assert f">{deadline}</time>; cancelling now gives your seat up without a refund." in html
     assert "for a full refund" not in html
 
-    page = page_at(client, manage_path(body))
-    client.post(f"{manage_path(body)}/cancel", data={"csrf_token": csrf_token(page)})
+    cancel_in_two_steps(client, manage_path(body))
     html = page_at(client, manage_path(body))
     assert "Your payment of EUR 49.00 was not refunded" in html
     assert payment_of(body["id"]).refund_status == "declined"
@@ -237,8 +236,7 @@ def test_cancelling_a_paid_seat_shows_the_refund_and_emails_it(client, fake_stri
     event = make_paid_event()
     body = register_via_api(client, event, "ada@example.com")
     pay(client, fake_stripe, body["id"])
-    page = page_at(client, manage_path(body))
-    response = client.post(f"{manage_path(body)}/cancel", data={"csrf_token": csrf_token(page)})
+    response = cancel_in_two_steps(client, manage_path(body))
     assert response.status_code == 303
 
     # The cancelling request made the refund before answering: the next page says so.

@@ -12,7 +12,7 @@ from app.payments.models import Payment
 from app.payments.services import REFUND_ATTEMPTS, issue_due_refunds, retry_refund
 from app.registrations.models import Registration
 from app.registrations.services import cancel
-from tests.builders import csrf_token, log_in, make_user
+from tests.builders import cancel_in_two_steps, csrf_token, log_in, make_user
 from tests.payments_fixtures import (
     app_config,  # noqa: F401
     deliver,
@@ -37,8 +37,7 @@ def cancel_through_the_manage_page(client, registration_id):
 
     registration = db.session.get(Registration, registration_id)
     token = manage_token(registration)
-    page = client.get(f"/r/{token}")
-    response = client.post(f"/r/{token}/cancel", data={"csrf_token": csrf_token(page.text)})
+    response = cancel_in_two_steps(client, f"/r/{token}")
     assert response.status_code == 303
 
 

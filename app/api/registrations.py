@@ -40,7 +40,9 @@ def _rate() -> str:
 @blp.alt_response(
     200,
     schema=RegistrationOut,
-    description="This email was already registered: the same registration, unchanged.",
+    description="This email was already registered: the same registration, unchanged. "
+    "Without a manager's token `manage_url` and `checkout_url` are null, and the stored "
+    "address is emailed its manage link instead.",
     success=True,
 )
 @blp.alt_response(404, response="NOT_FOUND")
@@ -52,23 +54,27 @@ def register(person: services.Registrant, slug: str) -> tuple[dict[str, Any], in
     event = find_event(slug)
     if event is None or event.status == "draft":
         fail(404, f"There is no open event with the slug {slug!r}.")
+    user = auth.caller()
+    # Anyone can type someone else's address, and the manage link cancels the seat: a public
+    # caller is told only that the address is registered, and the stored address is emailed
+    # its link (as the landing form does). Staff who may read registrations get it here.
+    manager = user is not None and user.role in MANAGERS
     try:
-        outcome = services.register(event.id, person)
+        if manager:
+            outcome = services.register(event.id, person)
+        else:
+            outcome = services.register_publicly(event.id, person)
     except services.RegistrationRefused as exc:
         fail(409, exc.message)
     registration = outcome.registration
+    show_link = outcome.created or manager
     checkout = None
-    if registration.status == "pending_payment":
+    if registration.status == "pending_payment" and show_link:
         try:
             checkout = checkout_url(registration.id)
         except PaymentUnavailable as exc:
             # The hold is released; the caller may try again.
             fail(503, exc.message)
-    user = auth.caller()
-    # Anyone can type someone else's address, and the manage link cancels the seat: a public
-    # caller learns only that the address is registered. The registrant has the link from
-    # their confirmation email; staff who may read registrations get it here too.
-    show_link = outcome.created or (user is not None and user.role in MANAGERS)
     body = {
         "id": registration.id,
         "status": registration.status,

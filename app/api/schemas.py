@@ -50,6 +50,11 @@ def _email(raw: str) -> str:
     return fields.normalize_email(raw)[0]
 
 
+def _registrant_email(raw: str) -> str:
+    # A person registering themselves: disposable domains are refused (as on the landing form).
+    return fields.registrant_email(raw)[0]
+
+
 class Schema(ma.Schema):
     error_messages = {
         "type": "The request body must be a JSON object.",
@@ -327,7 +332,9 @@ def _registration_text(name: str, **kwargs: Any) -> Text:
 class RegistrationIn(Schema):
     """What a person gives when registering (the landing-page form uses the same names)."""
 
-    email = Text(required=True, max_length=column_length(Registration, "email"), rule=_email)
+    email = Text(
+        required=True, max_length=column_length(Registration, "email"), rule=_registrant_email
+    )
     first_name = _registration_text("first_name", required=True)
     last_name = _registration_text("last_name", allow_none=True)
     company = _registration_text("company", allow_none=True)

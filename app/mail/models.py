@@ -22,6 +22,7 @@ KINDS = (
     "reminder",
     "payment_due",
     "refunded",
+    "manage_link",
 )
 
 

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, exists, literal, select, update
+from flask import current_app
+from sqlalchemy import String, cast, exists, func, literal, select, update
 from sqlalchemy import event as orm_event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -58,6 +59,7 @@ SUBJECTS = {
     "reminder": "Starts in {lead}: {title}",
     "payment_due": "A seat opened up, complete your payment: {title}",
     "refunded": "Your payment was refunded: {title}",
+    "manage_link": "Your registration link: {title}",
 }
 
 
@@ -79,6 +81,7 @@ def connect() -> None:
     registration_signals.registered.connect(on_registered, weak=False)
     registration_signals.promoted.connect(on_promoted, weak=False)
     registration_signals.cancelled.connect(on_cancelled, weak=False)
+    registration_signals.link_requested.connect(on_link_requested, weak=False)
     event_signals.event_changed.connect(on_event_changed, weak=False)
     event_signals.event_cancelled.connect(on_event_cancelled, weak=False)
     if not orm_event.contains(Session, "after_commit", _wake_after_commit):
@@ -128,6 +131,29 @@ def on_cancelled(
     else:
         draft = note_draft("cancellation", registration, key, previous_status=previous_status)
     queue([draft])
+
+
+def on_link_requested(registration: Registration, **_: Any) -> None:
+    """Someone registered this email again: the stored address (never the visitor) gets its
+    manage link, a few times an hour at most, so the form cannot be used to flood a mailbox.
+
+    The caller holds the registration's row lock, so concurrent requests count each other.
+    """
+    now = utcnow()
+    already = db.session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(
+            OutboxMessage.registration_id == registration.id,
+            OutboxMessage.kind == "manage_link",
+            OutboxMessage.created_at > now - timedelta(hours=1),
+        )
+    )
+    if (already or 0) >= current_app.config["MANAGE_LINK_EMAILS_PER_HOUR"]:
+        return
+    queue(
+        [note_draft("manage_link", registration, f"manage-link:reg:{registration.id}:{stamp(now)}")]
+    )
 
 
 def on_event_changed(event: Event, changed: set[str], **_: Any) -> None:

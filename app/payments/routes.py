@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 from app.extensions import csrf, limiter
 from app.payments import bp, gateway, services
 from app.registrations.forms import CancelForm
-from app.registrations.links import registration_for
+from app.registrations.links import open_link
 
 
 @bp.post("/stripe/webhook")
@@ -36,9 +36,7 @@ def webhook() -> tuple[dict[str, object], int]:
 def pay(token: str) -> Response:
     """Send a registrant whose seat is held to Stripe Checkout (the same session while it
     is open)."""
-    registration = registration_for(token)
-    if registration is None:
-        abort(404, "This link is not valid.")
+    registration = open_link(token)
     # The manage page's button carries a CSRF token like its cancel button.
     if not CancelForm().validate_on_submit():
         abort(400, "This form has expired. Reload the page and try again.")

@@ -1,12 +1,19 @@
-"""The "Reserve your spot" form; its field rules come from `app.fields` and the model's columns."""
+"""The "Reserve your spot" form; its field rules come from `app.fields` and the model's columns.
+
+It also carries two quiet checks against bots: a honeypot field people never see, and a
+signed stamp of when the form was served (a person takes a moment to fill it in).
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import cache
 from typing import Any
 
+from flask import current_app
 from flask_wtf import FlaskForm
+from itsdangerous import BadData, URLSafeSerializer
 from markupsafe import Markup, escape
 from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, Optional, StopValidation, ValidationError
@@ -102,7 +109,7 @@ class ReserveForm(FlaskForm):
         validators=[
             DataRequired("Enter your email address."),
             _at_most(column_length("email")),
-            checked_by(fields.normalize_email),
+            checked_by(fields.registrant_email),
         ],
     )
     first_name = StringField("First name", **_text("Enter your first name.", "first_name"))
@@ -121,6 +128,11 @@ class ReserveForm(FlaskForm):
     utm_medium = HiddenField()
     utm_campaign = HiddenField()
     referrer = HiddenField()
+    # The honeypot: hidden from people (site.css, aria-hidden, out of the tab order), so only a
+    # bot that fills every input puts something here.
+    website = StringField("Website")
+    # When the form was served, signed (`form_stamp`).
+    served = HiddenField()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -132,6 +144,23 @@ class ReserveForm(FlaskForm):
                 fields.phone_number(field.data, self._country_or_none())
             except fields.InvalidValue as exc:
                 raise StopValidation(str(exc)) from None
+
+    def caught_in_honeypot(self) -> bool:
+        return bool((self.website.data or "").strip())
+
+    def filled_too_fast(self, slug: str, now: float | None = None) -> bool:
+        """True when the form came back sooner than a person could fill it in, or without a
+        valid stamp from our GET (`FORM_MIN_FILL_SECONDS`; 0 turns the check off)."""
+        least = float(current_app.config["FORM_MIN_FILL_SECONDS"])
+        if least <= 0:
+            return False
+        try:
+            served_slug, served_at = _stamp_signer().loads(self.served.data or "")
+        except (BadData, TypeError, ValueError):
+            return True
+        if served_slug != slug or not isinstance(served_at, int | float):
+            return True
+        return (now if now is not None else time.time()) - served_at < least
 
     def _country_or_none(self) -> str | None:
         # A local number is read in the chosen country; a country typed in lower case counts.
@@ -157,5 +186,23 @@ def _hidden(value: str | None, limit: int) -> str | None:
     return fields.CONTROL_IN_LINE.sub("", value or "").strip()[:limit] or None
 
 
+def _stamp_signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="landing-form-served")
+
+
+def form_stamp(slug: str, now: float | None = None) -> str:
+    """The signed moment the landing form of `slug` was served, for its hidden `served` field."""
+    return str(_stamp_signer().dumps([slug, now if now is not None else time.time()]))
+
+
 class CancelForm(FlaskForm):
-    """Only the CSRF token: cancelling is one button."""
+    """Only the CSRF token: the manage page's buttons (pay, go to the cancel step)."""
+
+
+class ConfirmCancelForm(FlaskForm):
+    """The second step of cancelling: a POST without `confirm` cancels nothing."""
+
+    confirm = HiddenField()
+
+    def confirmed(self) -> bool:
+        return self.confirm.data == "yes"

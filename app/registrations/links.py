@@ -1,12 +1,15 @@
-"""Manage links: a random token per registration, signed so a forged link is refused early."""
+"""Manage links: a random token per registration, signed so a forged link is refused early,
+and good until a set time after the event ends."""
 
 from __future__ import annotations
 
-from flask import current_app
+from datetime import datetime, timedelta
+
+from flask import abort, current_app
 from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import select
 
-from app.db import db
+from app.db import db, utcnow
 from app.registrations.models import Registration
 
 
@@ -31,3 +34,25 @@ def registration_for(token: str) -> Registration | None:
     if not isinstance(raw, str):
         return None
     return db.session.scalar(select(Registration).where(Registration.manage_token == raw))
+
+
+def expires_at(registration: Registration) -> datetime:
+    """When the registration's manage link stops working: `MANAGE_LINK_DAYS_AFTER_EVENT` days
+    after its event ends, so an old email in a forwarded thread opens nothing for ever."""
+    days = current_app.config["MANAGE_LINK_DAYS_AFTER_EVENT"]
+    return registration.event.ends_at + timedelta(days=days)
+
+
+def open_link(token: str, now: datetime | None = None) -> Registration:
+    """The registration behind a manage link a visitor opened; every `/r/<token>` page asks
+    here. A forged or unknown link is a 404; one past its time a 410."""
+    registration = registration_for(token)
+    if registration is None:
+        abort(404, "This link is not valid. Check that you copied the whole link from your email.")
+    if (now or utcnow()) >= expires_at(registration):
+        abort(
+            410,
+            "This link has expired: registration links stop working "
+            f"{current_app.config['MANAGE_LINK_DAYS_AFTER_EVENT']} days after the event ends.",
+        )
+    return registration

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from urllib.parse import urlencode
 
 from flask import abort, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -11,10 +10,12 @@ from werkzeug.wrappers import Response
 from app.db import utcnow
 from app.events import calendar
 from app.events.description import plain_summary, render_description
+from app.events.models import Event
 from app.events.services import by_slug
+from app.extensions import limiter
 from app.registrations import bp, invites, services
-from app.registrations.forms import CancelForm, ReserveForm
-from app.registrations.links import manage_token, manage_url, registration_for
+from app.registrations.forms import CancelForm, ConfirmCancelForm, ReserveForm, form_stamp
+from app.registrations.links import manage_token, manage_url, open_link
 from app.registrations.models import Registration
 
 if TYPE_CHECKING:
@@ -23,7 +24,19 @@ if TYPE_CHECKING:
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign")
 
 
+def _landing_rate() -> str:
+    return str(current_app.config["LANDING_RATE_LIMIT"])
+
+
+TOO_MANY_POSTS = (
+    "This form has been sent from your address many times in a short while. "
+    "Wait a minute, then try again."
+)
+SUBMIT_AGAIN = "Please check your details and send the form again."
+
+
 @bp.route("/e/<slug>", methods=["GET", "POST"])
+@limiter.limit(_landing_rate, methods=["POST"], error_message=TOO_MANY_POSTS)
 def landing(slug: str) -> Response | str | tuple[str, int]:
     event = by_slug(slug)
     # A cancelled event keeps its page, so visitors with an old link learn that it is off.
@@ -31,44 +44,56 @@ def landing(slug: str) -> Response | str | tuple[str, int]:
         abort(404, "There is no open event at this address.")
     form = ReserveForm()
     refusal = event.closed_reason()
+    problem = None
     status_code = 200
-    if request.method == "GET":
-        # Campaign parameters and the referring page travel in hidden fields to the POST.
+    if request.method != "POST":
+        # GET and HEAD. Campaign parameters and the referring page travel in hidden fields.
         for name in UTM_FIELDS:
             getattr(form, name).data = request.args.get(name, "")[:200]
         form.referrer.data = (request.referrer or "")[:500]
     elif refusal:
         # Nothing the visitor could correct in the form would help, so it is not judged.
         status_code = 409
-    elif form.validate_on_submit():
-        try:
-            outcome = services.register(event.id, form.registrant())
-        except services.RegistrationRefused as exc:
-            refusal = exc.message
-            status_code = 409
+    elif form.caught_in_honeypot():
+        # A bot learns nothing from the answer: it is the page anyone gets for a known email.
+        return _link_emailed(event)
+    else:
+        valid = form.validate_on_submit()
+        if form.filled_too_fast(slug):
+            problem = SUBMIT_AGAIN
+            status_code = 422
+        elif not valid:
+            status_code = 422
         else:
-            if outcome.registration.status == "pending_payment":
+            try:
+                outcome = services.register_publicly(event.id, form.registrant())
+            except services.RegistrationRefused as exc:
+                refusal = exc.message
+                status_code = 409
+            else:
+                if not outcome.created:
+                    # Whoever typed the email may not own it: they get no link, the address does.
+                    return _link_emailed(event)
+                if outcome.registration.status != "pending_payment":
+                    token = manage_token(outcome.registration)
+                    return redirect(url_for("registrations.thanks", token=token), code=303)
                 # Imported here: payments builds on registrations, not the other way round.
                 from app.payments.services import PaymentUnavailable, checkout_url
 
-                # The seat is held; Stripe's page takes the payment (or resumes it).
+                # The seat is held; Stripe's page takes the payment.
                 try:
                     return redirect(checkout_url(outcome.registration.id), code=303)
                 except PaymentUnavailable as exc:
                     refusal = exc.message
                     status_code = 503
-            else:
-                token = manage_token(outcome.registration)
-                query = "" if outcome.created else "?" + urlencode({"again": 1})
-                return redirect(url_for("registrations.thanks", token=token) + query, code=303)
-    else:
-        status_code = 422
+    form.served.data = form_stamp(slug)
     return (
         render_template(
             "registrations/landing.html",
             event=event,
             form=form,
             refusal=refusal,
+            problem=problem,
             description=render_description(event.description),
             summary=plain_summary(event.description),
             consent_text=current_app.config["CONSENT_TEXT"],
@@ -77,18 +102,20 @@ def landing(slug: str) -> Response | str | tuple[str, int]:
     )
 
 
+def _link_emailed(event: Event) -> str:
+    """The neutral answer: the same whether the email was registered, new to a trap, or not."""
+    return render_template("registrations/link_emailed.html", event=event)
+
+
 @bp.get("/r/<token>/thanks")
 def thanks(token: str) -> str:
-    registration = registration_for(token)
-    if registration is None:
-        abort(404, "This link is not valid.")
+    registration = open_link(token)
     payment = _payment_of(registration)
     return render_template(
         "registrations/thanks.html",
         registration=registration,
         event=registration.event,
         token=token,
-        again=request.args.get("again") == "1",
         position=services.waitlist_position(registration),
         calendar_links=_calendar_links(registration, token),
         payment=payment,
@@ -98,9 +125,7 @@ def thanks(token: str) -> str:
 
 @bp.get("/r/<token>")
 def manage(token: str) -> str:
-    registration = registration_for(token)
-    if registration is None:
-        abort(404, "This link is not valid. Check that you copied the whole link from your email.")
+    registration = open_link(token)
     return render_template(
         "registrations/manage.html",
         registration=registration,
@@ -119,23 +144,37 @@ def manage(token: str) -> str:
     )
 
 
-@bp.post("/r/<token>/cancel")
-def cancel(token: str) -> Response:
-    registration = registration_for(token)
-    if registration is None:
-        abort(404, "This link is not valid.")
-    form = CancelForm()
-    if not form.validate_on_submit():
-        abort(400, "This form has expired. Reload the page and try again.")
-    services.cancel(registration.id)
-    return redirect(url_for("registrations.manage", token=token, cancelled=1), code=303)
+@bp.route("/r/<token>/cancel", methods=["GET", "POST"])
+def cancel(token: str) -> Response | tuple[str, int]:
+    """Cancelling takes two steps: this page says what will happen, and only its POST with
+    the explicit `confirm` field cancels (a stray or replayed click gives nothing up)."""
+    registration = open_link(token)
+    form = ConfirmCancelForm()
+    status_code = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400, "This form has expired. Reload the page and try again.")
+        if form.confirmed():
+            services.cancel(registration.id)
+            return redirect(url_for("registrations.manage", token=token, cancelled=1), code=303)
+        status_code = 422
+    return (
+        render_template(
+            "registrations/cancel.html",
+            registration=registration,
+            event=registration.event,
+            token=token,
+            form=form,
+            payment=_payment_of(registration),
+            now=utcnow(),
+        ),
+        status_code,
+    )
 
 
 @bp.get("/r/<token>/invite.ics")
 def invite_ics(token: str) -> Response:
-    registration = registration_for(token)
-    if registration is None:
-        abort(404, "This link is not valid. Check that you copied the whole link from your email.")
+    registration = open_link(token)
     if registration.status == "waitlisted":
         abort(404, "You are on the waitlist: your calendar invite comes when a seat is yours.")
     if registration.status == "pending_payment":

@@ -96,7 +96,12 @@ class Outcome:
 
 
 def register(
-    event_id: int, person: Registrant, now: datetime | None = None, *, by_staff: bool = False
+    event_id: int,
+    person: Registrant,
+    now: datetime | None = None,
+    *,
+    by_staff: bool = False,
+    mail_existing_link: bool = False,
 ) -> Outcome:
     """Reserve a seat (or a waitlist place) for `person`, or return their existing registration.
 
@@ -104,11 +109,16 @@ def register(
     number of processes never confirm more than the capacity; the database's CHECK backs it.
     `by_staff`: staff adding someone by hand may do so while the public form is closed (a
     draft, or after the registration deadline), but never to a cancelled or finished event.
+    `mail_existing_link`: the caller cannot prove they own the email (the public form and
+    API), so an existing registration is not handed to them: its stored address is emailed its
+    manage link instead, in the same transaction (see `register_publicly`).
     """
     for _attempt in range(_RACE_RETRIES):
         try:
             with writing():
-                return _register_once(event_id, person, now or utcnow(), by_staff)
+                return _register_once(
+                    event_id, person, now or utcnow(), by_staff, mail_existing_link
+                )
         except IntegrityError:
             # Someone registered this email (or created this lead) in the same instant; the
             # retry finds their row.
@@ -116,7 +126,16 @@ def register(
     raise RuntimeError("registration kept colliding with concurrent writes")
 
 
-def _register_once(event_id: int, person: Registrant, now: datetime, by_staff: bool) -> Outcome:
+def register_publicly(event_id: int, person: Registrant) -> Outcome:
+    """A registration from someone who merely typed an email (the landing form, the public
+    API). When that email is already registered, the Outcome's registration is the existing
+    one, for the face to hide: its manage link goes by email to the stored address only."""
+    return register(event_id, person, mail_existing_link=True)
+
+
+def _register_once(
+    event_id: int, person: Registrant, now: datetime, by_staff: bool, mail_existing_link: bool
+) -> Outcome:
     existing = db.session.scalar(
         select(Registration).where(
             Registration.event_id == event_id,
@@ -124,6 +143,12 @@ def _register_once(event_id: int, person: Registrant, now: datetime, by_staff: b
         )
     )
     if existing is not None and existing.status != "cancelled":
+        if mail_existing_link:
+            # Locked, so that concurrent requests count each other's emails against the cap.
+            db.session.scalar(
+                select(Registration.id).where(Registration.id == existing.id).with_for_update()
+            )
+            signals.link_requested.send(existing, now=now)
         return Outcome(existing, created=False)
 
     event = db.session.get(Event, event_id, populate_existing=True)
@@ -135,10 +160,10 @@ def _register_once(event_id: int, person: Registrant, now: datetime, by_staff: b
     lead = _touch_lead(event, person, now)
     # Taken last: on PostgreSQL the seat UPDATE locks the event row until the commit.
     status = _take_seat_or_waitlist(event, comped=by_staff)
-    registration = existing or Registration(
-        event_id=event.id, manage_token=secrets.token_urlsafe(24)
-    )
-    # A cancelled registrant who registers again gets their old row (and manage link) back.
+    registration = existing or Registration(event_id=event.id)
+    # A cancelled registrant who registers again gets their old row back (its invite UID, its
+    # history) but a new manage link: whoever held the old one no longer reaches this seat.
+    registration.manage_token = secrets.token_urlsafe(24)
     registration.lead_id = lead.id
     for name in _PERSON_FIELDS:
         setattr(registration, name, getattr(person, name))
