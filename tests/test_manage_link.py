@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 import pytest
 from itsdangerous import URLSafeSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.db import db, utcnow
 from app.events.models import Event
@@ -353,3 +353,49 @@ def test_registering_again_when_the_seat_has_gone_joins_the_waitlist(client, app
     assert response.status_code == 303
     assert statuses(event) == {"ada@example.com": "waitlisted", "grace@example.com": "confirmed"}
     assert seats(event) == (1, 1)
+
+
+# --- Expiry ----------------------------------------------------------------------------------
+
+
+def event_ended(event: Event, days_ago: float) -> None:
+    ended = utcnow() - timedelta(days=days_ago)
+    db.session.execute(
+        update(Event)
+        .where(Event.id == event.id)
+        .values(starts_at=ended - timedelta(hours=1), ends_at=ended)
+    )
+    db.session.commit()
+
+
+def assert_expired(response: Any) -> None:
+    html = response.get_data(as_text=True)
+    assert response.status_code == 410, html
+    assert "This link has expired" in html
+    assert "30 days after the event ends" in html
+    assert "Traceback" not in html
+
+
+def test_every_manage_page_answers_410_thirty_days_after_the_event(client, ada):
+    path = manage_path(ada)
+    token = csrf_token(client.get(f"{path}/cancel").get_data(as_text=True))
+    event_ended(ada.event, days_ago=30.01)
+    for page in (path, f"{path}/thanks", f"{path}/cancel", f"{path}/invite.ics"):
+        assert_expired(client.get(page))
+    assert_expired(client.post(f"{path}/cancel", data={"csrf_token": token, "confirm": "yes"}))
+    assert_expired(client.post(f"{path}/pay", data={"csrf_token": token}))
+    assert statuses(ada.event) == {"ada@example.com": "confirmed"}
+
+
+def test_a_manage_link_still_works_until_then(client, ada):
+    event_ended(ada.event, days_ago=29.9)
+    assert client.get(manage_path(ada)).status_code == 200
+    assert client.get(f"{manage_path(ada)}/invite.ics").status_code == 200
+
+
+def test_how_long_links_last_after_the_event_is_a_setting(client, app, ada):
+    app.config["MANAGE_LINK_DAYS_AFTER_EVENT"] = 5
+    event_ended(ada.event, days_ago=6)
+    response = client.get(manage_path(ada))
+    assert response.status_code == 410
+    assert "5 days after the event ends" in response.get_data(as_text=True)

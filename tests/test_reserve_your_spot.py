@@ -58,6 +58,16 @@ def test_landing_page_shows_time_in_event_zone_duration_and_seats(client, event)
     assert 'data-zone="Europe/Berlin"' in html
 
 
+def test_head_on_a_landing_page_answers_like_get(client, event):
+    got = client.get("/e/launch-webinar")
+    head = client.head("/e/launch-webinar")
+    assert head.status_code == got.status_code == 200
+    assert head.content_type == got.content_type
+    assert head.get_data() == b""
+    assert client.head("/e/nope").status_code == 404
+    assert db.session.scalar(select(func.count()).select_from(Registration)) == 0
+
+
 def test_unknown_and_draft_events_answer_404(client, app):
     make_event(slug="draft-one", status="draft")
     assert client.get("/e/nope").status_code == 404

@@ -57,6 +57,10 @@ def every_kind_of_message(client, fake_stripe: FakeStripe) -> dict[str, bytes]: 
     register(event, "cy@example.com", "Cy")  # waitlisted
     update_event(event, {"starts_at": event.starts_at - timedelta(days=2, hours=22, minutes=30)})
     run_due_jobs(now=event.starts_at - timedelta(minutes=20))  # Bob's reminder
+    # Someone types Cy's address on the form again: Cy is mailed the link to her registration.
+    services.register_publicly(
+        event.id, services.Registrant("cy@example.com", "cy@example.com", "X")
+    )
     cancel_event(event)
     paid_messages(client, fake_stripe)
     run_due_jobs()

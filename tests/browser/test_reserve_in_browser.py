@@ -198,16 +198,19 @@ def test_visitors_in_the_events_zone_see_one_time_only(open_context, live_server
     assert page.locator("[data-visitor-time]").inner_text() == ""
 
 
-def test_the_cancel_button_on_the_manage_page_cancels(page, live_server, app):
+def test_cancelling_from_the_manage_page_asks_first_then_cancels(page, live_server, app):
     event = make_event(capacity=10)
     page.goto(LANDING)
     fill_in(page)
     reserve(page)
     page.locator("a.manage-link").click()
-    page.get_by_role("button", name="Cancel my registration").click()
+    page.get_by_role("link", name="Cancel my registration").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Cancel your registration?")
+    assert the_registration().status == "confirmed"  # asking changed nothing
+    page.get_by_role("button", name="Yes, cancel my registration").click()
     expect(page.get_by_role("status")).to_have_text("Your registration has been cancelled.")
     expect(page.locator(".status")).to_have_text("Cancelled")
-    expect(page.get_by_role("button", name="Cancel my registration")).to_have_count(0)
+    expect(page.get_by_role("link", name="Cancel my registration")).to_have_count(0)
     assert the_registration().status == "cancelled"
     assert db.session.get(Event, event.id).seats_taken == 0
 
@@ -227,7 +230,9 @@ def test_public_pages_pass_the_accessibility_check(page, live_server, app):
     page.locator("a.manage-link").click()
     expect(page.locator(".status")).to_have_text("Confirmed")
     assert_accessible(page)
-    page.get_by_role("button", name="Cancel my registration").click()
+    page.get_by_role("link", name="Cancel my registration").click()
+    assert_accessible(page)
+    page.get_by_role("button", name="Yes, cancel my registration").click()
     expect(page.locator(".status")).to_have_text("Cancelled")
     assert_accessible(page)
     page.goto("/r/not-a-real-link")
