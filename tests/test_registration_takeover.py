@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from app.db import db, utcnow
+from app.events.models import Event
 from app.mail.models import OutboxMessage
 from app.mail.worker import run_due_jobs
 from app.registrations import services
@@ -204,3 +205,16 @@ def test_a_revived_registration_gets_a_new_link_and_the_old_one_stops_working(cl
     assert new_link and not new_link.endswith(old_link)
     assert client.get(old_link).status_code == 404
     assert client.get(new_link.removeprefix("http://testserver")).status_code == 200
+
+
+def test_no_link_email_goes_out_once_the_link_has_expired(client, victim):
+    ended = utcnow() - timedelta(days=31)
+    db.session.execute(
+        update(Event)
+        .where(Event.id == victim.event_id)
+        .values(starts_at=ended - timedelta(hours=1), ends_at=ended)
+    )
+    db.session.commit()
+    response = post_api(client, "launch-webinar", victim.email)
+    assert (response.status_code, response.json["manage_url"]) == (200, None)
+    assert link_emails(victim) == []

@@ -103,7 +103,8 @@ def landing(slug: str) -> Response | str | tuple[str, int]:
 
 
 def _link_emailed(event: Event) -> str:
-    """The neutral answer: the same whether the email was registered, new to a trap, or not."""
+    """The neutral answer, for an email already registered and for a bot caught in the
+    honeypot alike: it names nobody and shows no link."""
     return render_template("registrations/link_emailed.html", event=event)
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from app import fields
 from app.db import db, insert_ignoring_conflict, utcnow, writing
 from app.events.models import Event
-from app.registrations import signals
+from app.registrations import links, signals
 from app.registrations.models import SEAT_HOLDING, Lead, Registration
 
 # A unique-key race (the same email twice in the same instant) is retried this many times.
@@ -143,7 +143,8 @@ def _register_once(
         )
     )
     if existing is not None and existing.status != "cancelled":
-        if mail_existing_link:
+        # A link past its time would open nothing: no email for it.
+        if mail_existing_link and now < links.expires_at(existing):
             # Locked, so that concurrent requests count each other's emails against the cap.
             db.session.scalar(
                 select(Registration.id).where(Registration.id == existing.id).with_for_update()
