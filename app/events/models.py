@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import UTCDateTime, db, utcnow
@@ -61,7 +61,10 @@ class Event(db.Model):
         ForeignKey("campaigns.id", ondelete="SET NULL"), index=True
     )
     registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Confirmed plus pending-payment registrations; changed only by conditional updates.
+    # A new registration stays `unverified` until its verification email's link is opened.
+    double_opt_in: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Confirmed, pending-payment and seat-holding unverified registrations; changed only by
+    # conditional updates.
     seats_taken: Mapped[int] = mapped_column(default=0)
     # Minutes before the start at which confirmed registrants get a reminder.
     reminder_minutes: Mapped[list[int]] = mapped_column(JSON, default=lambda: [1440, 60])

@@ -18,8 +18,11 @@ def new_invite_uid() -> str:
     return f"{uuid.uuid4()}@reserve-invite"
 
 
-REGISTRATION_STATUSES = ("confirmed", "waitlisted", "pending_payment", "cancelled")
+REGISTRATION_STATUSES = ("confirmed", "waitlisted", "pending_payment", "unverified", "cancelled")
+# An unverified registration holds a seat only when `verified_status` is "confirmed".
 SEAT_HOLDING = ("confirmed", "pending_payment")
+# What opening the verification link turns an unverified registration into.
+VERIFIED_STATUSES = ("confirmed", "waitlisted")
 
 
 class Lead(db.Model):
@@ -89,10 +92,21 @@ class Registration(db.Model):
             "attended_minutes IS NULL OR attended_minutes >= 0", name="attended_not_negative"
         ),
         CheckConstraint(
-            "status IN ('confirmed', 'waitlisted', 'pending_payment', 'cancelled')",
+            "status IN ('confirmed', 'waitlisted', 'pending_payment', 'unverified', 'cancelled')",
             name="status",
         ),
+        CheckConstraint(
+            "verified_status IS NULL OR verified_status IN ('confirmed', 'waitlisted')",
+            name="verified_status",
+        ),
+        # Double opt-in: an unverified registration always knows its deadline and its outcome.
+        CheckConstraint(
+            "status <> 'unverified' OR (verify_by IS NOT NULL AND verified_status IS NOT NULL)",
+            name="unverified_has_deadline",
+        ),
         Index("ix_registrations_event_status_created", "event_id", "status", "created_at"),
+        # The expiry job's scan: unverified registrations by deadline.
+        Index("ix_registrations_status_verify_by", "status", "verify_by"),
         # The console's default page, newest first across every status, read in index order.
         Index("ix_registrations_event_created_id", "event_id", "created_at", "id"),
     )
@@ -121,6 +135,12 @@ class Registration(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A pending_payment seat is held until then; reconciliation releases it afterwards.
     hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Double opt-in: an unverified registration is cancelled when `verify_by` passes; opening
+    # its verification link first makes it `verified_status` ("confirmed": its seat was held
+    # meanwhile; "waitlisted": the event was full, no seat is held).
+    verify_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    verified_status: Mapped[str | None] = mapped_column(String(16))
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The calendar invite: one UID for the registration's whole life, SEQUENCE raised on change.
     invite_uid: Mapped[str] = mapped_column(String(80), unique=True, default=new_invite_uid)
     invite_sequence: Mapped[int] = mapped_column(default=0)
@@ -137,3 +157,10 @@ class Registration(db.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def holds_seat(self) -> bool:
+        """Whether this registration counts in its event's `seats_taken`."""
+        if self.status == "unverified":
+            return self.verified_status == "confirmed"
+        return self.status in SEAT_HOLDING
