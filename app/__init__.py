@@ -74,11 +74,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     pages.init_app(app)
     cli.init_app(app)
     mail.init_app(app)
-    # After mail: the sessions and follow-up jobs join the worker that mail sets up.
-    from app import auth, followup
+    # After mail: the sessions, registrations and follow-up jobs join the worker mail sets up.
+    from app import auth, followup, registrations
 
     auth.init_app(app)
-
+    registrations.init_app(app)
     followup.init_app(app)
     from app import payments
 

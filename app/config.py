@@ -54,6 +54,9 @@ class Config:
         # registration); someone promoted from the waitlist first has to read the email.
         self.PAYMENT_HOLD_MINUTES = 31
         self.PROMOTED_HOLD_MINUTES = 24 * 60
+        # Double opt-in: how long a registrant has to open the link in the verification email
+        # before their unverified registration (and the seat it holds) is given up.
+        self.VERIFICATION_HOURS = int(env("VERIFICATION_HOURS", "24") or 24)
         self.RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", "1")
         self.REDIS_URL = env("REDIS_URL") or None
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"

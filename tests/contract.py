@@ -34,4 +34,6 @@ EVENT_FIELDS = {
     # Added by the payments issue (noted there): how long a paid registrant may cancel
     # and still be refunded.
     "refund_until_hours_before",
+    # Issue "Trust": new registrations stay unverified until their email link is opened.
+    "double_opt_in",
 }

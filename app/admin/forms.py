@@ -148,6 +148,7 @@ class EventForm(FlaskForm):
         invalid_value_message="Enter the number of seats, or leave it empty for no limit.",
     )
     waitlist = BooleanField("Keep a waitlist when the event is full")
+    double_opt_in = BooleanField("Ask registrants to confirm their email address (double opt-in)")
     price = DecimalField(
         "Price",
         places=2,
@@ -211,6 +212,7 @@ class EventForm(FlaskForm):
                 "duration_minutes": event.duration_minutes,
                 "capacity": event.capacity,
                 "waitlist": event.waitlist,
+                "double_opt_in": event.double_opt_in,
                 "price": price,
                 "currency": event.currency,
                 "refund_until_hours_before": event.refund_until_hours_before,
@@ -264,6 +266,7 @@ class EventForm(FlaskForm):
             "duration_minutes": self.duration_minutes.data,
             "capacity": self.capacity.data,
             "waitlist": bool(self.waitlist.data),
+            "double_opt_in": bool(self.double_opt_in.data),
             "price_cents": cents_of(self.price.data, currency),
             "currency": currency,
             "refund_until_hours_before": self.refund_until_hours_before.data,

@@ -31,6 +31,7 @@ STATUS_LABELS = {
     "confirmed": "Confirmed",
     "waitlisted": "Waitlisted",
     "pending_payment": "Awaiting payment",
+    "unverified": "Email not yet confirmed",
     "cancelled": "Cancelled",
 }
 

@@ -288,6 +288,12 @@ class EventIn(Schema):
         metadata={"description": "Campaign name; created on first use."},
     )
     registration_closes_at = Instant(allow_none=True)
+    double_opt_in = mf.Boolean(
+        metadata={
+            "description": "New registrations stay `unverified` until the link in their "
+            "verification email is opened (free events only); default false."
+        }
+    )
 
 
 class EventPatch(EventIn):
@@ -316,6 +322,7 @@ class EventOut(Schema):
         metadata={"type": "string"},
     )
     registration_closes_at = Instant(required=True, allow_none=True)
+    double_opt_in = mf.Boolean(required=True)
 
 
 class EventListArgs(ListArgs):

@@ -30,6 +30,7 @@ EDITABLE = (
     "join_url",
     "location",
     "registration_closes_at",
+    "double_opt_in",
 )
 
 
@@ -64,6 +65,7 @@ def create_event(values: dict[str, Any]) -> Event:
         currency="USD",
         description="",
         reminder_minutes=[1440, 60],
+        double_opt_in=False,
     )
     _apply(event, values)
     db.session.add(event)
@@ -132,6 +134,12 @@ def _problems(event: Event) -> dict[str, str]:
         problems["registration_closes_at"] = "Registration must close before the event ends."
     if event.price_cents and not event.currency:
         problems["currency"] = "A paid event needs a currency."
+    if event.double_opt_in and event.is_paid:
+        # Paying through Stripe Checkout already proves the buyer reads that address.
+        problems["double_opt_in"] = (
+            "Double opt-in is for free events: on a paid event, the payment already "
+            "confirms the registrant's email address."
+        )
     return problems
 
 
@@ -228,5 +236,6 @@ def duplicate_event(event: Event) -> Event:
             "location": event.location,
             "campaign": event.campaign.name if event.campaign else None,
             "registration_closes_at": event.registration_closes_at,
+            "double_opt_in": event.double_opt_in,
         }
     )

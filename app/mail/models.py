@@ -23,6 +23,7 @@ KINDS = (
     "payment_due",
     "refunded",
     "manage_link",
+    "verification",
 )
 
 

@@ -37,6 +37,7 @@ from app.registrations import signals as registration_signals
 from app.registrations.invites import personal_invite
 from app.registrations.links import manage_url
 from app.registrations.models import Registration
+from app.registrations.opt_in import verify_url
 from app.registrations.services import waitlist_position
 from app.sender import Sender, current_sender
 
@@ -60,7 +61,11 @@ SUBJECTS = {
     "payment_due": "A seat opened up, complete your payment: {title}",
     "refunded": "Your payment was refunded: {title}",
     "manage_link": "Your registration link: {title}",
+    "verification": "Confirm your registration: {title}",
 }
+# Double opt-in: one registration gets at most this many verification letters (the first and
+# re-sends when the same address registers again), so the form cannot flood a mailbox.
+VERIFICATION_LETTERS = 3
 
 
 @dataclass
@@ -100,6 +105,29 @@ def on_registered(registration: Registration, **_: Any) -> None:
     elif registration.status == "waitlisted":
         key = f"waitlisted:reg:{registration.id}:{stamp(registration.created_at)}"
         queue([note_draft("waitlisted", registration, key)])
+    elif registration.status == "unverified":
+        # Double opt-in: only the link to verify the address; the confirmation follows it.
+        queue([note_draft("verification", registration, verification_key(registration, 0))])
+
+
+def resend_verification(registration: Registration) -> None:
+    """Someone registered an unverified address again: its verification link is sent again,
+    a few times at most per registration."""
+    prefix = verification_key(registration, 0).rsplit(":", 1)[0] + ":"
+    sent = db.session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.dedupe_key.startswith(prefix, autoescape=True))
+    )
+    if (sent or 0) < VERIFICATION_LETTERS:
+        # Two at once compute the same key, and the second adds nothing.
+        queue([note_draft("verification", registration, verification_key(registration, sent or 0))])
+
+
+def verification_key(registration: Registration, number: int) -> str:
+    """The key of the `number`th verification letter (0: the first) of this registration's
+    life (a registration made again after a cancel starts anew)."""
+    return f"verification:reg:{registration.id}:{stamp(registration.created_at)}:{number}"
 
 
 def on_promoted(registration: Registration, **_: Any) -> None:
@@ -125,6 +153,8 @@ def on_cancelled(
         return  # the event's own cancellation has told them
     if by == "payment":
         return  # a hold never paid: the buyer saw it on Stripe's page, or a refund mail says so
+    if previous_status == "unverified":
+        return  # never confirmed (expired, or cancelled from the manage page): nothing to undo
     key = f"cancellation:reg:{registration.id}:{stamp(registration.cancelled_at or utcnow())}"
     if previous_status in HOLDS_INVITE:
         draft = cancel_draft("cancellation", registration, key, previous_status=previous_status)
@@ -138,7 +168,12 @@ def on_link_requested(registration: Registration, **_: Any) -> None:
     manage link, a few times an hour at most, so the form cannot be used to flood a mailbox.
 
     The caller holds the registration's row lock, so concurrent requests count each other.
+    An unverified registration (double opt-in) gets its verification link instead: the manage
+    page would only ask for it.
     """
+    if registration.status == "unverified":
+        resend_verification(registration)
+        return
     now = utcnow()
     already = db.session.scalar(
         select(func.count())
@@ -446,6 +481,9 @@ def letter_for(
         )
     if kind == "waitlisted":
         context.setdefault("position", waitlist_position(registration))
+    if kind == "verification":
+        context.setdefault("verify_url", verify_url(registration))
+        context.setdefault("hours", current_app.config["VERIFICATION_HOURS"])
     subject, text, html = write(
         kind,
         SUBJECTS[kind].format(title=event.title, lead=context.get("lead", "")),

@@ -1,7 +1,17 @@
 """The public path: landing pages, reserving a seat, the waitlist, manage links and leads."""
 
-from flask import Blueprint
+from flask import Blueprint, Flask
 
 bp = Blueprint("registrations", __name__)
 
-from app.registrations import routes  # noqa: E402, F401
+
+def init_app(app: Flask) -> None:
+    """Give the background worker the double opt-in job: unverified registrations past their
+    deadline give their seats back."""
+    from app.mail.worker import add_job
+    from app.registrations.opt_in import expire_unverified
+
+    add_job(app, "unverified_expired", expire_unverified)
+
+
+from app.registrations import routes, verification  # noqa: E402, F401

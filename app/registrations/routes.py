@@ -180,6 +180,11 @@ def invite_ics(token: str) -> Response:
         abort(404, "You are on the waitlist: your calendar invite comes when a seat is yours.")
     if registration.status == "pending_payment":
         abort(404, "Your seat is waiting for payment: your calendar invite comes once it is paid.")
+    if registration.status == "unverified":
+        abort(
+            404,
+            "Confirm your email address first: your calendar invite comes with the confirmation.",
+        )
     method = invites.current_method(registration)
     ics = invites.personal_invite(
         registration, method=method, sequence=registration.invite_sequence

@@ -20,7 +20,7 @@ from app import fields
 from app.db import db, insert_ignoring_conflict, utcnow, writing
 from app.events.models import Event
 from app.registrations import links, signals
-from app.registrations.models import SEAT_HOLDING, Lead, Registration
+from app.registrations.models import Lead, Registration
 
 # A unique-key race (the same email twice in the same instant) is retried this many times.
 _RACE_RETRIES = 3
@@ -158,7 +158,11 @@ def _register_once(
     if reason := (_closed_to_staff(event, now) if by_staff else event.closed_reason(now)):
         raise RegistrationRefused(reason)
 
-    lead = _touch_lead(event, person, now)
+    # Double opt-in: the address is proven by opening the verification link (staff vouch for
+    # whom they add; a payment proves it on a paid event).
+    verifying = event.double_opt_in and not by_staff and not event.is_paid
+    # Consent comes with the proof that the address is the registrant's: not yet, if verifying.
+    lead = _touch_lead(event, person, now, consent=not verifying)
     # Taken last: on PostgreSQL the seat UPDATE locks the event row until the commit.
     status = _take_seat_or_waitlist(event, comped=by_staff)
     registration = existing or Registration(event_id=event.id)
@@ -168,7 +172,11 @@ def _register_once(
     registration.lead_id = lead.id
     for name in _PERSON_FIELDS:
         setattr(registration, name, getattr(person, name))
-    registration.status = status
+    registration.status = "unverified" if verifying else status
+    # A seat taken for an unverified registration stays held until it is verified or expires.
+    registration.verified_status = status if verifying else None
+    registration.verify_by = verification_deadline(now) if verifying else None
+    registration.verified_at = None
     registration.cancelled_at = None
     registration.created_at = now
     registration.hold_expires_at = _hold_until(event, now, "PAYMENT_HOLD_MINUTES", status)
@@ -177,6 +185,10 @@ def _register_once(
     signals.registered.send(registration)
     # A revived (previously cancelled) registration counts as new: the person was not registered.
     return Outcome(registration, created=True)
+
+
+def verification_deadline(now: datetime) -> datetime:
+    return now + timedelta(hours=current_app.config["VERIFICATION_HOURS"])
 
 
 def _closed_to_staff(event: Event, now: datetime) -> str | None:
@@ -196,14 +208,14 @@ def add_by_hand(event_id: int, person: Registrant) -> Outcome:
 def _take_seat_or_waitlist(event: Event, *, comped: bool = False) -> str:
     # Someone staff add by hand to a paid event is their guest: no payment is asked.
     held = "pending_payment" if event.is_paid and not comped else "confirmed"
-    if _take_seat(event.id):
+    if take_seat(event.id):
         return held
     if event.waitlist:
         return "waitlisted"
     raise RegistrationRefused("This event is full.", full=True)
 
 
-def _take_seat(event_id: int) -> bool:
+def take_seat(event_id: int) -> bool:
     """Take one seat if one is free; True when it was taken.
 
     On PostgreSQL the UPDATE locks the event row, and a waiting UPDATE re-checks the condition
@@ -230,8 +242,11 @@ def _give_back_seat(event_id: int) -> None:
     )
 
 
-def _touch_lead(event: Event, person: Registrant, now: datetime) -> Lead:
-    """Create or update the one lead for this email: first touch once, latest touch always."""
+def _touch_lead(event: Event, person: Registrant, now: datetime, *, consent: bool) -> Lead:
+    """Create or update the one lead for this email: first touch once, latest touch always.
+
+    With `consent`, a ticked consent box is recorded now; otherwise it waits for verification.
+    """
     touch = {
         "event_id": event.id,
         "campaign_id": event.campaign_id,
@@ -263,23 +278,29 @@ def _touch_lead(event: Event, person: Registrant, now: datetime) -> Lead:
     for name in ("first_name", "last_name", "company", "job_title", "country", "phone"):
         if value := getattr(person, name):
             setattr(lead, name, value)
-    if person.consent_marketing:
-        lead.consent_marketing = True
-        lead.consent_at = now
-        lead.consent_text = current_app.config["CONSENT_TEXT"]
+    if consent and person.consent_marketing:
+        record_consent(lead, now)
     db.session.flush()
     return lead
 
 
-CANCELLED_BY = ("registrant", "staff", "payment")
+def record_consent(lead: Lead, now: datetime) -> None:
+    """The lead agreed to marketing email now, in the words the form showed."""
+    lead.consent_marketing = True
+    lead.consent_at = now
+    lead.consent_text = current_app.config["CONSENT_TEXT"]
+
+
+# "verification": an unverified registration whose link was not opened in time.
+CANCELLED_BY = ("registrant", "staff", "payment", "verification")
 
 
 def cancel(registration_id: int, *, by: str = "registrant") -> Registration | None:
     """Cancel a registration and hand its seat to the first on the waitlist, in one transaction.
 
-    `by` says who gave the seat up: the registrant, staff, or the payment flow (a hold that
-    was never paid). Returns the promoted registration, if any. Cancelling twice changes
-    nothing.
+    `by` says who gave the seat up: the registrant, staff, the payment flow (a hold that
+    was never paid) or double opt-in (a registration never verified in time). Returns the
+    promoted registration, if any. Cancelling twice changes nothing.
     """
     with writing():
         registration = db.session.get(Registration, registration_id, populate_existing=True)
@@ -293,12 +314,13 @@ def withdraw(registration: Registration, *, by: str) -> Registration | None:
     if registration.status == "cancelled":
         return None
     previous_status = registration.status
+    held_seat = registration.holds_seat
     registration.status = "cancelled"
     registration.cancelled_at = utcnow()
     registration.hold_expires_at = None
     db.session.flush()
     signals.cancelled.send(registration, previous_status=previous_status, by=by)
-    if previous_status not in SEAT_HOLDING:
+    if not held_seat:
         return None
     _give_back_seat(registration.event_id)
     return promote_waitlist(registration.event_id)
@@ -316,7 +338,7 @@ def confirm_paid(registration: Registration, now: datetime, *, reseat: bool = Fa
         event = db.session.get(Event, registration.event_id, populate_existing=True)
         if event is None or event.status == "cancelled" or now >= event.ends_at:
             return False
-        if not _take_seat(event.id):
+        if not take_seat(event.id):
             return False
         registration.cancelled_at = None
     elif registration.status != "pending_payment":
@@ -340,7 +362,7 @@ def promote_waitlist(event_id: int) -> Registration | None:
         .order_by(Registration.created_at, Registration.id)
         .limit(1)
     )
-    if first is None or not _take_seat(event_id):
+    if first is None or not take_seat(event_id):
         return None
     _seat_waitlisted(first)
     return first
@@ -356,7 +378,7 @@ def promote(registration_id: int) -> Registration:
         registration = db.session.get(Registration, registration_id, populate_existing=True)
         if registration is None or registration.status != "waitlisted":
             raise RegistrationRefused("Only a registration on the waitlist can be promoted.")
-        if not _take_seat(registration.event_id):
+        if not take_seat(registration.event_id):
             raise RegistrationRefused(
                 "There is no free seat: raise the capacity or cancel a registration first.",
                 full=True,

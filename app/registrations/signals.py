@@ -8,6 +8,7 @@ from blinker import Namespace
 _signals = Namespace()
 
 # sender: the Registration, new or re-activated; its status says confirmed/waitlisted/pending.
+# An `unverified` one (double opt-in) is announced again once verified.
 registered = _signals.signal("registered")
 # sender: the Registration that just took a freed seat from the waitlist.
 promoted = _signals.signal("promoted")
