@@ -257,6 +257,7 @@ def _send_batch(post: Post, marks: Connection, lease: str, now: datetime, report
         .order_by(OutboxMessage.id)
     ).all()
     moot = _moot_reminders([row.id for row in rows if row.kind == "reminder"], now)
+    moot |= _moot_verifications([row.id for row in rows if row.kind == "verification"])
     db.session.commit()
     # Stop early enough that the lease cannot run out while a message is still in flight.
     lease_seconds = float(config["MAIL_LEASE_SECONDS"])
@@ -307,6 +308,22 @@ def _moot_reminders(ids: list[int], now: datetime) -> dict[int, str]:
         )
     )
     reason = "not sent: the registration was cancelled, or the event moved or began"
+    return {id_: reason for id_ in ids if id_ not in still_wanted}
+
+
+def _moot_verifications(ids: list[int]) -> dict[int, str]:
+    """Verification letters (double opt-in) for registrations no longer unverified: already
+    verified through an earlier letter, expired or cancelled."""
+    if not ids:
+        return {}
+    still_wanted = set(
+        db.session.scalars(
+            select(OutboxMessage.id)
+            .join(Registration, Registration.id == OutboxMessage.registration_id)
+            .where(OutboxMessage.id.in_(ids), Registration.status == "unverified")
+        )
+    )
+    reason = "not sent: the registration was verified, cancelled or expired meanwhile"
     return {id_: reason for id_ in ids if id_ not in still_wanted}
 
 
