@@ -63,6 +63,7 @@ def every_kind_of_message(client, fake_stripe: FakeStripe) -> dict[str, bytes]: 
     )
     cancel_event(event)
     paid_messages(client, fake_stripe)
+    register(make_event(slug="open-house", double_opt_in=True), "fay@example.com", "Fay")
     run_due_jobs()
     found: dict[str, bytes] = {}
     for row in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)):
