@@ -386,7 +386,14 @@ class RegistrationOut(Schema):
     """A registration as its registrant (or an integration acting for them) sees it."""
 
     id = mf.Integer(required=True)
-    status = mf.String(required=True, metadata={"enum": list(REGISTRATION_STATUSES)})
+    status = mf.String(
+        required=True,
+        metadata={
+            "enum": list(REGISTRATION_STATUSES),
+            "description": "`unverified`: the event asks for double opt-in, and the link "
+            "emailed to the registrant has not been opened yet.",
+        },
+    )
     manage_url = mf.String(
         required=True,
         allow_none=True,
