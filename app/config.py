@@ -30,6 +30,10 @@ def secret_key_for(instance_path: str) -> str:
     return key
 
 
+def _size(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
 class Config:
     """Settings from the environment; `create_app(config=...)` overrides any of them."""
 
@@ -77,8 +81,18 @@ class Config:
         self.MANAGE_LINK_EMAILS_PER_HOUR = 3
         self.OUTBOX_DIR = str(Path(instance_path) / "outbox")
         # No request body beyond this (the largest is an attendance report): a bigger one is
-        # refused with 413 before it is read, rather than spooled to disk.
+        # refused with 413 before it is read, rather than spooled to disk. Each request gets
+        # the smaller limit of its audience (app.inputs): anyone may post to a public form or
+        # the registration call, so those read little; staff pages and calls a bit more;
+        # Stripe's events are a few kilobytes; only attendance uploads get the whole ceiling.
         self.MAX_CONTENT_LENGTH = 50 * 1024 * 1024
+        self.MAX_UPLOAD_BODY_BYTES = self.MAX_CONTENT_LENGTH
+        self.MAX_PUBLIC_BODY_BYTES = _size("MAX_PUBLIC_BODY_BYTES", 64 * 1024)
+        self.MAX_STAFF_BODY_BYTES = _size("MAX_STAFF_BODY_BYTES", 1024 * 1024)
+        self.MAX_WEBHOOK_BODY_BYTES = 256 * 1024
+        # A form's text fields are kept in memory: none beyond this, nor more parts than this.
+        self.MAX_FORM_MEMORY_SIZE = 512 * 1024
+        self.MAX_FORM_PARTS = 1000
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = self.BASE_URL.startswith("https://")

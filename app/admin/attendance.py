@@ -35,6 +35,7 @@ from app.followup.attendance import (
     preview_attendance,
     read_report,
 )
+from app.inputs import body_limit
 from app.registrations.models import Registration
 
 # A preview is applied within the hour or uploaded again; older files are swept away.
@@ -57,6 +58,7 @@ class ApplyForm(FlaskForm):
 
 @bp.route("/events/<slug>/attendance", methods=["GET", "POST"])
 @roles_required("marketer")
+@body_limit("MAX_UPLOAD_BODY_BYTES")
 def attendance(slug: str) -> Any:
     event = event_or_404(slug)
     form = UploadForm()

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, case, func, or_, select
 from app.db import db, utcnow
 from app.events.models import Event
 from app.fields import CONTROL_IN_LINE
+from app.inputs import query_int
 from app.registrations.models import REGISTRATION_STATUSES, Registration
 
 PAGE_SIZE = 50
@@ -121,13 +122,12 @@ class RegistrationQuery:
     def from_args(cls, args: Any) -> RegistrationQuery:
         status = args.get("status", "")
         sort = args.get("sort", "registered")
-        page = args.get("page", "1")
         return cls(
             search=" ".join(CONTROL_IN_LINE.sub(" ", args.get("q", "")).split())[:200],
             status=status if status in REGISTRATION_STATUSES else "",
             sort=sort if sort in SORTS else "registered",
             descending=args.get("dir", "desc" if sort == "registered" else "asc") == "desc",
-            page=int(page) if page.isdigit() and len(page) < 7 else 1,
+            page=query_int(args, "page", 1),
         )
 
     def args(self, **changes: Any) -> dict[str, Any]:

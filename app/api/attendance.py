@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask import request
 from flask_smorest.fields import Upload
 
 from app.api.auth import MANAGERS
@@ -13,8 +12,7 @@ from app.api.blueprint import ApiBlueprint
 from app.api.errors import fail
 from app.api.events import event_or_404
 from app.followup.attendance import AttendanceFileError, import_attendance
-
-UPLOAD_LIMIT_BYTES = 50 * 1024 * 1024
+from app.inputs import body_limit
 
 blp = ApiBlueprint(
     "Attendance",
@@ -47,14 +45,9 @@ class AttendanceOut(ma.Schema):
     )
 
 
-@blp.before_request
-def limit_upload_size() -> None:
-    # Before the body is parsed: the limit must be set before the file is read.
-    request.max_content_length = UPLOAD_LIMIT_BYTES
-
-
 @blp.route("/<slug>/attendance", methods=["POST"])
 @blp.allow(*MANAGERS)
+@body_limit("MAX_UPLOAD_BODY_BYTES")
 @blp.arguments(AttendanceUpload, location="files")
 @blp.response(200, AttendanceOut)
 @blp.alt_response(404, response="NOT_FOUND")

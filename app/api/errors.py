@@ -11,6 +11,8 @@ from flask.sansio.blueprints import Blueprint
 from werkzeug.exceptions import HTTPException, default_exceptions
 from werkzeug.wrappers import Response
 
+from app.inputs import RefusedInput
+
 API_PREFIX = "/api/"
 
 CODES = {
@@ -34,6 +36,7 @@ MESSAGES = {
     401: "Send a valid API token as `Authorization: Bearer <token>`.",
     403: "Your role may not do this.",
     404: "There is nothing at this address.",
+    413: "The request body is larger than this call accepts.",
     422: "Some fields are not valid; see `fields`.",
     500: "Something went wrong on our side; the request was not carried out.",
 }
@@ -96,7 +99,7 @@ def flatten(messages: Any, prefix: str = "") -> dict[str, str]:
 
 def _parts(error: HTTPException) -> tuple[str, dict[str, str]]:
     """The message and field reasons an exception carries."""
-    if isinstance(error, ApiError):
+    if isinstance(error, ApiError | RefusedInput):
         return str(error.description), error.fields
     data = getattr(error, "data", None) or {}
     if "messages" in data:

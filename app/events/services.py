@@ -14,9 +14,11 @@ from sqlalchemy.exc import IntegrityError
 from app.db import db, utcnow
 from app.events.models import Campaign, Event
 from app.events.signals import event_cancelled, event_changed
+from app.fields import CONTROL_IN_LINE
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_LENGTH = Event.__table__.c.slug.type.length
+SLUG_TAKEN = "Another event already uses this address."
 EDITABLE = (
     "slug",
     "title",
@@ -82,7 +84,7 @@ def update_event(event: Event, values: dict[str, Any]) -> Event:
     watched = (*EDITABLE, "starts_at", "duration_minutes", "campaign_id", "status")
     before = {name: getattr(event, name) for name in watched}
     _apply(event, values)
-    db.session.flush()
+    _flush()
     changed = {name for name in watched if getattr(event, name) != before[name]}
     if changed and event.status != "draft":
         event_changed.send(event, changed=changed)
@@ -126,6 +128,8 @@ def _problems(event: Event) -> dict[str, str]:
     problems: dict[str, str] = {}
     if not event.slug or not SLUG.match(event.slug):
         problems["slug"] = "Use lower-case letters, digits and single hyphens, such as spring-demo."
+    elif _slug_taken(event):
+        problems["slug"] = SLUG_TAKEN
     if event.capacity is not None and event.capacity < event.seats_taken:
         problems["capacity"] = (
             f"{event.seats_taken} seats are already taken; capacity cannot go below that."
@@ -141,6 +145,15 @@ def _problems(event: Event) -> dict[str, str]:
             "confirms the registrant's email address."
         )
     return problems
+
+
+def _slug_taken(event: Event) -> bool:
+    # Not flushed first: writing the changed slug is what would break the unique index.
+    with db.session.no_autoflush:
+        other = select(Event.id).where(Event.slug == event.slug)
+        if event.id is not None:
+            other = other.where(Event.id != event.id)
+        return db.session.scalar(other.limit(1)) is not None
 
 
 def _status_problems(event: Event, status: str) -> dict[str, str]:
@@ -163,12 +176,21 @@ def stripe_configured() -> bool:
     return bool(config.get("STRIPE_SECRET_KEY") and config.get("STRIPE_WEBHOOK_SECRET"))
 
 
+def _flush() -> None:
+    # Checked before writing too, but two staff saving the same slug at once both pass that.
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise EventRejected({"slug": SLUG_TAKEN}) from None
+
+
 def _save(event: Event) -> None:
     try:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise EventRejected({"slug": "Another event already uses this address."}) from None
+        raise EventRejected({"slug": SLUG_TAKEN}) from None
 
 
 def upcoming_published(now: datetime | None = None) -> list[Event]:
@@ -184,10 +206,16 @@ def upcoming_published(now: datetime | None = None) -> list[Event]:
 
 
 def published_by_slug(slug: str) -> Event | None:
-    return db.session.scalar(select(Event).where(Event.slug == slug, Event.status == "published"))
+    event = by_slug(slug)
+    return event if event is not None and event.status == "published" else None
 
 
 def by_slug(slug: str) -> Event | None:
+    """The event at this address; every face looks slugs up here."""
+    # A slug no event could have is not looked up: PostgreSQL refuses NUL in a query, and an
+    # address from outside may hold anything.
+    if not slug or len(slug) > SLUG_LENGTH or CONTROL_IN_LINE.search(slug):
+        return None
     return db.session.scalar(select(Event).where(Event.slug == slug))
 
 

@@ -29,6 +29,7 @@ from app.followup.services import (
     update_followup,
     with_details,
 )
+from app.inputs import query_int
 from app.models import User
 
 PER_PAGE = 50
@@ -45,11 +46,11 @@ def index() -> str:
         status=status if status in LIST_STATUSES else "open",
         priority=priority if priority in PRIORITIES else None,
         event_slug=(request.args.get("event") or "").strip()[:80] or None,
-        rep_id=request.args.get("rep", type=int) if sees_all(user) else None,
+        rep_id=query_int(request.args, "rep", None) if sees_all(user) else None,
     )
     page = db.paginate(
         with_details(list_query(user, flt)),
-        page=request.args.get("page", 1, type=int),
+        page=query_int(request.args, "page", 1),
         per_page=PER_PAGE,
         error_out=False,
     )

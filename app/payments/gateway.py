@@ -34,6 +34,58 @@ class BadSignature(Exception):
     """A webhook whose signature does not match, is stale, or whose body is not an event."""
 
 
+class MalformedEvent(ValueError):
+    """A correctly signed event whose object is not shaped as Stripe documents it (a field of
+    the wrong type, an amount or a time out of range): refused whole, nothing acted on."""
+
+
+# Stripe's largest amount is eight digits; our amount columns are 32-bit.
+AMOUNT_MAX = 2**31 - 1
+
+
+def text_of(data: dict[str, Any], name: str) -> str | None:
+    """The string field `name` of a Stripe object, or None when absent."""
+    value = data.get(name)
+    if value is not None and not isinstance(value, str):
+        raise MalformedEvent(f"`{name}` should be a string, not {type(value).__name__}.")
+    if value and "\x00" in value:
+        # PostgreSQL cannot compare or store text holding NUL; Stripe never sends it.
+        raise MalformedEvent(f"`{name}` holds a NUL character.")
+    return value
+
+
+def amount_of(data: dict[str, Any], name: str) -> int | None:
+    """The amount (a whole number of minor units) `name` of a Stripe object, or None."""
+    value = data.get(name)
+    if value is None:
+        return None
+    # bool is an int to Python, not to Stripe.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise MalformedEvent(f"`{name}` should be a whole number, not {type(value).__name__}.")
+    if not 0 <= value <= AMOUNT_MAX:
+        raise MalformedEvent(f"`{name}` is out of range.")
+    return value
+
+
+def _moment_of(data: dict[str, Any], name: str) -> datetime | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise MalformedEvent(f"`{name}` should be a Unix time, not {type(value).__name__}.")
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise MalformedEvent(f"`{name}` is out of range.") from None
+
+
+def _metadata_of(data: dict[str, Any]) -> dict[str, str]:
+    value = data.get("metadata") or {}
+    if not isinstance(value, dict):
+        raise MalformedEvent("`metadata` should map names to strings.")
+    return {str(key): text_of(value, key) or "" for key in value}
+
+
 @dataclass(frozen=True)
 class Checkout:
     """A Checkout Session as far as we care: where to send the buyer and what became of it."""
@@ -51,21 +103,21 @@ class Checkout:
 
     @classmethod
     def from_stripe(cls, data: dict[str, Any]) -> Checkout:
-        expires = data.get("expires_at")
+        """Read a session; `MalformedEvent` when a field is not of Stripe's documented type."""
         intent = data.get("payment_intent")
         if isinstance(intent, dict):  # expanded
             intent = intent.get("id")
         return cls(
-            id=data["id"],
-            url=data.get("url"),
-            status=data.get("status") or "open",
-            payment_status=data.get("payment_status") or "unpaid",
-            payment_intent=intent,
-            amount_total=data.get("amount_total"),
-            currency=(data.get("currency") or "").upper() or None,
-            expires_at=datetime.fromtimestamp(expires, UTC) if expires else None,
-            client_reference_id=data.get("client_reference_id"),
-            metadata=dict(data.get("metadata") or {}),
+            id=text_of(data, "id") or "",
+            url=text_of(data, "url"),
+            status=text_of(data, "status") or "open",
+            payment_status=text_of(data, "payment_status") or "unpaid",
+            payment_intent=text_of({"payment_intent": intent}, "payment_intent"),
+            amount_total=amount_of(data, "amount_total"),
+            currency=(text_of(data, "currency") or "").upper() or None,
+            expires_at=_moment_of(data, "expires_at"),
+            client_reference_id=text_of(data, "client_reference_id"),
+            metadata=_metadata_of(data),
         )
 
 
@@ -207,7 +259,14 @@ def verify_webhook(payload: bytes, signature: str | None) -> WebhookEvent:
         raise BadSignature("The body is not a Stripe event.") from exc
     if not isinstance(data, dict):
         raise BadSignature("The body is not a Stripe event.")
-    obj = (data.get("data") or {}).get("object")
-    if not isinstance(data.get("id"), str) or not isinstance(obj, dict):
-        raise BadSignature("The body is not a Stripe event.")
-    return WebhookEvent(id=data["id"], type=str(data.get("type") or ""), object=obj)
+    inner = data.get("data")
+    obj = inner.get("object") if isinstance(inner, dict) else None
+    if not isinstance(obj, dict):
+        raise BadSignature("The body is not a Stripe event: `data.object` is not an object.")
+    try:
+        event_id, kind = text_of(data, "id"), text_of(data, "type")
+    except MalformedEvent as exc:
+        raise BadSignature(f"The body is not a Stripe event: {exc}") from None
+    if not event_id or len(event_id) > 255:
+        raise BadSignature("The body is not a Stripe event: it has no usable `id`.")
+    return WebhookEvent(id=event_id, type=kind or "", object=obj)

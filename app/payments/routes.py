@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from app.extensions import csrf, limiter
+from app.inputs import body_limit
 from app.payments import bp, gateway, services
 from app.registrations.forms import CancelForm
 from app.registrations.links import open_link
@@ -14,10 +15,12 @@ from app.registrations.links import open_link
 @bp.post("/stripe/webhook")
 @csrf.exempt
 @limiter.exempt
+@body_limit("MAX_WEBHOOK_BODY_BYTES")
 def webhook() -> tuple[dict[str, object], int]:
     """Verify the signature on the raw body, then act on the event once.
 
-    A bad or stale signature answers 400 and changes nothing. An error while acting rolls
+    A bad or stale signature, or a signed event of the wrong shape, answers 400 and changes
+    nothing. An error while acting rolls
     the transaction back (the event id included) and answers 500, so Stripe delivers again.
     """
     try:
@@ -29,6 +32,9 @@ def webhook() -> tuple[dict[str, object], int]:
     except services.NotYetKnown as exc:
         # Nothing was recorded; Stripe delivers it again later.
         return {"error": {"code": "not_yet_known", "message": str(exc)}}, 409
+    except gateway.MalformedEvent as exc:
+        # Signed, yet not shaped as Stripe documents: nothing was recorded or changed.
+        return {"error": {"code": "malformed_event", "message": str(exc)}}, 400
     return {"received": True, "outcome": outcome}, 200
 
 

@@ -300,7 +300,8 @@ def _payment_for(checkout: gateway.Checkout) -> Payment | None:
     # the metadata we sent says whose it is.
     key = checkout.metadata.get("attempt_key") or ""
     registration_id = checkout.metadata.get("registration_id", "")
-    if not registration_id.isdigit():
+    # Only our own ids: ASCII digits that fit the column ("١٢" is a digit to Python).
+    if not (registration_id.isascii() and registration_id.isdigit() and len(registration_id) < 10):
         return None
     registration = db.session.get(
         Registration, int(registration_id), with_for_update=True, populate_existing=True
@@ -361,30 +362,30 @@ def _released(payment: Payment, status: str) -> str:
 
 def _refund_changed(refund: dict[str, Any]) -> str:
     """A refund we asked for finished later: it succeeded, or the bank sent it back."""
-    refund_id = refund.get("id")
-    if not isinstance(refund_id, str) or not refund_id:
+    refund_id = gateway.text_of(refund, "id")
+    if not refund_id:
         return "ignored"
     payment = _locked_payment(Payment.refund_id == refund_id)
     if payment is None:
         return "unknown refund"
-    status = refund.get("status")
+    status = gateway.text_of(refund, "status")
+    amount = gateway.amount_of(refund, "amount") or 0
+    reason = gateway.text_of(refund, "failure_reason") or status
     if status == "succeeded" and payment.refund_status == "pending":
         payment.refund_status = "succeeded"
         return "refund succeeded"
     if status in ("failed", "canceled") and payment.refund_status in ("pending", "succeeded"):
         # The money did not reach the buyer: staff see why and can try again.
-        amount = int(refund.get("amount") or 0)
         payment.refunded_cents = max(payment.refunded_cents - amount, 0)
         payment.refund_status = "failed"
-        reason = refund.get("failure_reason") or status
         payment.refund_error = f"Stripe reports the refund {status}: {reason}."
         return "refund failed"
     return "nothing new"
 
 
 def _refunded_at_stripe(charge: dict[str, Any]) -> str:
-    intent = charge.get("payment_intent")
-    if not isinstance(intent, str):
+    intent = gateway.text_of(charge, "payment_intent")
+    if not intent:
         return "ignored"
     payment = _locked_payment(Payment.payment_intent_id == intent)
     if payment is None:
@@ -394,7 +395,7 @@ def _refunded_at_stripe(charge: dict[str, Any]) -> str:
             # this again later, when the payment is known, rather than lose it.
             raise NotYetKnown("The payment this refund belongs to is not recorded yet.")
         return "unknown payment"
-    refunded = min(int(charge.get("amount_refunded") or 0), payment.amount_cents)
+    refunded = min(gateway.amount_of(charge, "amount_refunded") or 0, payment.amount_cents)
     ours = payment.refund_status in ("due", "pending", "succeeded")
     if refunded < payment.refunded_cents or (
         refunded == payment.refunded_cents and payment.refund_status != "pending"
