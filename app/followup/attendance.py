@@ -12,6 +12,7 @@ import contextlib
 import csv
 import io
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
@@ -36,8 +37,18 @@ SLACK_MINUTES = 30
 
 # How many bytes are read before deciding the encoding and the CSV dialect.
 _SAMPLE_BYTES = 64 * 1024
+# How many of its lines decide the separator (see `_dialect_of`).
+SNIFF_LINES = 200
+# No attendee report has rows this wide or this many (Zoom webinars seat 50,000, each row a
+# join); past these a file is refused rather than read for minutes.
+MAX_COLUMNS = 500
+MAX_ROWS = 1_000_000
 _MAX_WARNINGS = 20
 _REMEMBERED_TIMES = 10_000
+# Times outside these years are not a webinar's (the API accepts events in the same span).
+_YEARS = (1970, 9000)
+# The longest date and time the tools print is about 40 characters ("May 16, 2012 10:58 AM EDT").
+_TIME_CHARS = 80
 
 # Zoom's single-cell section lines; rows under these are staff, not the audience.
 _STAFF_SECTIONS = {"host details", "panelist details", "panelists", "organizer details"}
@@ -321,20 +332,27 @@ def _not_utf8(line: int) -> AttendanceFileError:
     )
 
 
-def _dialect_of(sample: str) -> type[csv.Dialect] | csv.Dialect:
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t|")
-    except csv.Error:
-        pass
-    # Multi-section reports have lines of every length, which can defeat the sniffer; the most
-    # frequent separator outside the data is then the best guess.
-    counts = {delimiter: sample.count(delimiter) for delimiter in ",;\t"}
-    best = max(counts, key=lambda delimiter: counts[delimiter])
+def _dialect_of(sample: str) -> type[csv.Dialect]:
+    """The separator that splits the most of the first lines into the same number (above one)
+    of cells; the tools all quote with `"`.
 
-    class Guessed(csv.excel):
-        delimiter = best if counts[best] else ","
+    Not csv.Sniffer: its quote guess is a regular expression whose work grows with the square
+    of its input (64 KB of `"` and line breaks cost it over a minute of CPU). Reading the
+    first lines once per candidate separator is linear, and multi-section reports, whose
+    lines have every length, no longer defeat it: the attendee rows outnumber the rest.
+    """
+    lines = sample.splitlines()[:SNIFF_LINES]
+    best, most = ",", 0
+    for delimiter in ",;\t|":
+        widths = Counter(len(row) for row in csv.reader(lines, delimiter=delimiter) if len(row) > 1)
+        agreeing = max(widths.values(), default=0)
+        if agreeing > most:
+            best, most = delimiter, agreeing
 
-    return Guessed
+    class Found(csv.excel):
+        delimiter = best
+
+    return Found
 
 
 class _Replay(io.RawIOBase):
@@ -439,6 +457,16 @@ class _Reader:
         try:
             for raw in rows:
                 line = getattr(rows, "line_num", line + 1)
+                if len(raw) > MAX_COLUMNS:
+                    raise AttendanceFileError(
+                        f"Line {line} has {len(raw)} columns; an attendee report has at most "
+                        f"{MAX_COLUMNS}. {EXPECTED}."
+                    )
+                if self.rows >= MAX_ROWS:
+                    raise AttendanceFileError(
+                        f"The file has more than {MAX_ROWS:,} rows, more than any attendee "
+                        f"report. {EXPECTED}."
+                    )
                 cells = [cell.strip() for cell in raw]
                 if not any(cells):
                     continue
@@ -562,6 +590,9 @@ class _Reader:
     def _time(self, text: str, line: int) -> datetime | None:
         if not text:
             return None
+        if len(text) > _TIME_CHARS:
+            self._warn(f"Line {line}: {text[:40]!r}… is not a date and time; it was ignored.")
+            return None
         # Many rows share a time (everyone leaves when the host ends the webinar).
         if text in self.times:
             return self.times[text]
@@ -656,6 +687,9 @@ def _instant(text: str, zone: ZoneInfo, anchor: datetime, unknown: set[str]) -> 
     moment = _naive_or_aware(text, anchor)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz or zone)
+    # Year 9999 in a zone west of UTC has no UTC instant, and no webinar was ever that far out.
+    if not _YEARS[0] <= moment.year <= _YEARS[1]:
+        raise ValueError(text)
     return moment.astimezone(UTC)
 
 
