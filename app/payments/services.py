@@ -362,15 +362,16 @@ def _released(payment: Payment, status: str) -> str:
 
 def _refund_changed(refund: dict[str, Any]) -> str:
     """A refund we asked for finished later: it succeeded, or the bank sent it back."""
+    # Every field is read first: a malformed one refuses the event whoever it is about.
     refund_id = gateway.text_of(refund, "id")
+    status = gateway.text_of(refund, "status")
+    amount = gateway.amount_of(refund, "amount") or 0
+    reason = gateway.text_of(refund, "failure_reason") or status
     if not refund_id:
         return "ignored"
     payment = _locked_payment(Payment.refund_id == refund_id)
     if payment is None:
         return "unknown refund"
-    status = gateway.text_of(refund, "status")
-    amount = gateway.amount_of(refund, "amount") or 0
-    reason = gateway.text_of(refund, "failure_reason") or status
     if status == "succeeded" and payment.refund_status == "pending":
         payment.refund_status = "succeeded"
         return "refund succeeded"
@@ -384,7 +385,9 @@ def _refund_changed(refund: dict[str, Any]) -> str:
 
 
 def _refunded_at_stripe(charge: dict[str, Any]) -> str:
+    # Every field is read first: a malformed one refuses the event whoever it is about.
     intent = gateway.text_of(charge, "payment_intent")
+    refunded_at_stripe = gateway.amount_of(charge, "amount_refunded") or 0
     if not intent:
         return "ignored"
     payment = _locked_payment(Payment.payment_intent_id == intent)
@@ -395,7 +398,7 @@ def _refunded_at_stripe(charge: dict[str, Any]) -> str:
             # this again later, when the payment is known, rather than lose it.
             raise NotYetKnown("The payment this refund belongs to is not recorded yet.")
         return "unknown payment"
-    refunded = min(gateway.amount_of(charge, "amount_refunded") or 0, payment.amount_cents)
+    refunded = min(refunded_at_stripe, payment.amount_cents)
     ours = payment.refund_status in ("due", "pending", "succeeded")
     if refunded < payment.refunded_cents or (
         refunded == payment.refunded_cents and payment.refund_status != "pending"
