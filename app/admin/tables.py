@@ -6,7 +6,6 @@ reads in batches so its memory does not grow with the event's size.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from app.events.models import Event
 from app.fields import CONTROL_IN_LINE
 from app.inputs import query_int
 from app.registrations.models import REGISTRATION_STATUSES, Registration
+from app.spreadsheet import csv_writer, safe_cell
 
 PAGE_SIZE = 50
 PAST_PAGE_SIZE = 25
@@ -226,20 +226,15 @@ EXPORT_COLUMNS = (
     ("cancelled_at", Registration.cancelled_at),
 )
 
-# A spreadsheet runs a cell that starts with one of these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
 def spreadsheet_safe(value: Any) -> str:
-    """The cell as text; one that a spreadsheet would run as a formula gets a leading '."""
+    """The cell as text (yes/no, ISO times), safe to open in a spreadsheet (see `safe_cell`)."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, datetime):
         return value.isoformat()
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return safe_cell(value)
 
 
 def export_csv(event: Event, query: RegistrationQuery) -> Iterator[str]:
@@ -249,7 +244,7 @@ def export_csv(event: Event, query: RegistrationQuery) -> Iterator[str]:
     50,000-row export holds one batch in memory, not the whole event.
     """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, dialect="excel", quoting=csv.QUOTE_MINIMAL)
+    writer = csv_writer(buffer)
 
     def flush() -> str:
         text = buffer.getvalue()

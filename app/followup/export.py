@@ -1,16 +1,13 @@
 """The CRM hand-off: leads and their follow-up outcomes as CSV that Salesforce's and
 HubSpot's import tools map without manual work (the mapping is documented in README.md).
 
-Every cell is neutralised against formula injection: a value a spreadsheet would run as a
-formula (starting with =, +, -, @, a tab or a carriage return) is prefixed with an apostrophe,
-except phone numbers in E.164 form, which are digits behind a plus and cannot hold a formula.
+Every cell goes through `app.spreadsheet.safe_cell` against formula injection, like every
+other export.
 """
 
 from __future__ import annotations
 
-import csv
 import io
-import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -24,10 +21,9 @@ from app.fields import country_name
 from app.followup.models import DISQUALIFY_REASONS, FollowUp
 from app.models import User
 from app.registrations.models import Lead
+from app.spreadsheet import csv_writer, safe_cell
 
 CRMS = ("salesforce", "hubspot")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_E164 = re.compile(r"^\+[1-9]\d{5,14}$")
 
 # Our lead status -> Salesforce's standard Lead Status picklist / HubSpot's Lead Status.
 SALESFORCE_STATUS = {
@@ -82,16 +78,6 @@ COLUMNS = (
     ("First Contacted", "First Contacted", "first_contacted"),
     ("External ID", "Record ID (source)", "external_id"),
 )
-
-
-def neutralise(value: Any) -> str:
-    """A cell's text, safe to open in a spreadsheet."""
-    if value is None:
-        return ""
-    text = str(value)
-    if text.startswith(_FORMULA_START) and not _E164.match(text):
-        return "'" + text
-    return text
 
 
 def _iso(moment: datetime | None) -> str:
@@ -169,12 +155,12 @@ def lines(crm: str) -> Iterator[str]:
         raise ValueError(f"crm must be one of {', '.join(CRMS)}")
     header_index = 0 if crm == "salesforce" else 1
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv_writer(buffer)
     # A byte-order mark makes Excel read the file as UTF-8; both CRMs accept it.
     writer.writerow([column[header_index] for column in COLUMNS])
     yield "\ufeff" + buffer.getvalue()
     for row in rows(crm):
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow([neutralise(row[column[2]]) for column in COLUMNS])
+        writer.writerow([safe_cell(row[column[2]]) for column in COLUMNS])
         yield buffer.getvalue()
