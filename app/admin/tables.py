@@ -226,6 +226,7 @@ EXPORT_COLUMNS = (
     ("cancelled_at", Registration.cancelled_at),
 )
 
+
 def spreadsheet_safe(value: Any) -> str:
     """The cell as text (yes/no, ISO times), safe to open in a spreadsheet (see `safe_cell`)."""
     if value is None:
