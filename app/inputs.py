@@ -38,7 +38,7 @@ class RefusedInput(UnprocessableEntity):
         self.fields = dict(fields)
 
 
-class BoundedInt(IntegerConverter):
+class BoundedIntegerConverter(IntegerConverter):
     """`<int:...>` in a URL, but no larger than the database can hold: a larger one is a 404."""
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
@@ -152,5 +152,5 @@ def check_request() -> None:
 
 def init_app(app: Flask) -> None:
     """Install the door; call before any extension whose hooks read the body (CSRF)."""
-    app.url_map.converters["int"] = BoundedInt
+    app.url_map.converters["int"] = BoundedIntegerConverter
     app.before_request(check_request)
