@@ -12,9 +12,8 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import UnprocessableEntity
 from werkzeug.routing import IntegerConverter
 
-# The largest integer SQLite and PostgreSQL's bigint hold; a larger id names nothing.
-INT64_MAX = 2**63 - 1
-# Our ids are PostgreSQL `integer` columns.
+# Our ids are PostgreSQL `integer` columns: a larger number names nothing, and PostgreSQL
+# refuses to even compare one with them (SQLite stops at 2**63 - 1).
 INT32_MAX = 2**31 - 1
 # Python's `str` can hold half of a UTF-16 pair on its own (JSON's "\ud800" decodes to one);
 # no encoder will write it to the database, a page or an email.
@@ -43,7 +42,7 @@ class BoundedIntegerConverter(IntegerConverter):
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
         if kwargs.get("max") is None and len(args) < 3:
-            kwargs["max"] = INT64_MAX
+            kwargs["max"] = INT32_MAX
         super().__init__(map, *args, **kwargs)
 
 
