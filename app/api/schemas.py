@@ -325,6 +325,14 @@ class EventOut(Schema):
     double_opt_in = mf.Boolean(required=True)
 
 
+class PublicEventOut(EventOut):
+    """An event as anyone sees it: everything but the join link, which reaches registrants only
+    (on their manage page and in their emails)."""
+
+    class Meta:
+        exclude = ("join_url",)
+
+
 class EventListArgs(ListArgs):
     status = OneOf(EVENT_STATUSES, metadata={"description": "Staff only: events in this status."})
 
@@ -544,6 +552,7 @@ class RepOut(Schema):
 
 
 EventPage = page_of(EventOut, "EventPage")
+PublicEventPage = page_of(PublicEventOut, "PublicEventPage")
 RegistrationPage = page_of(RegistrationDetail, "RegistrationPage")
 LeadPage = page_of(LeadOut, "LeadPage")
 RepPage = page_of(RepOut, "RepPage")

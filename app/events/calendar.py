@@ -51,9 +51,12 @@ def invite(
         raise ValueError(f"an invite is a REQUEST or a CANCEL, not {method!r}")
     entry = _entry(event, uid=uid, now=now)
     entry.sequence = sequence
-    entry.description = event_details(event, manage_url=manage_url)
-    entry.location = _clean(event.location or event.join_url or "") or None
-    entry.url = event.join_url or None
+    # The join link is for someone with a seat: a CANCEL goes to people who no longer have one.
+    joining = method == "REQUEST"
+    entry.description = event_details(event, manage_url=manage_url, include_join=joining)
+    join_url = event.join_url if joining else None
+    entry.location = _clean(event.location or join_url or "") or None
+    entry.url = join_url or None
     # A bare mailto: with the name in CN; clients send RSVP replies to this address.
     entry.organizer = vCalAddress.new(organizer_email, cn=_name(organizer_name) or organizer_email)
     entry.attendees = [
