@@ -11,6 +11,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import inputs
+from app import security
 from app.config import Config
 from app.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -43,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    security.init_app(app)
 
     # Import models so metadata (and Alembic) sees every table.
     from app import (

@@ -1,0 +1,82 @@
+"""What every response tells the browser to protect its user: content policy, framing,
+referrers, HSTS and caching, set through Flask-Talisman in this one place."""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_talisman import Talisman
+from werkzeug.wrappers import Response
+
+# Pages only staff see, and the sign-in pages leading there: a shared or back-buttoned browser
+# must not show them from its cache.
+CONSOLE_PREFIXES = ("/admin", "/followups", "/login", "/logout", "/welcome")
+# A registrant's own pages carry the manage token in their address: not cached, and never sent
+# on as a Referer to the join link, Stripe or any other site they link to.
+MANAGE_PREFIX = "/r/"
+
+# Features no page here uses; a script injected despite the policy gets none of them either.
+PERMISSIONS_POLICY = {
+    "browsing-topics": "()",
+    "camera": "()",
+    "microphone": "()",
+    "geolocation": "()",
+    "payment": "()",
+    "usb": "()",
+}
+
+talisman = Talisman()
+
+
+def content_security_policy(*, frame_ancestors: str = "'none'") -> dict[str, str]:
+    """The one policy every page gets: scripts, styles and images from this site only.
+
+    `frame_ancestors` is who may put a page in a frame; an embeddable form would get its own
+    value here, for its own views, and nothing else changes.
+    """
+    return {
+        "default-src": "'self'",
+        # No 'unsafe-inline' anywhere: no template has an inline script, handler or style
+        # attribute, and the report charts are SVG styled from the stylesheet.
+        "script-src": "'self'",
+        "style-src": "'self'",
+        # Images in event descriptions (Markdown) may come from any https:// host.
+        "img-src": "'self' https:",
+        "object-src": "'none'",
+        "base-uri": "'none'",
+        "frame-ancestors": frame_ancestors,
+        # No form-action: the landing form answers a paid registration with a 303 to Stripe
+        # Checkout, and Chrome applies form-action to the redirect's target too.
+    }
+
+
+def init_app(app: Flask) -> None:
+    """Set the security headers on every response of `app`."""
+    # Registered before Talisman's handler, so it runs after it (Flask runs them in reverse).
+    app.after_request(_per_page_rules)
+    talisman.init_app(
+        app,
+        # TLS ends at the proxy in front (see PROXY_HOPS); the app never redirects to https.
+        force_https=False,
+        strict_transport_security=app.config["BASE_URL"].startswith("https://"),
+        content_security_policy=content_security_policy(),
+        frame_options="DENY",
+        referrer_policy="strict-origin-when-cross-origin",
+        permissions_policy=PERMISSIONS_POLICY,
+        # The cookie settings stay as app.config has them (Secure under an https:// BASE_URL).
+        session_cookie_secure=False,
+        session_cookie_samesite=app.config["SESSION_COOKIE_SAMESITE"],
+        x_content_type_options=True,
+    )
+
+
+def _per_page_rules(response: Response) -> Response:
+    path = request.path
+    if path.startswith(MANAGE_PREFIX):
+        response.headers["Referrer-Policy"] = "no-referrer"
+    if path.startswith(MANAGE_PREFIX) or _is_console(path):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _is_console(path: str) -> bool:
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in CONSOLE_PREFIXES)
