@@ -124,7 +124,7 @@ def test_a_naive_start_time_is_refused_naming_starts_at(client, admin):
         ("slug", "Not A Slug", "lower-case"),
         ("slug", "a" * 81, "at most 80"),
         ("title", "Null\u0000byte", "control characters"),
-        ("status", "archived", "draft, published, cancelled"),
+        ("status", "archived", "draft or published"),
         ("waitlist", "perhaps", "boolean"),
         ("colour", "blue", "not part of this call"),
     ],

@@ -89,3 +89,47 @@ def test_lists_document_items_total_and_next(document):
     assert set(schema_named(document, ref)["properties"]) == {"items", "total", "next"}
     parameters = {parameter["name"] for parameter in operation["parameters"]}
     assert {"limit", "offset", "status", "q"} <= parameters
+
+
+def operations(document):  # type: ignore[no-untyped-def]
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method in {"get", "post", "patch", "put", "delete"}:
+                yield method, path, operation
+
+
+def test_every_operation_documents_the_errors_it_can_answer(document):
+    for method, path, operation in operations(document):
+        codes = set(operation["responses"])
+        # Any sent token must be valid, also where none is needed.
+        assert "401" in codes, (method, path)
+        body = operation.get("requestBody")
+        if body:
+            assert {"413", "415", "422"} <= codes, (method, path)
+            if "application/json" in body["content"]:
+                assert "400" in codes, (method, path)
+        if "{" in path:
+            assert "404" in codes, (method, path)
+    registration = document["paths"]["/api/v1/events/{slug}/registrations"]["post"]
+    assert {"409", "429", "503"} <= set(registration["responses"])
+
+
+def test_each_shared_error_response_says_when_it_is_answered(document):
+    for name, response in document["components"]["responses"].items():
+        schema = response["content"]["application/json"]["schema"]
+        assert schema["$ref"].endswith("/Error"), name
+        assert len(response["description"]) > 20, name
+
+
+def test_text_fields_document_the_rules_the_api_applies(document):
+    schemas = document["components"]["schemas"]
+    registration = schemas["RegistrationIn"]["properties"]
+    assert registration["email"]["format"] == "email"
+    assert registration["first_name"]["minLength"] == 1
+    assert "\\x00-\\x1f" in registration["first_name"]["pattern"]
+    assert "DE" in registration["country"]["enum"]
+    event = schemas["EventIn"]["properties"]
+    assert "Europe/Berlin" in event["timezone"]["enum"]
+    assert "EUR" in event["currency"]["enum"]
+    assert event["status"]["enum"] == ["draft", "published"]
+    assert event["slug"]["pattern"].startswith("^[a-z0-9]")

@@ -6,7 +6,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from app.api.blueprint import BEARER
-from app.api.errors import Error, answer_unrouted_requests
+from app.api.errors import Error, answer_unrouted_requests, describe_errors
 
 
 class JsonApi(Api):
@@ -41,4 +41,5 @@ def register_api(app: Flask) -> None:
         # Bearer tokens are not sent by browsers on their own, so cross-site forgery has
         # nothing to ride on; the form CSRF token would only shut integrations out.
         csrf.exempt(module.blp)
+    describe_errors(api.spec.components.responses)
     answer_unrouted_requests(app)

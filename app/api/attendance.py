@@ -56,7 +56,8 @@ def import_event_attendance(files: dict[str, Any], slug: str) -> dict[str, int]:
     """Apply an attendee report to the event (multipart/form-data, field `file`).
 
     Values are set, not added: the event's attendance becomes what this report says, so
-    sending the same report twice changes nothing.
+    sending the same report twice changes nothing. A file that is not such a report (not
+    CSV text, or without the columns) is refused with 422 naming `file`.
     """
     event = event_or_404(slug)
     try:

@@ -24,9 +24,25 @@ class JsonBodyParser(FlaskParser):
     being read as an empty object, which would answer "missing field" for every field."""
 
     def load_json(self, req: Request, schema: ma.Schema) -> Any:
-        if req.get_data(cache=True) and not is_json_request(req):
+        body = req.get_data(cache=True)
+        if body and not is_json_request(req):
             fail(415, "Send the body as JSON, with the header `Content-Type: application/json`.")
+        if not body and schema.partial:
+            # A change needs a body (the document says so); `{}` is the way to change nothing.
+            fail(422, "Send the fields to change as a JSON object in the body.")
         return super().load_json(req, schema)
+
+    def load_querystring(self, req: Request, schema: ma.Schema) -> Any:
+        # A parameter that takes one value, given twice, is not a value: webargs would take
+        # the first silently, and the caller might have meant the second.
+        repeated = {
+            name: f"Give `{name}` once."
+            for name, field in schema.fields.items()
+            if not isinstance(field, ma.fields.List) and len(req.args.getlist(name)) > 1
+        }
+        if repeated:
+            fail(422, "Some query parameters are given more than once.", repeated)
+        return super().load_querystring(req, schema)
 
 
 class ApiBlueprint(Blueprint):
@@ -35,6 +51,26 @@ class ApiBlueprint(Blueprint):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         handle_blueprint_errors(self)
+
+    def arguments(self, schema: Any, *, location: str = "json", **kwargs: Any) -> Any:
+        """flask-smorest's `arguments`, documenting the refusals a body can get besides 422."""
+        decorator = super().arguments(schema, location=location, **kwargs)
+        if location not in ("json", "files"):
+            return decorator
+        refusals = [
+            (413, "REQUEST_ENTITY_TOO_LARGE"),
+            (415, "UNSUPPORTED_MEDIA_TYPE"),
+        ]
+        if location == "json":
+            refusals.append((400, "BAD_REQUEST"))
+
+        def documented(view: Any) -> Any:
+            view = decorator(view)
+            for code, name in refusals:
+                view = self.alt_response(code, response=name)(view)
+            return view
+
+        return documented
 
     def allow(self, *roles: str, anyone: bool = False) -> Callable[[Any], Any]:
         """Let callers with one of `roles` in (or anyone, token optional, with `anyone=True`).
@@ -55,6 +91,8 @@ class ApiBlueprint(Blueprint):
             if anyone:
                 security: list[dict[str, list[str]]] = [{}, {BEARER: []}]
                 who = "Anyone; a staff token may change what the answer shows."
+                # A token that is sent must be valid, even where none is needed.
+                guarded = self.alt_response(401, response="UNAUTHORIZED")(guarded)
             else:
                 # The same mark `app.auth.access.roles_required` leaves, read by route walkers.
                 guarded.required_roles = frozenset(roles)  # type: ignore[attr-defined]

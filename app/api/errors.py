@@ -75,9 +75,38 @@ class ErrorDetail(ma.Schema):
 
 
 class Error(ma.Schema):
-    """The body of every error the API answers."""
+    """The body of every error the API answers: `{"error": {"code", "message", "fields"}}`."""
 
     error = ma.fields.Nested(ErrorDetail, required=True)
+
+
+# When each documented error is answered, for the document's shared responses.
+WHEN = {
+    "BAD_REQUEST": "The body is not valid JSON.",
+    "UNAUTHORIZED": "No API token where one is needed, or a token that is unknown, revoked "
+    "or whose user is deactivated (also where no token is needed).",
+    "FORBIDDEN": "The token's role may not make this call.",
+    "NOT_FOUND": "Nothing at this address, or nothing this caller may see (another rep's "
+    "lead or follow-up answers 404, as if it did not exist).",
+    "CONFLICT": "The request is valid but the current state refuses it (the event is full "
+    "or closed, the email is taken, the event was cancelled).",
+    "REQUEST_ENTITY_TOO_LARGE": "The body is larger than this call accepts.",
+    "UNSUPPORTED_MEDIA_TYPE": "The body is not sent as the content type this call reads "
+    "(application/json, or multipart/form-data for files).",
+    "UNPROCESSABLE_ENTITY": "Some fields or query parameters are not valid; `fields` names "
+    "each one and says why.",
+    "TOO_MANY_REQUESTS": "Too many requests from this address; wait for the time in `Retry-After`.",
+    "SERVICE_UNAVAILABLE": "A service this call needs (Stripe) did not answer; nothing was "
+    "kept, and the call may be tried again.",
+    "DEFAULT_ERROR": "Any other error, in the same shape.",
+}
+
+
+def describe_errors(responses: dict[str, dict[str, Any]]) -> None:
+    """Say, in the document's shared error responses, when each is answered."""
+    for name, response in responses.items():
+        if name in WHEN:
+            response["description"] = WHEN[name]
 
 
 def flatten(messages: Any, prefix: str = "") -> dict[str, str]:

@@ -75,7 +75,13 @@ def list_events(args: dict[str, Any]) -> Response:
 @blp.arguments(EventIn)
 @blp.response(201, EventOut)
 def create_event(values: dict[str, Any]) -> Event:
-    """Create an event: a draft, or published at once with `status: published`."""
+    """Create an event: a draft, or published at once with `status: published`.
+
+    Refused with 422 naming the field, beyond what the schema says: a slug another event
+    uses, a capacity below the seats already taken, registration closing after the end,
+    publishing a paid event before Stripe is configured, or publishing without a join link
+    or location.
+    """
     # `status` goes to create_event itself, which judges it by the same rules as update_event
     # but in the one transaction, so a refused publication leaves no draft behind.
     try:
@@ -99,7 +105,13 @@ def get_event(slug: str) -> Event:
 @blp.response(200, EventOut)
 @blp.alt_response(404, response="NOT_FOUND")
 def change_event(values: dict[str, Any], slug: str) -> Event:
-    """Change some of an event's fields; a new time or place re-issues every invite."""
+    """Change some of an event's fields; a new time or place re-issues every invite.
+
+    Refused with 422 naming the field, beyond what the schema says: a slug another event
+    uses, a capacity below the seats already taken, registration closing after the end,
+    publishing a paid event before Stripe is configured, or publishing without a join link
+    or location. A cancelled event cannot be changed back.
+    """
     event = event_or_404(slug)
     try:
         return services.update_event(event, values)

@@ -161,7 +161,11 @@ def get_followup(followup_id: int) -> dict[str, Any]:
 @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 def patch_followup(values: dict[str, Any], followup_id: int) -> dict[str, Any]:
     """Record the rep's verdict (`status`; `reason` is required for `disqualified`) and/or add
-    a `note`. The lead's status and score follow the verdict."""
+    a `note`. The lead's status and score follow the verdict.
+
+    Refused with 422 naming the field: a `reason` with any other status, `other` without
+    `reason_note` (or a note), or neither a status nor a note.
+    """
     user: User = auth.require(WORKERS)
     _visible_or_404(followup_id)
     try:

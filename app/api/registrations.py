@@ -50,7 +50,12 @@ def _rate() -> str:
 @blp.alt_response(429, response="TOO_MANY_REQUESTS")
 @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
 def register(person: services.Registrant, slug: str) -> tuple[dict[str, Any], int]:
-    """Register a person for a published event (emails match without regard to case)."""
+    """Register a person for a published event (emails match without regard to case).
+
+    Refused with 422 naming the field, beyond what the schema says: an `answers` key that is
+    not 1 to 100 printable characters, or a `phone` that is not a possible number (with its
+    country code, or local to `country`).
+    """
     event = find_event(slug)
     if event is None or event.status == "draft":
         fail(404, f"There is no open event with the slug {slug!r}.")

@@ -10,12 +10,14 @@ from typing import Any
 
 import marshmallow as ma
 import pycountry
+from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from marshmallow import fields as mf
 from marshmallow import validate
 
 from app import fields
 from app.auth import staff
 from app.events.models import EVENT_STATUSES, Campaign, Event
+from app.events.services import SLUG
 from app.models import User
 from app.payments.services import open_checkout_url
 from app.registrations import links
@@ -33,6 +35,25 @@ DEFAULT_LIMIT = 50
 ONE_LINE_FORBIDDEN = fields.CONTROL_IN_LINE
 MULTI_LINE_FORBIDDEN = fields.CONTROL_IN_TEXT
 
+# The same rules as patterns, for the document (ECMA 262 syntax, which Python's re reads too).
+_IN_LINE = r"[^\x00-\x1f\x7f]"
+_IN_TEXT = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+# A character that survives str.strip(): neither a control character nor Unicode white space.
+_VISIBLE = r"[^\x00-\x20\x7f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+
+
+def text_pattern(*, multiline: bool, blank: bool) -> str:
+    """The pattern of a text value: no control characters, and (unless `blank` is allowed)
+    something besides white space."""
+    char = _IN_TEXT if multiline else _IN_LINE
+    return f"^{char}*$" if blank else f"^{char}*{_VISIBLE}{char}*$"
+
+
+COUNTRY_CODES = sorted(country.alpha_2 for country in pycountry.countries)
+CURRENCY_CODES = sorted(currency.alpha_3 for currency in pycountry.currencies)
+# An ISO 8601 time whose own year (before conversion to UTC) is one Instant accepts.
+YEARS_1970_TO_9000 = r"^(19[7-9][0-9]|[2-8][0-9]{3}|9000)-"
+
 
 def column_length(model: type, name: str) -> int:
     return int(model.__table__.c[name].type.length)  # type: ignore[attr-defined]
@@ -44,6 +65,15 @@ def currency_code(raw: str) -> str:
     if len(code) != 3 or pycountry.currencies.get(alpha_3=code) is None:
         raise fields.InvalidValue("Use a three-letter ISO 4217 currency code, such as USD or EUR.")
     return code
+
+
+# What email_validator asks beyond RFC 5321's "email" format: a domain with a dot in it, and
+# none of the special-use names it refuses (such as .test or .localhost).
+_SPECIAL_USE = "|".join(SPECIAL_USE_DOMAIN_NAMES)
+EMAIL_DOC = {
+    "format": "email",
+    "pattern": rf"^[^@]+@(?![^@]*\.({_SPECIAL_USE})\.?$)[^@.]+(\.[^@.]+)+$",
+}
 
 
 def _email(raw: str) -> str:
@@ -81,12 +111,24 @@ class Text(mf.String):
         if max_length:
             metadata.setdefault("maxLength", max_length)
         super().__init__(metadata=metadata, **kwargs)
+        # A blank value is kept as "" only by an optional field without a rule (see below).
+        blank = not self.required and rule is None
+        if rule is None:
+            metadata.setdefault("pattern", text_pattern(multiline=multiline, blank=blank))
+        if not blank:
+            metadata.setdefault("minLength", 1)
         self.max_length = max_length
         self.forbidden = MULTI_LINE_FORBIDDEN if multiline else ONE_LINE_FORBIDDEN
         self.rule = rule
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        if self.max_length and len(raw) > self.max_length:
+            # Measured as sent, as the document's maxLength is.
+            raise ma.ValidationError(
+                f"Use at most {self.max_length} characters (this has {len(raw)})."
+            )
+        text = raw.strip()
         if not text:
             if self.allow_none and not self.required:
                 return None
@@ -96,10 +138,6 @@ class Text(mf.String):
             return ""
         if self.forbidden.search(text):
             raise ma.ValidationError("Remove the control characters (such as NUL) from this value.")
-        if self.max_length and len(text) > self.max_length:
-            raise ma.ValidationError(
-                f"Use at most {self.max_length} characters (this has {len(text)})."
-            )
         if self.rule is not None:
             try:
                 return self.rule(text)
@@ -108,9 +146,17 @@ class Text(mf.String):
         return text
 
 
+# A web address as the document describes it: a subset of what marshmallow's URL check takes
+# (a dotted host name ending in letters, or an IPv4 address), or "" to clear it.
+WEB_ADDRESS = (
+    r"^(|https?://(([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,6}|[0-9]{1,3}(\.[0-9]{1,3}){3})"
+    r"(:[0-9]{1,5})?(/|[/?][^\s]+)?)$"
+)
+
+
 class WebAddress(Text):
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(metadata={"format": "uri"}, **kwargs)
+        super().__init__(metadata={"format": "uri", "pattern": WEB_ADDRESS}, **kwargs)
         self.address = validate.URL(
             schemes={"http", "https"},
             require_tld=False,
@@ -255,21 +301,30 @@ class EventIn(Schema):
     slug = Text(
         required=True,
         max_length=column_length(Event, "slug"),
-        metadata={"description": "Lower-case words joined by hyphens; the landing page /e/<slug>."},
+        metadata={
+            "description": "Lower-case words joined by hyphens; the landing page /e/<slug>.",
+            "pattern": SLUG.pattern,
+        },
     )
     title = Text(required=True, max_length=column_length(Event, "title"))
     description = Text(multiline=True, max_length=100_000, metadata={"description": "Markdown."})
-    starts_at = Instant(required=True)
+    starts_at = Instant(required=True, metadata={"pattern": YEARS_1970_TO_9000})
     duration_minutes = Whole(1, 60 * 24 * 31, required=True)
     timezone = Text(
         required=True,
         rule=fields.time_zone,
-        metadata={"description": "IANA time zone name, such as Europe/Berlin."},
+        metadata={
+            "description": "IANA time zone name, such as Europe/Berlin.",
+            "enum": list(fields.time_zone_choices()),
+        },
     )
     capacity = Whole(0, allow_none=True, metadata={"description": "null: unlimited seats."})
     waitlist = mf.Boolean()
     price_cents = Whole(0, metadata={"description": "Price in minor units; 0: free."})
-    currency = Text(rule=currency_code, metadata={"description": "ISO 4217 code, such as EUR."})
+    currency = Text(
+        rule=currency_code,
+        metadata={"description": "ISO 4217 code, such as EUR.", "enum": CURRENCY_CODES},
+    )
     refund_until_hours_before = Whole(
         0,
         24 * 365,
@@ -281,13 +336,20 @@ class EventIn(Schema):
     )
     join_url = WebAddress(allow_none=True, max_length=column_length(Event, "join_url"))
     location = Text(allow_none=True, max_length=column_length(Event, "location"))
-    status = OneOf(EVENT_STATUSES)
+    status = mf.String(
+        validate=validate.OneOf(
+            ("draft", "published"),
+            error="Use draft or published; cancel an event with its cancel action "
+            "(POST /api/v1/events/<slug>/cancel), which tells every registrant.",
+        ),
+        metadata={"description": "`cancelled` comes only from the cancel call."},
+    )
     campaign = Text(
         allow_none=True,
         max_length=column_length(Campaign, "name"),
         metadata={"description": "Campaign name; created on first use."},
     )
-    registration_closes_at = Instant(allow_none=True)
+    registration_closes_at = Instant(allow_none=True, metadata={"pattern": YEARS_1970_TO_9000})
     double_opt_in = mf.Boolean(
         metadata={
             "description": "New registrations stay `unverified` until the link in their "
@@ -348,7 +410,10 @@ class RegistrationIn(Schema):
     """What a person gives when registering (the landing-page form uses the same names)."""
 
     email = Text(
-        required=True, max_length=column_length(Registration, "email"), rule=_registrant_email
+        required=True,
+        max_length=column_length(Registration, "email"),
+        rule=_registrant_email,
+        metadata=EMAIL_DOC,
     )
     first_name = _registration_text("first_name", required=True)
     last_name = _registration_text("last_name", allow_none=True)
@@ -357,7 +422,7 @@ class RegistrationIn(Schema):
     country = Text(
         allow_none=True,
         rule=fields.country_code,
-        metadata={"description": "ISO 3166-1 alpha-2, such as DE."},
+        metadata={"description": "ISO 3166-1 alpha-2, such as DE.", "enum": COUNTRY_CODES},
     )
     phone = _registration_text(
         "phone",
@@ -491,7 +556,9 @@ class LeadListArgs(ListArgs):
 class Countries(mf.List):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
-            mf.String(), metadata={"description": "ISO 3166-1 alpha-2 codes."}, **kwargs
+            mf.String(metadata={"enum": COUNTRY_CODES}),
+            metadata={"description": "ISO 3166-1 alpha-2 codes."},
+            **kwargs,
         )
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[str]:
@@ -508,7 +575,12 @@ class Countries(mf.List):
 
 class Segments(mf.List):
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(Text(max_length=60), **kwargs)
+        # Blank segments are refused below, with their own message; the document says so here.
+        segment = Text(
+            max_length=60,
+            metadata={"minLength": 1, "pattern": text_pattern(multiline=False, blank=False)},
+        )
+        super().__init__(segment, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[str]:
         segments: list[str] = []
@@ -521,7 +593,9 @@ class Segments(mf.List):
 
 
 class RepIn(Schema):
-    email = Text(required=True, max_length=column_length(User, "email"), rule=_email)
+    email = Text(
+        required=True, max_length=column_length(User, "email"), rule=_email, metadata=EMAIL_DOC
+    )
     name = Text(required=True, max_length=column_length(User, "name"))
     countries = Countries()
     segments = Segments()
