@@ -134,3 +134,56 @@ def test_nul_and_oversized_values_in_addresses_and_queries_are_refused_cleanly(c
     assert "q" in error_of(leads, 422)["fields"]
     far = client.get(f"{REGISTER}?offset=99999999999999999999", headers=marketer)
     assert set(error_of(far, 422)["fields"]) == {"offset"}
+
+
+# What the fuzz pass (tests/test_api_fuzz.py) found the document and the API disagreeing on.
+
+
+def test_a_query_parameter_given_twice_is_refused_naming_it(client, event):
+    error = error_of(client.get("/api/v1/events?limit=5&limit=7"), 422)
+    assert error["fields"] == {"limit": "Give `limit` once."}
+
+
+def test_a_change_without_a_body_is_refused_and_an_empty_object_changes_nothing(client, event):
+    admin = bearer(make_user("admin"))
+    error = error_of(client.patch("/api/v1/events/launch-webinar", headers=admin), 422)
+    assert "JSON object" in error["message"]
+    unchanged = client.patch("/api/v1/events/launch-webinar", json={}, headers=admin)
+    assert unchanged.status_code == 200 and unchanged.json["title"] == event.title
+
+
+def test_a_length_limit_counts_the_value_as_sent(client, event):
+    # maxLength in the document measures the string sent, surrounding spaces included.
+    padded = " " * 250 + "Ada" + " " * 250
+    response = client.post(REGISTER, json={"email": "ada@example.com", "first_name": padded})
+    assert "first_name" in error_of(response, 422)["fields"]
+    assert nothing_written()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("first_name", "Ada\x0fLovelace"),
+        ("first_name", "   "),
+        ("email", "ada@example.test"),
+        ("email", "ada@localhost"),
+        ("country", "XX"),
+    ],
+)
+def test_values_the_document_calls_invalid_are_refused(client, event, field, value):
+    body = {"email": "ada@example.com", "first_name": "Ada", field: value}
+    assert field in error_of(client.post(REGISTER, json=body), 422)["fields"]
+    assert nothing_written()
+
+
+def test_an_event_cannot_be_created_cancelled(client, app):
+    body = {
+        "slug": "never-on",
+        "title": "Never on",
+        "starts_at": "2031-03-04T16:00:00+01:00",
+        "duration_minutes": 45,
+        "timezone": "Europe/Paris",
+        "status": "cancelled",
+    }
+    response = client.post("/api/v1/events", json=body, headers=bearer(make_user("admin")))
+    assert "cancel action" in error_of(response, 422)["fields"]["status"]
