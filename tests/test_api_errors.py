@@ -187,3 +187,8 @@ def test_an_event_cannot_be_created_cancelled(client, app):
     }
     response = client.post("/api/v1/events", json=body, headers=bearer(make_user("admin")))
     assert "cancel action" in error_of(response, 422)["fields"]["status"]
+
+
+def test_a_query_parameter_the_call_does_not_take_is_refused_naming_it(client, event):
+    error = error_of(client.get("/api/v1/events?stauts=draft"), 422)
+    assert "stauts" in error["fields"]

@@ -21,7 +21,15 @@ BEARER = "bearerAuth"
 
 class JsonBodyParser(FlaskParser):
     """webargs' parser, except that a body sent as anything but JSON is refused (415) instead of
-    being read as an empty object, which would answer "missing field" for every field."""
+    being read as an empty object, which would answer "missing field" for every field; and
+    that a query parameter a call does not take is refused as an unknown body field is,
+    rather than ignored (a misspelt `?stauts=draft` would otherwise list everything)."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": ma.RAISE,
+        "querystring": ma.RAISE,
+    }
 
     def load_json(self, req: Request, schema: ma.Schema) -> Any:
         body = req.get_data(cache=True)
