@@ -10,8 +10,7 @@ from dotenv import load_dotenv
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import inputs
-from app import security
+from app import inputs, security
 from app.config import Config
 from app.extensions import csrf, db, limiter, login_manager, migrate
 

@@ -41,6 +41,7 @@ RULES_BEYOND_THE_SCHEMA = {
         "registration_closes_at",
         "price_cents",
         "join_url",
+        "double_opt_in",
     },
     "PATCH /api/v1/events/{slug}": {
         "slug",
@@ -49,8 +50,9 @@ RULES_BEYOND_THE_SCHEMA = {
         "price_cents",
         "join_url",
         "status",
+        "double_opt_in",
     },
-    "POST /api/v1/events/{slug}/registrations": {"answers.", "phone"},
+    "POST /api/v1/events/{slug}/registrations": {"answers.", "phone", "email"},
     "POST /api/v1/events/{slug}/attendance": {"file"},
     "PATCH /api/v1/followups/{followup_id}": {"status", "reason", "reason_note"},
 }

@@ -53,8 +53,8 @@ def register(person: services.Registrant, slug: str) -> tuple[dict[str, Any], in
     """Register a person for a published event (emails match without regard to case).
 
     Refused with 422 naming the field, beyond what the schema says: an `answers` key that is
-    not 1 to 100 printable characters, or a `phone` that is not a possible number (with its
-    country code, or local to `country`).
+    not 1 to 100 printable characters, a `phone` that is not a possible number (with its
+    country code, or local to `country`), or an `email` at a disposable-address domain.
     """
     event = find_event(slug)
     if event is None or event.status == "draft":
