@@ -7,8 +7,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.db import db
+from app.followup.escalation import escalate_overdue
 from app.followup.models import Escalation
-from app.followup.routing import escalate_overdue, route_followups
+from app.followup.routing import route_followups
 from app.followup.scoring import save_settings
 from app.followup.services import update_followup
 from app.mail.models import OutboxMessage

@@ -8,8 +8,9 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app.db import db, utcnow
+from app.followup.due import due_events
 from app.followup.models import FollowUp, RoutingRun
-from app.followup.routing import due_events, route_followups
+from app.followup.routing import route_followups
 from app.followup.scoring import save_settings
 from app.mail.models import OutboxMessage
 from tests.builders import make_event

@@ -7,7 +7,8 @@ bp = Blueprint("followup", __name__)
 
 def init_app(app: Flask) -> None:
     """Give the background worker its follow-up jobs: routing ended events, escalating."""
-    from app.followup.routing import escalate_overdue, route_due_events
+    from app.followup.due import route_due_events
+    from app.followup.escalation import escalate_overdue
     from app.mail.worker import add_job
 
     add_job(app, "followup_routing", route_due_events)
