@@ -120,7 +120,6 @@ def _route_event(event_id: int, trigger: str, actor_id: int | None, now: datetim
         return RoutingResult(created=0, by_rep={}, run_id=run.id)
 
     earlier = _earlier_registrations(event)
-    polls = _poll_answers(event.id)
     scored = []
     domains = []
     # Most registrants did the same few things (no-shows above all): score each kind once.
@@ -130,7 +129,6 @@ def _route_event(event_id: int, trigger: str, actor_id: int | None, now: datetim
             attended_minutes=row.attended_minutes,
             event_minutes=event.duration_minutes,
             questions=row.questions_asked or 0,
-            polls=polls.get(row.id, 0),
             earlier_registrations=earlier.get(row.lead_id, 0),
         )
         result = results.get(engagement)
@@ -245,7 +243,6 @@ def _rescore_untouched(event: Event, settings: FollowUpSettings, now: datetime) 
     if not stale:
         return
     earlier = _earlier_registrations(event)
-    polls = _poll_answers(event.id)
     start = max(now, event.ends_at)
     for followup, minutes, questions in stale:
         result = score(
@@ -253,7 +250,6 @@ def _rescore_untouched(event: Event, settings: FollowUpSettings, now: datetime) 
                 attended_minutes=minutes,
                 event_minutes=event.duration_minutes,
                 questions=questions or 0,
-                polls=polls.get(followup.registration_id or 0, 0),
                 earlier_registrations=earlier.get(followup.lead_id, 0),
             ),
             settings,
@@ -330,19 +326,5 @@ def _earlier_registrations(event: Event) -> dict[int, int]:
                 Registration.status != "cancelled",
             )
             .group_by(Registration.lead_id)
-        ).all()
-    )
-
-
-def _poll_answers(event_id: int) -> dict[int, int]:
-    """Poll answers per registration, when the attendance import records them."""
-    column = getattr(Registration, "polls_answered", None)
-    if column is None:
-        return {}
-    return dict(
-        db.session.execute(
-            select(Registration.id, column).where(
-                Registration.event_id == event_id, column.is_not(None)
-            )
         ).all()
     )

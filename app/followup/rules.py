@@ -186,11 +186,6 @@ class Conditions:
         return met
 
 
-def matched_conditions(rule: Any, facts: LeadFacts) -> list[str] | None:
-    """The conditions of `rule` this lead meets, in words; None when any condition fails."""
-    return Conditions.of(rule).met_by(facts)
-
-
 # --- editing the rule table ---------------------------------------------------------------
 
 CONDITIONS = ("countries", "regions", "segments", "email_domains", "campaigns", "title_keywords")
