@@ -70,6 +70,9 @@ def no_horizontal_scroll(page: Page) -> None:
     # A mobile browser widens its layout viewport to fit content that overflows, so the page is
     # measured against the device's width, not only against innerWidth.
     device_width = page.viewport_size["width"]
+    # Measured once the stylesheet has applied: on a busy machine the heading can be in the DOM
+    # before the page's CSS has loaded, and an unstyled page is as wide as its longest link.
+    page.wait_for_load_state("load")
     scroll_width, inner_width = page.evaluate(
         "[document.scrollingElement.scrollWidth, window.innerWidth]"
     )
