@@ -12,13 +12,28 @@ from sqlalchemy import select
 from app.db import db, utcnow
 from app.registrations.models import Registration
 
+MANAGE_SALT = "manage-registration"
 
-def _signer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="manage-registration")
+
+def signed_token(registration: Registration, salt: str = MANAGE_SALT) -> str:
+    """The registration's random token, signed for one use (the salt names it)."""
+    signer = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=salt)
+    return str(signer.dumps(registration.manage_token))
+
+
+def registration_signed(token: str, salt: str = MANAGE_SALT) -> Registration | None:
+    """The registration a token signed with `salt` names, or None for a forged or unknown one."""
+    try:
+        raw = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=salt).loads(token)
+    except BadData:
+        return None
+    if not isinstance(raw, str):
+        return None
+    return db.session.scalar(select(Registration).where(Registration.manage_token == raw))
 
 
 def manage_token(registration: Registration) -> str:
-    return str(_signer().dumps(registration.manage_token))
+    return signed_token(registration)
 
 
 def manage_url(registration: Registration) -> str:
@@ -27,13 +42,7 @@ def manage_url(registration: Registration) -> str:
 
 def registration_for(token: str) -> Registration | None:
     """The registration a manage link points at, or None for a forged or unknown link."""
-    try:
-        raw = _signer().loads(token)
-    except BadData:
-        return None
-    if not isinstance(raw, str):
-        return None
-    return db.session.scalar(select(Registration).where(Registration.manage_token == raw))
+    return registration_signed(token)
 
 
 def expires_at(registration: Registration) -> datetime:

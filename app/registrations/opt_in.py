@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import exists, select
 
 from app.db import db, utcnow, writing
 from app.events.models import Event
 from app.registrations import signals
+from app.registrations.links import registration_signed, signed_token
 from app.registrations.models import Registration
 from app.registrations.services import RegistrationRefused, record_consent, take_seat, withdraw
 
@@ -26,14 +26,13 @@ from app.registrations.services import RegistrationRefused, record_consent, take
 EXPIRY_BATCH = 500
 
 
-def _signer() -> URLSafeSerializer:
-    # Its own salt: the manage link (shown on the thanks page and to API callers) must not be
-    # turned into a verification link by anyone but the mailbox's owner.
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="verify-registration")
+# Its own salt: the manage link (shown on the thanks page and to API callers) must not be
+# turned into a verification link by anyone but the mailbox's owner.
+VERIFY_SALT = "verify-registration"
 
 
 def verify_token(registration: Registration) -> str:
-    return str(_signer().dumps(registration.manage_token))
+    return signed_token(registration, VERIFY_SALT)
 
 
 def verify_url(registration: Registration) -> str:
@@ -42,13 +41,7 @@ def verify_url(registration: Registration) -> str:
 
 def registration_to_verify(token: str) -> Registration | None:
     """The registration a verification link points at, or None for a forged or unknown link."""
-    try:
-        raw = _signer().loads(token)
-    except BadData:
-        return None
-    if not isinstance(raw, str):
-        return None
-    return db.session.scalar(select(Registration).where(Registration.manage_token == raw))
+    return registration_signed(token, VERIFY_SALT)
 
 
 @dataclass
