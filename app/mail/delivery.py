@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from flask import current_app
-from sqlalchemy import Connection, and_, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, or_, select, update
 
 from app.db import db, utcnow, writing
 from app.events.models import Event
@@ -291,6 +291,28 @@ def _send_batch(post: Post, marks: Connection, lease: str, now: datetime, report
 
 def _moot_reminders(ids: list[int], now: datetime) -> dict[int, str]:
     """Reminders that must not go out any more: cancelled, moved or already started."""
+    return _moot(
+        ids,
+        "not sent: the registration was cancelled, or the event moved or began",
+        Registration.status == "confirmed",
+        Event.status == "published",
+        Event.starts_at == OutboxMessage.event_starts_at,
+        Event.starts_at > now,
+    )
+
+
+def _moot_verifications(ids: list[int]) -> dict[int, str]:
+    """Verification letters (double opt-in) for registrations no longer unverified: already
+    verified through an earlier letter, expired or cancelled."""
+    return _moot(
+        ids,
+        "not sent: the registration was verified, cancelled or expired meanwhile",
+        Registration.status == "unverified",
+    )
+
+
+def _moot(ids: list[int], reason: str, *still_wanted_if: ColumnElement[bool]) -> dict[int, str]:
+    """The rows among `ids` whose registration (and event) no longer meet `still_wanted_if`."""
     if not ids:
         return {}
     still_wanted = set(
@@ -298,32 +320,9 @@ def _moot_reminders(ids: list[int], now: datetime) -> dict[int, str]:
             select(OutboxMessage.id)
             .join(Registration, Registration.id == OutboxMessage.registration_id)
             .join(Event, Event.id == Registration.event_id)
-            .where(
-                OutboxMessage.id.in_(ids),
-                Registration.status == "confirmed",
-                Event.status == "published",
-                Event.starts_at == OutboxMessage.event_starts_at,
-                Event.starts_at > now,
-            )
+            .where(OutboxMessage.id.in_(ids), *still_wanted_if)
         )
     )
-    reason = "not sent: the registration was cancelled, or the event moved or began"
-    return {id_: reason for id_ in ids if id_ not in still_wanted}
-
-
-def _moot_verifications(ids: list[int]) -> dict[int, str]:
-    """Verification letters (double opt-in) for registrations no longer unverified: already
-    verified through an earlier letter, expired or cancelled."""
-    if not ids:
-        return {}
-    still_wanted = set(
-        db.session.scalars(
-            select(OutboxMessage.id)
-            .join(Registration, Registration.id == OutboxMessage.registration_id)
-            .where(OutboxMessage.id.in_(ids), Registration.status == "unverified")
-        )
-    )
-    reason = "not sent: the registration was verified, cancelled or expired meanwhile"
     return {id_: reason for id_ in ids if id_ not in still_wanted}
 
 
