@@ -47,11 +47,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     # Import models so metadata (and Alembic) sees every table.
     from app import (
+        auth,
         cli,
+        followup,
         health,
         mail,
         models,  # noqa: F401
         pages,
+        payments,
+        registrations,
+        worker,
     )
     from app.admin import bp as admin_bp
     from app.api import register_api
@@ -77,14 +82,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_api(app)
     pages.init_app(app)
     cli.init_app(app)
+    # The worker first, then the packages that add their jobs to it (a pass runs them in
+    # this order; mail's outbox goes last whatever the order).
+    worker.init_app(app)
     mail.init_app(app)
-    # After mail: the sessions, registrations and follow-up jobs join the worker mail sets up.
-    from app import auth, followup, registrations
-
     auth.init_app(app)
     registrations.init_app(app)
     followup.init_app(app)
-    from app import payments
-
     payments.init_app(app)
     return app

@@ -45,7 +45,7 @@ def serve(host: str, port: int, worker: bool) -> None:
     from flask import current_app
     from werkzeug.serving import run_simple
 
-    from app.mail.worker import worker_beside
+    from app.worker import worker_beside
 
     with worker_beside(enabled=worker):
         click.echo(f"Serving on http://{host}:{port}  (Ctrl+C to stop)")

@@ -109,8 +109,10 @@ def main() -> None:
 
 
 def fill_outbox(db: Any, count: int) -> None:
+    from app.mail.letters import write_unwritten
     from app.mail.models import OutboxMessage
-    from app.mail.notifications import queue, request_draft, seat_key, write_unwritten
+    from app.mail.outbox import queue, request_draft
+    from app.mail.receivers import seat_key
     from app.registrations.models import Registration
     from tests.builders import make_event
     from tests.followup_fixtures import bulk_registrants

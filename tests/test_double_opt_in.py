@@ -15,11 +15,11 @@ from sqlalchemy import select
 from app.db import db, utcnow
 from app.events.models import Event
 from app.mail.models import OutboxMessage
-from app.mail.worker import run_due_jobs
 from app.registrations import services
 from app.registrations.links import manage_token, manage_url
 from app.registrations.models import Lead, Registration
 from app.registrations.opt_in import verify_url
+from app.worker import run_due_jobs
 from tests.builders import bearer, csrf_token, make_event, make_user, register_person
 
 JOIN = "https://meet.example.com/launch"

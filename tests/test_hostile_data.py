@@ -16,8 +16,8 @@ from sqlalchemy import select
 from app.db import db
 from app.followup.models import FollowUp
 from app.followup.routing import route_followups
+from app.mail.letters import write_unwritten
 from app.mail.models import OutboxMessage
-from app.mail.notifications import write_unwritten
 from tests.builders import bearer, csrf_token, log_in, make_user
 from tests.followup_fixtures import after, make_rep
 

@@ -7,9 +7,9 @@ from email.message import EmailMessage
 
 import pytest
 
-from app.mail.worker import run_due_jobs
 from app.registrations import services
 from app.registrations.links import manage_token
+from app.worker import run_due_jobs
 from tests.builders import bearer, make_event, make_user, register_person
 from tests.contract import EVENT_FIELDS
 

@@ -22,10 +22,10 @@ from sqlalchemy import select
 
 from app.db import db, utcnow
 from app.mail.delivery import claim, deliver_due, failed_messages, retry_delay
+from app.mail.letters import write_unwritten
 from app.mail.models import OutboxMessage
-from app.mail.notifications import write_unwritten
-from app.mail.worker import queue_for
 from app.registrations import services
+from app.worker import queue_for
 from tests.builders import make_event
 from tests.servers import ROOT, app_env
 from tests.smtp import SmtpSink

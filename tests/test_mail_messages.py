@@ -15,14 +15,14 @@ from sqlalchemy import func, select
 from app.db import db
 from app.events import signals as event_signals
 from app.events.services import cancel_event, update_event
+from app.mail.letters import write_unwritten
 from app.mail.models import OutboxMessage
-from app.mail.notifications import write_unwritten
-from app.mail.worker import run_due_jobs
 from app.models import Setting
 from app.registrations import services
 from app.registrations import signals as registration_signals
 from app.registrations.links import manage_url
 from app.registrations.models import Registration
+from app.worker import run_due_jobs
 from tests.builders import make_event
 from tests.itip import assert_mime_calendar_part, assert_valid_invite
 

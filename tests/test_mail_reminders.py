@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from app.db import db, utcnow
 from app.events.services import update_event
+from app.mail.letters import write_unwritten
 from app.mail.models import OutboxMessage
-from app.mail.notifications import write_unwritten
 from app.mail.reminders import queue_due_reminders
-from app.mail.worker import run_due_jobs
 from app.registrations import services
+from app.worker import run_due_jobs
 from tests.builders import make_event
 
 HOUR = timedelta(hours=1)

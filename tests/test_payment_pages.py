@@ -10,8 +10,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 from app.db import db, utcnow
+from app.mail.letters import write_unwritten
 from app.mail.models import OutboxMessage
-from app.mail.notifications import write_unwritten
 from app.pages import local_time
 from app.payments.services import issue_due_refunds
 from app.registrations import services as registrations

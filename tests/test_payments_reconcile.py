@@ -7,10 +7,10 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from app.db import db, utcnow
-from app.mail.worker import run_due_jobs
 from app.payments.services import reconcile
 from app.registrations.models import Registration
 from app.registrations.services import cancel
+from app.worker import run_due_jobs
 from tests.payments_fixtures import (
     app_config,  # noqa: F401
     make_paid_event,

@@ -7,11 +7,11 @@ from sqlalchemy import update
 from app.db import db
 from app.events.services import cancel_event
 from app.mail.models import OutboxMessage
-from app.mail.worker import run_due_jobs
 from app.payments.models import Payment
 from app.payments.services import REFUND_ATTEMPTS, issue_due_refunds, retry_refund
 from app.registrations.models import Registration
 from app.registrations.services import cancel
+from app.worker import run_due_jobs
 from tests.builders import cancel_in_two_steps, csrf_token, log_in, make_user
 from tests.payments_fixtures import (
     app_config,  # noqa: F401

@@ -12,10 +12,10 @@ from sqlalchemy import func, select, update
 from app.db import db, utcnow
 from app.events.models import Event
 from app.mail.models import OutboxMessage
-from app.mail.worker import run_due_jobs
 from app.registrations import services
 from app.registrations.links import manage_token, manage_url
 from app.registrations.models import Registration
+from app.worker import run_due_jobs
 from tests.builders import bearer, csrf_token, make_event, make_user, register_person
 from tests.fake_stripe import FakeStripe, stripe_settings
 from tests.payments_fixtures import make_paid_event

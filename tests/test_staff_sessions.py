@@ -279,7 +279,7 @@ def test_an_admin_logging_out_their_other_browsers_stays_on_this_one(client, app
 
 
 def test_the_worker_forgets_sessions_ended_more_than_thirty_days_ago(client, app):
-    from app.mail.worker import run_due_jobs
+    from app.worker import run_due_jobs
 
     user = make_user("marketer")
     for _ in range(3):

@@ -8,7 +8,7 @@ bp = Blueprint("auth", __name__)
 def init_app(app: Flask) -> None:
     """Give the background worker its sessions job: forgetting long-ended sessions."""
     from app.auth.sessions import forget_old
-    from app.mail.worker import add_job
+    from app.worker import add_job
 
     add_job(app, "staff_sessions", forget_old)
 

@@ -9,7 +9,7 @@ def init_app(app: Flask) -> None:
     """Give the background worker its follow-up jobs: routing ended events, escalating."""
     from app.followup.due import route_due_events
     from app.followup.escalation import escalate_overdue
-    from app.mail.worker import add_job
+    from app.worker import add_job
 
     add_job(app, "followup_routing", route_due_events)
     add_job(app, "followup_escalation", lambda now: len(escalate_overdue(now)))

@@ -12,14 +12,13 @@ from typing import Any
 from flask import current_app, render_template
 from sqlalchemy import select
 
-from app.db import db, insert_ignoring_conflict, utcnow
+from app.db import db
 from app.events.models import Event
 from app.followup.models import Escalation, FollowUp, RoutingRun
-from app.mail.compose import Letter, compose, new_message_id, one_line
-from app.mail.models import OutboxMessage
+from app.mail import outbox
+from app.mail.compose import Letter, one_line
 from app.models import User
 from app.pages import local_time
-from app.sender import current_sender
 
 
 @dataclass(slots=True)
@@ -52,11 +51,9 @@ def digest(
     the most urgent leads (`most_urgent`, in order) with their due times."""
     total = sum(counts.values())
     subject = f"{total} new follow-up{'s' if total != 1 else ''}: {event.title}"
-    _queue(
+    outbox.queue_letter(
         "followup_digest",
         f"followup-digest:run:{run.id}:{rep.email}",
-        rep.email,
-        rep.name,
         _letter(
             "digest",
             subject,
@@ -68,7 +65,9 @@ def digest(
             first_due=local_time(most_urgent[0].due_at, zone),
             zone=zone,
         ),
-        event.id,
+        to_email=rep.email,
+        to_name=rep.name,
+        event_id=event.id,
     )
 
 
@@ -93,11 +92,9 @@ def escalated(escalation: Escalation) -> None:
             subject = f"Follow-up escalated: {who}"
         else:
             subject = f"Follow-up needs an owner: {who}"
-        _queue(
+        outbox.queue_letter(
             "followup_escalation",
             f"followup-escalation:{escalation.id}:{role}:{user.id}",
-            user.email,
-            user.name,
             _letter(
                 "escalated",
                 subject,
@@ -108,7 +105,9 @@ def escalated(escalation: Escalation) -> None:
                 followup=followup,
                 who=who,
             ),
-            followup.event_id,
+            to_email=user.email,
+            to_name=user.name,
+            event_id=followup.event_id,
         )
 
 
@@ -118,32 +117,3 @@ def _letter(template: str, subject: str, **context: object) -> Letter:
     text = render_template(f"followup/mail/{template}.txt", **context)
     html = render_template(f"followup/mail/{template}.html", **context)
     return Letter(subject, text, html)
-
-
-def _queue(
-    kind: str, key: str, to_email: str, to_name: str, letter: Letter, event_id: int | None
-) -> None:
-    who = current_sender()
-    message_id = new_message_id(who.domain)
-    now = utcnow()
-    insert_ignoring_conflict(
-        OutboxMessage,
-        ["dedupe_key"],
-        dedupe_key=key[:200],
-        message_id=message_id,
-        kind=kind,
-        recipient=to_email,
-        subject=letter.subject[:300],
-        event_id=event_id,
-        content=compose(
-            letter, sender=who, to_email=to_email, to_name=to_name, message_id=message_id
-        ),
-        status="pending",
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
-    )
-    from app.mail import notifications
-
-    # The worker is woken after the commit, as for every other message.
-    db.session.info[notifications.WAKE] = True

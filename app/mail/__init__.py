@@ -1,4 +1,4 @@
-"""Email: the outbox, the messages registrants get, and the worker that sends them."""
+"""Email: the outbox door, the messages registrants get, and sending them from the worker."""
 
 from __future__ import annotations
 
@@ -6,7 +6,16 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from app.mail import models, notifications, worker  # noqa: F401
+    """Hear the registration and event signals, and give the worker mail's part of each
+    pass: queueing due reminders (a job), then writing and sending the outbox (last)."""
+    from app import worker
+    from app.mail import models, outbox, receivers  # noqa: F401
+    from app.mail.delivery import DEFAULTS, send_outbox
+    from app.mail.reminders import queue_due_reminders
 
-    notifications.connect()
-    worker.init_app(app)
+    for name, value in DEFAULTS.items():
+        app.config.setdefault(name, value)
+    receivers.connect()
+    outbox.connect()
+    worker.add_job(app, "reminders", queue_due_reminders)
+    worker.add_final_step(app, "outbox", send_outbox)

@@ -30,6 +30,7 @@ from sqlalchemy import ColumnElement, Connection, and_, bindparam, or_, select, 
 from app.db import db, utcnow, writing
 from app.events.models import Event
 from app.mail.compose import dated
+from app.mail.letters import write_unwritten
 from app.mail.models import OutboxMessage
 from app.registrations.models import Registration
 from app.sender import current_sender
@@ -166,6 +167,22 @@ class Report:
             f"{self.sent} sent, {self.retried} to retry, {self.failed} failed, "
             f"{self.skipped} skipped"
         )
+
+
+def send_outbox(now: datetime | None = None) -> dict[str, int]:
+    """Mail's final step in every worker pass, after every job: write what the jobs (and the
+    requests since the last pass) queued, then send everything due.
+
+    A failure to write is logged and what is already written is still sent.
+    """
+    done: dict[str, int] = {}
+    try:
+        done["written"] = write_unwritten(now)
+    except Exception:
+        db.session.rollback()
+        log.exception("worker job written failed")
+    report = deliver_due(now)
+    return done | {"sent": report.sent, "retried": report.retried, "failed": report.failed}
 
 
 def deliver_due(now: datetime | None = None, *, batch_size: int | None = None) -> Report:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from app.db import db, utcnow, writing
 from app.events.models import Event
-from app.mail.notifications import queue_for_registrants, stamp, still_owed
+from app.mail.outbox import queue_for_registrants, stamp, still_owed
 from app.registrations.models import Registration
 
 

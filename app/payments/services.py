@@ -21,12 +21,13 @@ from sqlalchemy import func, or_, select, update
 
 from app.db import db, insert_ignoring_conflict, utcnow, writing
 from app.events.models import Event
-from app.mail.notifications import WAKE, note_draft, queue, stamp
+from app.mail.outbox import note_draft, queue, stamp
 from app.payments import gateway
 from app.payments.models import Payment, StripeEvent
 from app.registrations import services as registrations
 from app.registrations.links import manage_url
 from app.registrations.models import Registration
+from app.worker import wake_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -518,7 +519,7 @@ REFUNDS_IN_REQUEST = 20
 
 def _refunds_owed() -> None:
     # The worker is woken after the commit; the request itself also tries at its end.
-    db.session.info[WAKE] = True
+    wake_after_commit()
     db.session.info[REFUNDS_OWED] = True
 
 

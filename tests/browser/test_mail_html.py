@@ -12,9 +12,9 @@ from sqlalchemy import select
 from app.db import db
 from app.events.services import cancel_event, update_event
 from app.mail.models import KINDS, OutboxMessage
-from app.mail.worker import run_due_jobs
 from app.payments.services import checkout_url
 from app.registrations import services
+from app.worker import run_due_jobs
 from tests.a11y import assert_accessible
 from tests.builders import make_event
 from tests.fake_stripe import WEBHOOK_SECRET, FakeStripe, stripe_settings

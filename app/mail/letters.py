@@ -1,0 +1,187 @@
+"""What a message to a registrant says (`letter_for`), and the worker step that writes the
+outbox's unwritten rows with it (`write_unwritten`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from app.db import db, utcnow, writing
+from app.mail.compose import Letter, compose, write
+from app.mail.models import OutboxMessage
+from app.pages import duration, local_time
+from app.registrations.invites import personal_invite
+from app.registrations.links import manage_url
+from app.registrations.models import Registration
+from app.registrations.opt_in import verify_url
+from app.registrations.services import waitlist_position
+from app.sender import Sender, current_sender
+
+# Unwritten rows are composed this many at a time.
+CHUNK = 200
+
+SUBJECTS = {
+    "confirmation": "You're registered: {title}",
+    "waitlisted": "You're on the waitlist: {title}",
+    "promoted": "A seat opened up, you're in: {title}",
+    "update": "Updated: {title}",
+    "cancellation": "Your registration is cancelled: {title}",
+    "event_cancelled": "Cancelled: {title}",
+    "reminder": "Starts in {lead}: {title}",
+    "payment_due": "A seat opened up, complete your payment: {title}",
+    "refunded": "Your payment was refunded: {title}",
+    "manage_link": "Your registration link: {title}",
+    "verification": "Confirm your registration: {title}",
+}
+
+
+def letter_for(
+    kind: str,
+    registration: Registration,
+    *,
+    method: str | None = None,
+    sequence: int | None = None,
+    who: Sender | None = None,
+    **context: Any,
+) -> Letter:
+    """What a `kind` message to `registration` says, with its invite when `method` is set."""
+    event = registration.event
+    who = who or current_sender()
+    link = manage_url(registration)
+    calendar = None
+    if method is not None and sequence is not None:
+        calendar = personal_invite(
+            registration,
+            method=method,  # type: ignore[arg-type]
+            sequence=sequence,
+            organizer=who,
+            link=link,
+        )
+    if kind == "waitlisted":
+        context.setdefault("position", waitlist_position(registration))
+    if kind == "verification":
+        context.setdefault("verify_url", verify_url(registration))
+        context.setdefault("hours", current_app.config["VERIFICATION_HOURS"])
+    subject, text, html = write(
+        kind,
+        SUBJECTS[kind].format(title=event.title, lead=context.get("lead", "")),
+        event=event,
+        registration=registration,
+        manage_url=link,
+        when=local_time(event.starts_at, event.timezone),
+        when_utc=local_time(event.starts_at, "UTC", "%-d %B %Y, %H:%M"),
+        length=duration(event.duration_minutes),
+        invite=calendar is not None,
+        sender=who,
+        **context,
+    )
+    return Letter(subject, text, html, calendar, method if calendar is not None else None)
+
+
+def write_unwritten(now: datetime | None = None) -> int:
+    """Compose the unwritten rows (a worker job); returns how many became ready to send.
+
+    Composing reads only, outside any write lock; each chunk is then saved in one short
+    write transaction, and only into rows still unwritten (two workers may race here).
+    """
+    now = now or utcnow()
+    written = 0
+    after = 0
+    while True:
+        rows = db.session.execute(
+            select(
+                OutboxMessage.id,
+                OutboxMessage.kind,
+                OutboxMessage.registration_id,
+                OutboxMessage.message_id,
+                OutboxMessage.details,
+                OutboxMessage.event_starts_at,
+            )
+            .where(OutboxMessage.status == "unwritten", OutboxMessage.id > after)
+            .order_by(OutboxMessage.id)
+            .limit(CHUNK)
+        ).all()
+        if not rows:
+            db.session.commit()
+            return written
+        after = rows[-1].id
+        registrations = {
+            r.id: r
+            for r in db.session.scalars(
+                select(Registration).where(
+                    Registration.id.in_([row.registration_id for row in rows])
+                )
+            )
+        }
+        who = current_sender()
+        updates = []
+        for row in rows:
+            try:
+                registration = registrations[row.registration_id]
+                details = row.details or {}
+                context = dict(details.get("context") or {})
+                if row.kind == "reminder":
+                    context["lead"] = time_left(row.event_starts_at, now)
+                letter = letter_for(
+                    row.kind,
+                    registration,
+                    method=details.get("method"),
+                    sequence=details.get("sequence"),
+                    who=who,
+                    **context,
+                )
+                content = compose(
+                    letter,
+                    sender=who,
+                    to_email=registration.email,
+                    to_name=registration.full_name,
+                    message_id=row.message_id,
+                )
+                updates.append(
+                    {
+                        "id": row.id,
+                        "status": "pending",
+                        "subject": letter.subject[:300],
+                        "content": content,
+                        "last_error": None,
+                    }
+                )
+            except Exception as exc:  # a message that cannot be written must not block the rest
+                updates.append(
+                    {
+                        "id": row.id,
+                        "status": "failed",
+                        "subject": "",
+                        "content": None,
+                        "last_error": f"could not write: {exc!r}"[:2000],
+                    }
+                )
+        db.session.commit()
+        with writing():
+            for values in updates:
+                db.session.execute(
+                    update(OutboxMessage)
+                    .where(
+                        OutboxMessage.id == values.pop("id"), OutboxMessage.status == "unwritten"
+                    )
+                    .values(**values)
+                    .execution_options(synchronize_session=False)
+                )
+        written += sum(1 for values in updates if values["status"] == "pending")
+
+
+def time_left(starts_at: datetime | None, now: datetime) -> str:
+    """How long until the start, in words: "24 hours", "1 hour", "15 minutes", "7 days"."""
+    if starts_at is None:
+        return "a moment"
+    minutes = max(round((starts_at - now).total_seconds() / 60), 1)
+    if minutes >= 2880:
+        return f"{round(minutes / 1440)} days"
+    if minutes >= 90:
+        return f"{round(minutes / 60)} hours"
+    if minutes >= 55:
+        return "1 hour"
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"

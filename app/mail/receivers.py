@@ -1,0 +1,160 @@
+"""What registrants are told, and when: receivers of the registration and event signals,
+each queueing its messages through the outbox door inside the very transaction that changed
+the registration or the event (they never commit)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from app.db import db, utcnow
+from app.events import signals as event_signals
+from app.events.models import Event
+from app.events.services import SCHEDULE_FIELDS
+from app.mail.models import OutboxMessage
+from app.mail.outbox import (
+    cancel_draft,
+    note_draft,
+    queue,
+    queue_for_registrants,
+    request_draft,
+    stamp,
+)
+from app.registrations import signals as registration_signals
+from app.registrations.models import Registration
+
+# A registration in this state holds a calendar entry its cancel must withdraw; a seat
+# waiting for payment has had no invite yet.
+HOLDS_INVITE = ("confirmed",)
+# Double opt-in: one registration gets at most this many verification letters (the first and
+# re-sends when the same address registers again), so the form cannot flood a mailbox.
+VERIFICATION_LETTERS = 3
+
+
+def connect() -> None:
+    """Connect the receivers (once per process; blinker ignores a second connection)."""
+    registration_signals.registered.connect(on_registered, weak=False)
+    registration_signals.promoted.connect(on_promoted, weak=False)
+    registration_signals.cancelled.connect(on_cancelled, weak=False)
+    registration_signals.link_requested.connect(on_link_requested, weak=False)
+    event_signals.event_changed.connect(on_event_changed, weak=False)
+    event_signals.event_cancelled.connect(on_event_cancelled, weak=False)
+
+
+def on_registered(registration: Registration, **_: Any) -> None:
+    # A pending payment is told by the payment flow; its confirmation comes when it is paid
+    # (send `registered` again then: the seat key makes a second announcement harmless).
+    if registration.status == "confirmed":
+        queue([request_draft("confirmation", registration, seat_key(registration))])
+    elif registration.status == "waitlisted":
+        key = f"waitlisted:reg:{registration.id}:{stamp(registration.created_at)}"
+        queue([note_draft("waitlisted", registration, key)])
+    elif registration.status == "unverified":
+        # Double opt-in: only the link to verify the address; the confirmation follows it.
+        queue([note_draft("verification", registration, verification_key(registration, 0))])
+
+
+def resend_verification(registration: Registration) -> None:
+    """Someone registered an unverified address again: its verification link is sent again,
+    a few times at most per registration."""
+    prefix = verification_key(registration, 0).rsplit(":", 1)[0] + ":"
+    sent = db.session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.dedupe_key.startswith(prefix, autoescape=True))
+    )
+    if (sent or 0) < VERIFICATION_LETTERS:
+        # Two at once compute the same key, and the second adds nothing.
+        queue([note_draft("verification", registration, verification_key(registration, sent or 0))])
+
+
+def verification_key(registration: Registration, number: int) -> str:
+    """The key of the `number`th verification letter (0: the first) of this registration's
+    life (a registration made again after a cancel starts anew)."""
+    return f"verification:reg:{registration.id}:{stamp(registration.created_at)}:{number}"
+
+
+def on_promoted(registration: Registration, **_: Any) -> None:
+    if registration.status == "confirmed":
+        queue([request_draft("promoted", registration, seat_key(registration))])
+    elif registration.status == "pending_payment":
+        # The seat is held for them until they pay; the invite comes with the confirmation.
+        key = f"payment-due:reg:{registration.id}:{stamp(registration.hold_expires_at or utcnow())}"
+        queue([note_draft("payment_due", registration, key)])
+
+
+def seat_key(registration: Registration) -> str:
+    """The key of the one message saying "you have a seat" (a confirmation, or a promotion
+    from the waitlist) per registration; a registration made again after a cancel starts
+    anew (its created_at is the moment of the new registration)."""
+    return f"seat:reg:{registration.id}:{stamp(registration.created_at)}"
+
+
+def on_cancelled(
+    registration: Registration, previous_status: str, by: str = "registrant", **_: Any
+) -> None:
+    if registration.event.status == "cancelled":
+        return  # the event's own cancellation has told them
+    if by == "payment":
+        return  # a hold never paid: the buyer saw it on Stripe's page, or a refund mail says so
+    if previous_status == "unverified":
+        return  # never confirmed (expired, or cancelled from the manage page): nothing to undo
+    key = f"cancellation:reg:{registration.id}:{stamp(registration.cancelled_at or utcnow())}"
+    if previous_status in HOLDS_INVITE:
+        draft = cancel_draft("cancellation", registration, key, previous_status=previous_status)
+    else:
+        draft = note_draft("cancellation", registration, key, previous_status=previous_status)
+    queue([draft])
+
+
+def on_link_requested(registration: Registration, **_: Any) -> None:
+    """Someone registered this email again: the stored address (never the visitor) gets its
+    manage link, a few times an hour at most, so the form cannot be used to flood a mailbox.
+
+    The caller holds the registration's row lock, so concurrent requests count each other.
+    An unverified registration (double opt-in) gets its verification link instead: the manage
+    page would only ask for it.
+    """
+    if registration.status == "unverified":
+        resend_verification(registration)
+        return
+    now = utcnow()
+    already = db.session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(
+            OutboxMessage.registration_id == registration.id,
+            OutboxMessage.kind == "manage_link",
+            OutboxMessage.created_at > now - timedelta(hours=1),
+        )
+    )
+    if (already or 0) >= current_app.config["MANAGE_LINK_EMAILS_PER_HOUR"]:
+        return
+    queue(
+        [note_draft("manage_link", registration, f"manage-link:reg:{registration.id}:{stamp(now)}")]
+    )
+
+
+def on_event_changed(event: Event, changed: set[str], **_: Any) -> None:
+    if event.status != "published" or not changed & set(SCHEDULE_FIELDS):
+        return
+    # updated_at marks this version of the event: the same change announced twice is one row.
+    queue_for_registrants(
+        event,
+        "update",
+        key=("update:reg:", f":{stamp(event.updated_at)}"),
+        statuses=("confirmed",),
+        method="REQUEST",
+        context={"changed": sorted(changed)},
+    )
+
+
+def on_event_cancelled(event: Event, **_: Any) -> None:
+    key = ("event-cancelled:reg:", "")
+    queue_for_registrants(event, "event_cancelled", key=key, statuses=HOLDS_INVITE, method="CANCEL")
+    queue_for_registrants(
+        event, "event_cancelled", key=key, statuses=("waitlisted", "pending_payment")
+    )
