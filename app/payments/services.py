@@ -24,6 +24,7 @@ from app.events.models import Event
 from app.mail.outbox import note_draft, queue, stamp
 from app.payments import gateway
 from app.payments.models import Payment, StripeEvent
+from app.registrations import seats
 from app.registrations import services as registrations
 from app.registrations.links import manage_url
 from app.registrations.models import Registration
@@ -328,7 +329,7 @@ def _paid(payment: Payment, checkout: gateway.Checkout, now: datetime) -> str:
         payment.amount_cents = checkout.amount_total
     registration = payment.registration  # locked and loaded with the payment
     current = _of_this_life(payment, registration)
-    if current and registrations.confirm_paid(registration, now, reseat=lapsed):
+    if current and seats.confirm_paid(registration, now, reseat=lapsed):
         return "confirmed"
     # Paid for a seat that is no longer theirs (the hold ran out and the seat went to
     # someone else, they cancelled, the event was cancelled): the money goes back.
@@ -357,7 +358,7 @@ def _released(payment: Payment, status: str) -> str:
     )
     if other_open:
         return "newer session open"
-    registrations.withdraw(payment.registration, by="payment")
+    seats.withdraw(payment.registration, by="payment")
     return "hold released"
 
 
@@ -414,7 +415,7 @@ def _refunded_at_stripe(charge: dict[str, Any]) -> str:
         payment.refund_reason = payment.refund_reason or "dashboard"
         registration = payment.registration
         if payment.fully_refunded and registration.status == "confirmed":
-            registrations.withdraw(registration, by="staff")
+            seats.withdraw(registration, by="staff")
     _tell_refunded(payment)
     return "refund recorded"
 
@@ -698,7 +699,7 @@ def reconcile_hold(registration_id: int, now: datetime) -> str:
         stale = registration is not None and registration.status == "pending_payment"
         if stale and not waiting and (registration.hold_expires_at or now) <= now:
             # No payment on its way (or none ever started): the seat goes back.
-            registrations.withdraw(registration, by="payment")
+            seats.withdraw(registration, by="payment")
             outcomes.append("hold released")
     return outcomes[-1] if outcomes else "settled already"
 

@@ -20,7 +20,8 @@ from app.events.models import Event
 from app.registrations import signals
 from app.registrations.links import registration_signed, signed_token
 from app.registrations.models import Registration
-from app.registrations.services import RegistrationRefused, record_consent, take_seat, withdraw
+from app.registrations.seats import take_seat, withdraw
+from app.registrations.services import RegistrationRefused, record_consent
 
 # The expiry job gives up at most this many registrations per pass (one short transaction each).
 EXPIRY_BATCH = 500

@@ -1,7 +1,8 @@
-"""Taking, keeping and giving back seats: registration, the waitlist, cancellation and leads.
+"""Registering, cancelling and staff's seat actions, and the lead each registration touches.
 
 Every change here runs in one write transaction (`app.db.writing`), so the seat count, the
 registration, the lead and (later) the messages they cause commit together or not at all.
+The seat count itself, the waitlist's turn and a paid hold's end are `seats.py`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from flask import current_app
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from app import fields
@@ -21,6 +22,7 @@ from app.db import db, insert_ignoring_conflict, utcnow, writing
 from app.events.models import Event
 from app.registrations import links, signals
 from app.registrations.models import Lead, Registration
+from app.registrations.seats import hold_until, seat_waitlisted, take_seat, withdraw
 
 # A unique-key race (the same email twice in the same instant) is retried this many times.
 _RACE_RETRIES = 3
@@ -179,7 +181,7 @@ def _register_once(
     registration.verified_at = None
     registration.cancelled_at = None
     registration.created_at = now
-    registration.hold_expires_at = _hold_until(event, now, "PAYMENT_HOLD_MINUTES", status)
+    registration.hold_expires_at = hold_until(event, now, "PAYMENT_HOLD_MINUTES", status)
     db.session.add(registration)
     db.session.flush()
     signals.registered.send(registration)
@@ -213,33 +215,6 @@ def _take_seat_or_waitlist(event: Event, *, comped: bool = False) -> str:
     if event.waitlist:
         return "waitlisted"
     raise RegistrationRefused("This event is full.", full=True)
-
-
-def take_seat(event_id: int) -> bool:
-    """Take one seat if one is free; True when it was taken.
-
-    On PostgreSQL the UPDATE locks the event row, and a waiting UPDATE re-checks the condition
-    after the holder commits; on SQLite the write transaction already holds the database lock.
-    """
-    result = db.session.execute(
-        update(Event)
-        .where(
-            Event.id == event_id,
-            (Event.capacity.is_(None)) | (Event.seats_taken < Event.capacity),
-        )
-        .values(seats_taken=Event.seats_taken + 1)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
-
-
-def _give_back_seat(event_id: int) -> None:
-    db.session.execute(
-        update(Event)
-        .where(Event.id == event_id, Event.seats_taken > 0)
-        .values(seats_taken=Event.seats_taken - 1)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def _touch_lead(event: Event, person: Registrant, now: datetime, *, consent: bool) -> Lead:
@@ -291,10 +266,6 @@ def record_consent(lead: Lead, now: datetime) -> None:
     lead.consent_text = current_app.config["CONSENT_TEXT"]
 
 
-# "verification": an unverified registration whose link was not opened in time.
-CANCELLED_BY = ("registrant", "staff", "payment", "verification")
-
-
 def cancel(registration_id: int, *, by: str = "registrant") -> Registration | None:
     """Cancel a registration and hand its seat to the first on the waitlist, in one transaction.
 
@@ -307,65 +278,6 @@ def cancel(registration_id: int, *, by: str = "registrant") -> Registration | No
         if registration is None:
             return None
         return withdraw(registration, by=by)
-
-
-def withdraw(registration: Registration, *, by: str) -> Registration | None:
-    """`cancel` inside a write transaction the caller already holds."""
-    if registration.status == "cancelled":
-        return None
-    previous_status = registration.status
-    held_seat = registration.holds_seat
-    registration.status = "cancelled"
-    registration.cancelled_at = utcnow()
-    registration.hold_expires_at = None
-    db.session.flush()
-    signals.cancelled.send(registration, previous_status=previous_status, by=by)
-    if not held_seat:
-        return None
-    _give_back_seat(registration.event_id)
-    return promote_waitlist(registration.event_id)
-
-
-def confirm_paid(registration: Registration, now: datetime, *, reseat: bool = False) -> bool:
-    """Inside a write transaction: the hold is paid, so the seat is the registrant's.
-
-    With `reseat`, a registration whose hold ran out before the money came takes a seat
-    again if one is free and the event is still to come. False when there is no seat to give.
-    """
-    if registration.status == "confirmed":
-        return True
-    if registration.status == "cancelled" and reseat:
-        event = db.session.get(Event, registration.event_id, populate_existing=True)
-        if event is None or event.status == "cancelled" or now >= event.ends_at:
-            return False
-        if not take_seat(event.id):
-            return False
-        registration.cancelled_at = None
-    elif registration.status != "pending_payment":
-        return False
-    registration.status = "confirmed"
-    registration.hold_expires_at = None
-    db.session.flush()
-    # A second announcement of the same seat adds no second confirmation (the seat key).
-    signals.registered.send(registration)
-    return True
-
-
-def promote_waitlist(event_id: int) -> Registration | None:
-    """Give a free seat to the earliest waitlisted registrant; call inside a write transaction."""
-    event = db.session.get(Event, event_id)
-    if event is None or event.status == "cancelled":
-        return None  # nobody is let into a cancelled event (a hold released after it)
-    first = db.session.scalar(
-        select(Registration)
-        .where(Registration.event_id == event_id, Registration.status == "waitlisted")
-        .order_by(Registration.created_at, Registration.id)
-        .limit(1)
-    )
-    if first is None or not take_seat(event_id):
-        return None
-    _seat_waitlisted(first)
-    return first
 
 
 def promote(registration_id: int) -> Registration:
@@ -383,27 +295,8 @@ def promote(registration_id: int) -> Registration:
                 "There is no free seat: raise the capacity or cancel a registration first.",
                 full=True,
             )
-        _seat_waitlisted(registration)
+        seat_waitlisted(registration)
         return registration
-
-
-def _seat_waitlisted(registration: Registration) -> None:
-    """Move a waitlisted registration into the seat just taken for it."""
-    event = db.session.get(Event, registration.event_id)
-    held = "pending_payment" if event is not None and event.is_paid else "confirmed"
-    registration.status = held
-    if event is not None:
-        registration.hold_expires_at = _hold_until(event, utcnow(), "PROMOTED_HOLD_MINUTES", held)
-    db.session.flush()
-    signals.promoted.send(registration)
-
-
-def _hold_until(event: Event, now: datetime, setting: str, status: str) -> datetime | None:
-    """Until when a seat waiting for payment stays held: never past the event's start."""
-    if status != "pending_payment":
-        return None
-    held = now + timedelta(minutes=current_app.config[setting])
-    return min(held, max(event.starts_at, now))
 
 
 def check_in(registration_id: int, *, present: bool = True) -> Registration:

@@ -1,0 +1,128 @@
+"""The seat count and who sits in it: seats taken and given back, the waitlist's turn, holds.
+
+Each function runs inside a write transaction its caller holds (`app.db.writing`), so the
+count on the event row and the registrations' statuses commit together.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from app.db import db, utcnow
+from app.events.models import Event
+from app.registrations import signals
+from app.registrations.models import Registration
+
+# Who may give a seat up; "verification": an unverified registration whose link was not
+# opened in time.
+CANCELLED_BY = ("registrant", "staff", "payment", "verification")
+
+
+def take_seat(event_id: int) -> bool:
+    """Take one seat if one is free; True when it was taken.
+
+    On PostgreSQL the UPDATE locks the event row, and a waiting UPDATE re-checks the condition
+    after the holder commits; on SQLite the write transaction already holds the database lock.
+    """
+    result = db.session.execute(
+        update(Event)
+        .where(
+            Event.id == event_id,
+            (Event.capacity.is_(None)) | (Event.seats_taken < Event.capacity),
+        )
+        .values(seats_taken=Event.seats_taken + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def _give_back_seat(event_id: int) -> None:
+    db.session.execute(
+        update(Event)
+        .where(Event.id == event_id, Event.seats_taken > 0)
+        .values(seats_taken=Event.seats_taken - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def withdraw(registration: Registration, *, by: str) -> Registration | None:
+    """Cancel `registration` (`by` one of `CANCELLED_BY`) and hand its seat to the first on
+    the waitlist; returns the promoted registration, if any. Cancelling twice changes
+    nothing."""
+    if registration.status == "cancelled":
+        return None
+    previous_status = registration.status
+    held_seat = registration.holds_seat
+    registration.status = "cancelled"
+    registration.cancelled_at = utcnow()
+    registration.hold_expires_at = None
+    db.session.flush()
+    signals.cancelled.send(registration, previous_status=previous_status, by=by)
+    if not held_seat:
+        return None
+    _give_back_seat(registration.event_id)
+    return promote_waitlist(registration.event_id)
+
+
+def confirm_paid(registration: Registration, now: datetime, *, reseat: bool = False) -> bool:
+    """The hold is paid, so the seat is the registrant's.
+
+    With `reseat`, a registration whose hold ran out before the money came takes a seat
+    again if one is free and the event is still to come. False when there is no seat to give.
+    """
+    if registration.status == "confirmed":
+        return True
+    if registration.status == "cancelled" and reseat:
+        event = db.session.get(Event, registration.event_id, populate_existing=True)
+        if event is None or event.status == "cancelled" or now >= event.ends_at:
+            return False
+        if not take_seat(event.id):
+            return False
+        registration.cancelled_at = None
+    elif registration.status != "pending_payment":
+        return False
+    registration.status = "confirmed"
+    registration.hold_expires_at = None
+    db.session.flush()
+    # A second announcement of the same seat adds no second confirmation (the seat key).
+    signals.registered.send(registration)
+    return True
+
+
+def promote_waitlist(event_id: int) -> Registration | None:
+    """Give a free seat to the earliest waitlisted registrant."""
+    event = db.session.get(Event, event_id)
+    if event is None or event.status == "cancelled":
+        return None  # nobody is let into a cancelled event (a hold released after it)
+    first = db.session.scalar(
+        select(Registration)
+        .where(Registration.event_id == event_id, Registration.status == "waitlisted")
+        .order_by(Registration.created_at, Registration.id)
+        .limit(1)
+    )
+    if first is None or not take_seat(event_id):
+        return None
+    seat_waitlisted(first)
+    return first
+
+
+def seat_waitlisted(registration: Registration) -> None:
+    """Move a waitlisted registration into the seat just taken for it."""
+    event = db.session.get(Event, registration.event_id)
+    held = "pending_payment" if event is not None and event.is_paid else "confirmed"
+    registration.status = held
+    if event is not None:
+        registration.hold_expires_at = hold_until(event, utcnow(), "PROMOTED_HOLD_MINUTES", held)
+    db.session.flush()
+    signals.promoted.send(registration)
+
+
+def hold_until(event: Event, now: datetime, setting: str, status: str) -> datetime | None:
+    """Until when a seat waiting for payment stays held: never past the event's start."""
+    if status != "pending_payment":
+        return None
+    held = now + timedelta(minutes=current_app.config[setting])
+    return min(held, max(event.starts_at, now))
