@@ -10,6 +10,7 @@ from app.inputs import body_limit
 from app.payments import bp, gateway, services
 from app.registrations.forms import CancelForm
 from app.registrations.links import open_link
+from app.registrations.payment_hooks import PaymentUnavailable
 
 
 @bp.post("/stripe/webhook")
@@ -48,7 +49,7 @@ def pay(token: str) -> Response:
         abort(400, "This form has expired. Reload the page and try again.")
     try:
         url = services.checkout_url(registration.id)
-    except services.PaymentUnavailable as exc:
+    except PaymentUnavailable as exc:
         flash(exc.message, "error")
         return redirect(url_for("registrations.manage", token=token), code=303)
     return redirect(url, code=303)

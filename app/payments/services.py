@@ -28,6 +28,7 @@ from app.registrations import seats
 from app.registrations import services as registrations
 from app.registrations.links import manage_url
 from app.registrations.models import Registration
+from app.registrations.payment_hooks import PaymentUnavailable
 from app.worker import wake_after_commit
 
 log = logging.getLogger(__name__)
@@ -47,14 +48,6 @@ EARLY_REFUND_SECONDS = 3600
 
 class NotYetKnown(Exception):
     """A webhook about something not recorded yet; Stripe is asked to deliver it again."""
-
-
-class PaymentUnavailable(Exception):
-    """No Checkout could be opened; the hold is released. `message` is for the registrant."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def attempt_key(registration: Registration, hold_number: int) -> str:

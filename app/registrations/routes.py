@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from flask import abort, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
@@ -13,13 +11,11 @@ from app.events.description import plain_summary, render_description
 from app.events.models import Event
 from app.events.services import by_slug
 from app.extensions import limiter
-from app.registrations import bp, invites, services
+from app.registrations import bp, invites, payment_hooks, services
 from app.registrations.forms import CancelForm, ConfirmCancelForm, ReserveForm, form_stamp
 from app.registrations.links import manage_token, manage_url, open_link
 from app.registrations.models import Registration
-
-if TYPE_CHECKING:
-    from app.payments.models import Payment
+from app.registrations.payment_hooks import PaymentShown
 
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign")
 
@@ -77,13 +73,10 @@ def landing(slug: str) -> Response | str | tuple[str, int]:
                 if outcome.registration.status != "pending_payment":
                     token = manage_token(outcome.registration)
                     return redirect(url_for("registrations.thanks", token=token), code=303)
-                # Imported here: payments builds on registrations, not the other way round.
-                from app.payments.services import PaymentUnavailable, checkout_url
-
-                # The seat is held; Stripe's page takes the payment.
+                # The seat is held; the payments package says where it is paid.
                 try:
-                    return redirect(checkout_url(outcome.registration.id), code=303)
-                except PaymentUnavailable as exc:
+                    return redirect(payment_hooks.checkout_url(outcome.registration.id), code=303)
+                except payment_hooks.PaymentUnavailable as exc:
                     refusal = exc.message
                     status_code = 503
     form.served.data = form_stamp(slug)
@@ -111,7 +104,7 @@ def _link_emailed(event: Event) -> str:
 @bp.get("/r/<token>/thanks")
 def thanks(token: str) -> str:
     registration = open_link(token)
-    payment = _payment_of(registration)
+    payment = payment_hooks.payment_of(registration)
     return render_template(
         "registrations/thanks.html",
         registration=registration,
@@ -137,7 +130,7 @@ def manage(token: str) -> str:
         calendar_links=_calendar_links(registration, token),
         # Only a registration that really is cancelled may say so; the query alone is not proof.
         cancelled_now=request.args.get("cancelled") == "1" and registration.status == "cancelled",
-        payment=_payment_of(registration),
+        payment=payment_hooks.payment_of(registration),
         # Stripe's cancel address: the buyer closed Checkout; their seat is still held.
         checkout_left=request.args.get("checkout") == "left"
         and registration.status == "pending_payment",
@@ -166,7 +159,7 @@ def cancel(token: str) -> Response | tuple[str, int]:
             event=registration.event,
             token=token,
             form=form,
-            payment=_payment_of(registration),
+            payment=payment_hooks.payment_of(registration),
             now=utcnow(),
         ),
         status_code,
@@ -196,17 +189,8 @@ def invite_ics(token: str) -> Response:
     )
 
 
-def _payment_of(registration: Registration) -> Payment | None:
-    if not registration.event.is_paid:
-        return None
-    # Imported here: payments builds on registrations, not the other way round.
-    from app.payments.services import current_payment
-
-    return current_payment(registration)
-
-
 def _waiting_for_payment(
-    registration: Registration, payment: Payment | None, back_from_checkout: bool
+    registration: Registration, payment: PaymentShown | None, back_from_checkout: bool
 ) -> str | None:
     """What a held seat is waiting for, as the return page tells it.
 
