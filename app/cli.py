@@ -299,7 +299,7 @@ def payments_reconcile() -> None:
     """Ask Stripe about every seat held for payment past its expiry, and settle it."""
     from app.events.services import stripe_configured
     from app.payments.gateway import GatewayError
-    from app.payments.services import reconcile_hold, stale_holds
+    from app.payments.reconcile import reconcile_hold, stale_holds
 
     if not stripe_configured():
         raise click.ClickException("Stripe is not configured (STRIPE_SECRET_KEY).")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.db import db, utcnow
 from app.events.models import Event
-from app.payments.services import issue_due_refunds
+from app.payments.refunds import issue_due_refunds
 from app.registrations import services as registrations
 from tests.builders import (
     counting_queries,

@@ -13,7 +13,7 @@ from app.db import db, utcnow
 from app.mail.letters import write_unwritten
 from app.mail.models import OutboxMessage
 from app.pages import local_time
-from app.payments.services import issue_due_refunds
+from app.payments.refunds import issue_due_refunds
 from app.registrations import services as registrations
 from app.registrations.models import Registration
 from tests.builders import cancel_in_two_steps, csrf_token

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from app.db import db, utcnow
 from app.mail.models import OutboxMessage
-from app.payments.services import attempt_key, checkout_url, session_expiry
+from app.payments.checkout import attempt_key, checkout_url, session_expiry
 from app.registrations.models import Registration
 from tests.builders import csrf_token
 from tests.payments_fixtures import (

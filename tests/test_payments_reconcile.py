@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from app.db import db, utcnow
-from app.payments.services import reconcile
+from app.payments.reconcile import reconcile
 from app.registrations.models import Registration
 from app.registrations.services import cancel
 from app.worker import run_due_jobs

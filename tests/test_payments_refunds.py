@@ -8,7 +8,7 @@ from app.db import db
 from app.events.services import cancel_event
 from app.mail.models import OutboxMessage
 from app.payments.models import Payment
-from app.payments.services import REFUND_ATTEMPTS, issue_due_refunds, retry_refund
+from app.payments.refunds import REFUND_ATTEMPTS, issue_due_refunds, retry_refund
 from app.registrations.models import Registration
 from app.registrations.services import cancel
 from app.worker import run_due_jobs

@@ -23,8 +23,9 @@ from sqlalchemy import func, select
 from app.db import db, utcnow
 from app.events.models import Event
 from app.mail.models import OutboxMessage
+from app.payments.checkout import checkout_url
 from app.payments.models import Payment, StripeEvent
-from app.payments.services import checkout_url, issue_due_refunds
+from app.payments.refunds import issue_due_refunds
 from tests.fake_stripe import SECRET_KEY, WEBHOOK_SECRET, FakeStripe
 from tests.payments_fixtures import (
     app_config,  # noqa: F401

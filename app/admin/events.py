@@ -33,7 +33,7 @@ from app.events.services import (
 )
 from app.inputs import query_int
 from app.payments import display
-from app.payments.services import takings
+from app.payments.records import takings
 from app.registrations.forms import ReserveForm
 from app.registrations.models import Registration
 

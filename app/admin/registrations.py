@@ -22,8 +22,9 @@ from app.admin.tables import RegistrationQuery, export_csv, registration_page
 from app.auth.access import roles_required, safe_next
 from app.db import db
 from app.events.models import Event
-from app.payments import services as payments
+from app.payments import refunds
 from app.payments.models import Payment
+from app.payments.records import payments_of
 from app.registrations import services
 from app.registrations.models import REGISTRATION_STATUSES, Registration
 
@@ -43,7 +44,7 @@ def registrations(slug: str) -> str:
     query = RegistrationQuery.from_args(request.args)
     page = registration_page(event, query)
     # One query for the whole page; a free event has no payments to show.
-    paid = event.is_paid and payments.payments_of([r.id for r in page.items])
+    paid = event.is_paid and payments_of([r.id for r in page.items])
     return render_template(
         "admin/registrations.html",
         event=event,
@@ -180,6 +181,6 @@ def retry_refund(slug: str, payment_id: int) -> Response:
     if payment.refund_status != "failed":
         flash(f"The refund to {email} has not failed; there is nothing to retry.", "error")
         return _back_to_table(event)
-    payments.retry_refund(payment.id)
+    refunds.retry_refund(payment.id)
     flash(f"The refund to {email} is being made again; the table shows how it went.", "ok")
     return _back_to_table(event)

@@ -15,7 +15,7 @@ from app.api.events import event_or_404, find_event
 from app.api.lists import Page, paginate
 from app.api.schemas import RegistrationIn, RegistrationListArgs, RegistrationOut, RegistrationPage
 from app.extensions import limiter
-from app.payments.services import checkout_url
+from app.payments.checkout import checkout_url
 from app.registrations import services
 from app.registrations.links import manage_url
 from app.registrations.models import Registration

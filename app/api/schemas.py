@@ -19,7 +19,7 @@ from app.auth import staff
 from app.events.models import EVENT_STATUSES, Campaign, Event
 from app.events.services import SLUG
 from app.models import User
-from app.payments.services import open_checkout_url
+from app.payments.records import open_checkout_url
 from app.registrations import links
 from app.registrations.models import REGISTRATION_STATUSES, Registration
 from app.registrations.services import Registrant

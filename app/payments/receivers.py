@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from app.events import signals as event_signals
 from app.events.models import Event
-from app.payments import services
+from app.payments import refunds
 from app.registrations import signals as registration_signals
 from app.registrations.models import Registration
 
@@ -30,27 +30,27 @@ def on_cancelled(
 ) -> None:
     # Not only for events priced now: money paid before a price change is still owed back.
     if previous_status in ("confirmed", "pending_payment"):
-        services.owe_refund_for(registration, previous_status, by)
+        refunds.owe_refund_for(registration, previous_status, by)
 
 
 def on_event_cancelled(event: Event, **_: Any) -> None:
-    services.owe_refunds_for_event(event)
+    refunds.owe_refunds_for_event(event)
 
 
 def _after_commit(session: Session) -> None:
-    if given_up := session.info.pop(services.EXPIRE_AFTER_COMMIT, None):
-        services.expire_sessions(given_up)
-    if session.info.pop(services.REFUNDS_OWED, False) and has_request_context():
+    if given_up := session.info.pop(refunds.EXPIRE_AFTER_COMMIT, None):
+        refunds.expire_sessions(given_up)
+    if session.info.pop(refunds.REFUNDS_OWED, False) and has_request_context():
         # Committed refunds owed by this request: made at its end (see `refund_after_request`).
         g.payments_refunds_owed = True
 
 
 def _after_rollback(session: Session) -> None:
-    session.info.pop(services.EXPIRE_AFTER_COMMIT, None)
-    session.info.pop(services.REFUNDS_OWED, None)
+    session.info.pop(refunds.EXPIRE_AFTER_COMMIT, None)
+    session.info.pop(refunds.REFUNDS_OWED, None)
 
 
 def refund_at_the_end_of_the_request(response: Response) -> Response:
     if g.pop("payments_refunds_owed", False):
-        services.refund_after_request()
+        refunds.refund_after_request()
     return response

@@ -7,7 +7,9 @@ from werkzeug.wrappers import Response
 
 from app.extensions import csrf, limiter
 from app.inputs import body_limit
-from app.payments import bp, gateway, services
+from app.payments import bp, gateway
+from app.payments.checkout import checkout_url
+from app.payments.settlement import NotYetKnown, handle_webhook
 from app.registrations.forms import CancelForm
 from app.registrations.links import open_link
 from app.registrations.payment_hooks import PaymentUnavailable
@@ -29,8 +31,8 @@ def webhook() -> tuple[dict[str, object], int]:
     except gateway.BadSignature as exc:
         return {"error": {"code": "bad_signature", "message": str(exc)}}, 400
     try:
-        outcome = services.handle_webhook(event)
-    except services.NotYetKnown as exc:
+        outcome = handle_webhook(event)
+    except NotYetKnown as exc:
         # Nothing was recorded; Stripe delivers it again later.
         return {"error": {"code": "not_yet_known", "message": str(exc)}}, 409
     except gateway.MalformedEvent as exc:
@@ -48,7 +50,7 @@ def pay(token: str) -> Response:
     if not CancelForm().validate_on_submit():
         abort(400, "This form has expired. Reload the page and try again.")
     try:
-        url = services.checkout_url(registration.id)
+        url = checkout_url(registration.id)
     except PaymentUnavailable as exc:
         flash(exc.message, "error")
         return redirect(url_for("registrations.manage", token=token), code=303)

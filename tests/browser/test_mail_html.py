@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.db import db
 from app.events.services import cancel_event, update_event
 from app.mail.models import KINDS, OutboxMessage
-from app.payments.services import checkout_url
+from app.payments.checkout import checkout_url
 from app.registrations import services
 from app.worker import run_due_jobs
 from tests.a11y import assert_accessible
