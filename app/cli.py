@@ -297,12 +297,14 @@ def payments() -> None:
 @payments.command("reconcile")
 def payments_reconcile() -> None:
     """Ask Stripe about every seat held for payment past its expiry, and settle it."""
-    from app.events.services import stripe_configured
+    from app.config import stripe_configured
     from app.payments.gateway import GatewayError
     from app.payments.reconcile import reconcile_hold, stale_holds
 
     if not stripe_configured():
-        raise click.ClickException("Stripe is not configured (STRIPE_SECRET_KEY).")
+        raise click.ClickException(
+            "Stripe is not configured (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET)."
+        )
     now = utcnow()
     holds = stale_holds(now)
     counts: dict[str, int] = {}

@@ -6,6 +6,8 @@ import os
 import secrets
 from pathlib import Path
 
+from flask import current_app
+
 
 def _flag(name: str, default: str) -> bool:
     return os.environ.get(name, default).strip().lower() in {"1", "true", "yes", "on"}
@@ -28,6 +30,18 @@ def secret_key_for(instance_path: str) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
+
+
+def stripe_configured() -> bool:
+    """Whether paid events work here: both halves of Stripe's setup are given.
+
+    The secret key lets us open Checkout and ask Stripe; the webhook secret lets us hear what
+    was paid. With only one, money could be taken and never settled, so a half setup counts
+    as none for all three that ask: publishing a paid event, the worker's payments job and
+    `payments reconcile`.
+    """
+    config = current_app.config
+    return bool(config.get("STRIPE_SECRET_KEY") and config.get("STRIPE_WEBHOOK_SECRET"))
 
 
 def _size(name: str, default: int) -> int:

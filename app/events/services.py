@@ -7,10 +7,10 @@ import unicodedata
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.config import stripe_configured
 from app.db import db, utcnow
 from app.events.models import Campaign, Event
 from app.events.signals import event_cancelled, event_changed
@@ -169,11 +169,6 @@ def _status_problems(event: Event, status: str) -> dict[str, str]:
     if status == "published" and not (event.join_url or event.location):
         return {"join_url": "Give a join link or a location before publishing."}
     return {}
-
-
-def stripe_configured() -> bool:
-    config = current_app.config
-    return bool(config.get("STRIPE_SECRET_KEY") and config.get("STRIPE_WEBHOOK_SECRET"))
 
 
 def _flush() -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import func, or_, select
 
+from app.config import stripe_configured
 from app.db import db, utcnow, writing
 from app.payments import gateway
 from app.payments.models import Payment
@@ -85,12 +85,7 @@ def reconcile(now: datetime | None = None) -> dict[str, int]:
 
 def run_due(now: datetime) -> int:
     """The worker's payments job: stale holds settled, then owed refunds made."""
-    if not stripe_ready():
+    if not stripe_configured():
         return 0
     settled = sum(reconcile(now).values())
     return settled + issue_due_refunds(now)
-
-
-def stripe_ready() -> bool:
-    config = current_app.config
-    return bool(config.get("STRIPE_SECRET_KEY"))
