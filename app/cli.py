@@ -298,24 +298,17 @@ def payments() -> None:
 def payments_reconcile() -> None:
     """Ask Stripe about every seat held for payment past its expiry, and settle it."""
     from app.config import stripe_configured
-    from app.payments.gateway import GatewayError
-    from app.payments.reconcile import reconcile_hold, stale_holds
+    from app.payments.reconcile import reconcile
 
     if not stripe_configured():
         raise click.ClickException(
             "Stripe is not configured (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET)."
         )
-    now = utcnow()
-    holds = stale_holds(now)
-    counts: dict[str, int] = {}
-    with click.progressbar(holds, label=f"Settling {len(holds)} expired holds") as bar:
-        for registration_id in bar:
-            try:
-                outcome = reconcile_hold(registration_id, now)
-            except GatewayError as exc:
-                db.session.rollback()
-                outcome = f"left for later ({exc.message})"
-            counts[outcome] = counts.get(outcome, 0) + 1
+    counts = reconcile(
+        progress=lambda holds: click.progressbar(
+            holds, label=f"Settling {len(holds)} expired holds"
+        )
+    )
     if not counts:
         click.echo("No expired holds: nothing to settle.")
     for outcome, count in sorted(counts.items()):

@@ -99,6 +99,16 @@ def test_when_stripe_cannot_be_reached_the_hold_waits_for_the_next_pass(
     assert status_of(body["id"]) == "cancelled"
 
 
+def test_the_worker_leaves_an_unreachable_hold_for_later_as_the_command_does(client, fake_stripe):
+    event = make_paid_event()
+    body = register_via_api(client, event, "ada@example.com")
+    let_hold_lapse(body["id"])
+    fake_stripe.fail_next("GET", "/v1/checkout/sessions", status=500, error_type="api_error")
+    (outcome,) = reconcile()
+    assert outcome.startswith("left for later (")
+    assert status_of(body["id"]) == "pending_payment"
+
+
 def test_holds_still_within_their_time_are_left_alone(client, fake_stripe, runner):
     event = make_paid_event()
     body = register_via_api(client, event, "ada@example.com")

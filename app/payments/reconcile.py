@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
@@ -68,18 +70,28 @@ def reconcile_hold(registration_id: int, now: datetime) -> str:
     return outcomes[-1] if outcomes else "settled already"
 
 
-def reconcile(now: datetime | None = None) -> dict[str, int]:
-    """Settle every stale hold (a worker job and `payments reconcile`); counts by outcome."""
+def reconcile(
+    now: datetime | None = None,
+    *,
+    progress: Callable[[list[int]], AbstractContextManager[Iterable[int]]] | None = None,
+) -> dict[str, int]:
+    """Settle every stale hold (the worker's job and `payments reconcile`); counts by outcome.
+
+    `progress` wraps the holds as they are worked through (the CLI passes its progress bar).
+    A hold Stripe could not be asked about is left for the next pass.
+    """
     now = now or utcnow()
+    holds = stale_holds(now)
     counts: dict[str, int] = {}
-    for registration_id in stale_holds(now):
-        try:
-            outcome = reconcile_hold(registration_id, now)
-        except gateway.GatewayError as exc:
-            db.session.rollback()
-            log.warning("could not reconcile registration %s: %s", registration_id, exc.detail)
-            outcome = "stripe unavailable"
-        counts[outcome] = counts.get(outcome, 0) + 1
+    with progress(holds) if progress else nullcontext(holds) as each:
+        for registration_id in each:
+            try:
+                outcome = reconcile_hold(registration_id, now)
+            except gateway.GatewayError as exc:
+                db.session.rollback()
+                log.warning("could not reconcile registration %s: %s", registration_id, exc.detail)
+                outcome = f"left for later ({exc.message})"
+            counts[outcome] = counts.get(outcome, 0) + 1
     return counts
 
 
