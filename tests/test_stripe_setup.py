@@ -10,8 +10,8 @@ from sqlalchemy import update
 
 from app.db import db, utcnow
 from app.events.services import EventRejected, update_event
-from app.mail.worker import run_due_jobs
 from app.registrations.models import Registration
+from app.worker import run_due_jobs
 from tests.fake_stripe import stripe_settings
 from tests.payments_fixtures import (
     app_config,  # noqa: F401
