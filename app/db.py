@@ -5,13 +5,25 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, Engine, MetaData, event, literal_column
+from flask_sqlalchemy.model import Model as QueryHelpers
+from sqlalchemy import (
+    CursorResult,
+    DateTime,
+    Engine,
+    MetaData,
+    Result,
+    String,
+    Table,
+    event,
+    literal_column,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.expression import UpdateBase
 from sqlalchemy.types import TypeDecorator
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -26,11 +38,33 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+    if TYPE_CHECKING:
+        # Every model here maps one table (none maps a join or a select), so bulk statements
+        # may take `Model.__table__` as the table it is.
+        __table__: ClassVar[Table]
 
 
 db = SQLAlchemy(model_class=Base)
 
+# Every model subclasses `Model`, not `db.Model`: a type checker cannot follow a base class
+# read off an object at runtime (python/mypy#8603), so it is told what db.Model is built from.
+if TYPE_CHECKING:
+
+    class Model(QueryHelpers, Base):
+        pass
+
+else:
+    Model = db.Model
+
 IMMEDIATE = "reserve_sqlite_immediate"
+
+
+def column_length(model: type[Model], name: str) -> int:
+    """The most characters the text column `name` of `model` holds: forms and schemas say so."""
+    column_type = model.__table__.c[name].type
+    if not isinstance(column_type, String) or column_type.length is None:
+        raise TypeError(f"{model.__tablename__}.{name} is not a text column with a length")
+    return column_type.length
 
 
 def utcnow() -> datetime:
@@ -107,10 +141,17 @@ def insert_ignoring_conflict(model: type, index_elements: list[str], **values: A
     dialect = db.session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     # RETURNING, not rowcount: psycopg reports -1 for an INSERT that a conflict skipped.
-    returned = db.session.execute(
+    returned: Result[Any] = db.session.execute(
         insert(model)
         .values(**values)
         .on_conflict_do_nothing(index_elements=index_elements)
         .returning(literal_column("1"))
     )
     return returned.first() is not None
+
+
+def rows_changed(statement: UpdateBase) -> int:
+    """Run an UPDATE or DELETE in the session; how many rows it changed."""
+    # Session.execute is typed for any statement; a DML statement's result is a cursor's.
+    result = cast(CursorResult[Any], db.session.execute(statement))
+    return result.rowcount

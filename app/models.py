@@ -12,12 +12,12 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.db import UTCDateTime, db, utcnow
+from app.db import Model, UTCDateTime, db, utcnow
 
 ROLES = ("admin", "marketer", "rep")
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
     __table_args__ = (CheckConstraint("role IN ('admin', 'marketer', 'rep')", name="role"),)
 
@@ -46,7 +46,7 @@ class User(UserMixin, db.Model):
         return self.role in ("admin", "marketer")
 
 
-class RepProfile(db.Model):
+class RepProfile(Model):
     """What routing needs to know about a sales rep."""
 
     __tablename__ = "rep_profiles"
@@ -68,7 +68,7 @@ class RepProfile(db.Model):
     user: Mapped[User] = relationship(back_populates="rep_profile")
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token; only its SHA-256 is stored, so a database leak reveals no token.
 
     A token works until it is revoked, its `expires_at` passes or its user is deactivated;
@@ -110,7 +110,7 @@ class ApiToken(db.Model):
         return self.revoked_at is None and not expired and self.user.active
 
 
-class StaffSession(db.Model):
+class StaffSession(Model):
     """One console login: the signed session cookie names it, and it ends at logout.
 
     Only the SHA-256 of the cookie's key is stored, as for API tokens. A cookie counts only
@@ -130,7 +130,7 @@ class StaffSession(db.Model):
     user: Mapped[User] = relationship()
 
 
-class Setting(db.Model):
+class Setting(Model):
     """Settings staff change in the console (sender name and address, SLAs), by key."""
 
     __tablename__ = "settings"

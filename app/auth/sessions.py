@@ -16,7 +16,7 @@ from flask_login import login_user, logout_user
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import joinedload
 
-from app.db import db, utcnow, writing
+from app.db import db, rows_changed, utcnow, writing
 from app.models import StaffSession, User
 
 SESSION_KEY = "staff_session"
@@ -53,12 +53,11 @@ def end_current() -> None:
 
 def end_all(user: User, now: datetime | None = None) -> int:
     """End every live session of `user`, in the caller's transaction; how many ended."""
-    result = db.session.execute(
+    return rows_changed(
         update(StaffSession)
         .where(StaffSession.user_id == user.id, StaffSession.ended_at.is_(None))
         .values(ended_at=now or utcnow())
     )
-    return result.rowcount or 0
 
 
 def live_sessions(user: User, now: datetime | None = None) -> int:
@@ -103,12 +102,12 @@ def forget_old(now: datetime) -> int:
     """The worker's job: delete sessions ended (or idle) for longer than `KEEP_ENDED`."""
     cutoff = now - max(KEEP_ENDED, idle_time())
     with writing():
-        result = db.session.execute(
+        forgotten = rows_changed(
             delete(StaffSession).where(
                 or_(StaffSession.ended_at < cutoff, StaffSession.last_seen_at < cutoff)
             )
         )
-    return result.rowcount or 0
+    return forgotten
 
 
 def idle_time() -> timedelta:

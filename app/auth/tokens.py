@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from app import fields
 from app.auth.staff import StaffRejected
-from app.db import db, utcnow, writing
+from app.db import db, rows_changed, utcnow, writing
 from app.models import ApiToken, User
 
 MAX_NAME_LENGTH = 120
@@ -123,12 +123,11 @@ def revoke_token(row: ApiToken, now: datetime | None = None) -> bool:
 
 def revoke_all(user: User, now: datetime | None = None) -> int:
     """Revoke every live token of `user` in the caller's transaction; how many."""
-    result = db.session.execute(
+    return rows_changed(
         update(ApiToken)
         .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=now or utcnow())
     )
-    return result.rowcount or 0
 
 
 def status(row: ApiToken, now: datetime | None = None) -> str:

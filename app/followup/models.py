@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import UTCDateTime, db, utcnow
+from app.db import Model, UTCDateTime, utcnow
 from app.events.models import Event
 from app.models import User
 from app.registrations.models import Lead, Registration
@@ -44,7 +44,7 @@ def _in(column: str, values: tuple[str, ...] | list[str]) -> str:
     return f"{column} IN ({', '.join(repr(value) for value in values)})"
 
 
-class RoutingRule(db.Model):
+class RoutingRule(Model):
     """One line of the ordered routing table: conditions, then one rep or a weighted pool.
 
     Every condition list that is not empty must match (any of its values); a rule with no
@@ -77,7 +77,7 @@ class RoutingRule(db.Model):
         return f"rule:{self.id}"
 
 
-class PoolMember(db.Model):
+class PoolMember(Model):
     """A rep in a rule's round-robin pool, with a weight (2 gets twice the leads of 1)."""
 
     __tablename__ = "routing_pool_members"
@@ -95,7 +95,7 @@ class PoolMember(db.Model):
     rep: Mapped[User] = relationship()
 
 
-class RoundRobinCredit(db.Model):
+class RoundRobinCredit(Model):
     """Smooth weighted round-robin state, one row per pool and rep.
 
     `present` is False while the rep was passed over at the pool's last turn (out of office,
@@ -113,7 +113,7 @@ class RoundRobinCredit(db.Model):
     present: Mapped[bool] = mapped_column(default=True)
 
 
-class CompanyOwner(db.Model):
+class CompanyOwner(Model):
     """Which rep works a company (by email domain), so colleagues reach the same rep."""
 
     __tablename__ = "company_owners"
@@ -123,7 +123,7 @@ class CompanyOwner(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class RoutingRun(db.Model):
+class RoutingRun(Model):
     """One call of `route_followups`: what started it and how many follow-ups it made."""
 
     __tablename__ = "routing_runs"
@@ -137,7 +137,7 @@ class RoutingRun(db.Model):
     ran_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class FollowUp(db.Model):
+class FollowUp(Model):
     """A lead's follow-up for one event, assigned to a rep with a priority, a due time and why."""
 
     __tablename__ = "followups"
@@ -210,7 +210,7 @@ class FollowUp(db.Model):
         return self.status == "open" and self.due_at < now
 
 
-class FollowUpNote(db.Model):
+class FollowUpNote(Model):
     __tablename__ = "followup_notes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -225,7 +225,7 @@ class FollowUpNote(db.Model):
     author: Mapped[User | None] = relationship()
 
 
-class Escalation(db.Model):
+class Escalation(Model):
     """An overdue follow-up taken from its rep (or flagged to admins), and the reason."""
 
     __tablename__ = "followup_escalations"

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import UTCDateTime, db, utcnow
+from app.db import Model, UTCDateTime, utcnow
 
 # unwritten: owed, to be composed by the worker; pending: composed, waiting to be sent.
 OUTBOX_STATUSES = ("unwritten", "pending", "sending", "sent", "failed", "skipped")
@@ -27,7 +27,7 @@ KINDS = (
 )
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """One email, owed from the moment its cause was committed, sent by the worker.
 
     `dedupe_key` names the reason for the message ("confirmation:reg:7:…"), so announcing the

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import UTCDateTime, db, utcnow
+from app.db import Model, UTCDateTime, utcnow
 from app.registrations.models import Registration
 
 # open: the Checkout Session is waiting for the buyer; processing: completed, money on its
@@ -21,7 +21,7 @@ REFUND_STATUSES = ("none", "due", "pending", "succeeded", "failed", "declined")
 REFUND_REASONS = ("registrant", "staff", "event_cancelled", "late_payment", "dashboard")
 
 
-class Payment(db.Model):
+class Payment(Model):
     """One Checkout Session opened for one payment hold of a registration.
 
     `attempt_key` is the idempotency key the session was created with: a registration holds
@@ -82,7 +82,7 @@ class Payment(db.Model):
         return self.refunded_cents >= self.amount_cents
 
 
-class StripeEvent(db.Model):
+class StripeEvent(Model):
     """A webhook event already handled: the primary key makes a replay change nothing."""
 
     __tablename__ = "stripe_events"

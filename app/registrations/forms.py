@@ -20,12 +20,13 @@ from wtforms.validators import DataRequired, Optional, StopValidation, Validatio
 from wtforms.widgets import Select, html_params
 
 from app import fields
+from app.db import column_length as length_of
 from app.registrations.models import Registration
 from app.registrations.services import Registrant
 
 
 def column_length(name: str) -> int:
-    return Registration.__table__.c[name].type.length
+    return length_of(Registration, name)
 
 
 def _stripped(value: Any) -> Any:
@@ -36,7 +37,7 @@ def _stripped(value: Any) -> Any:
 # Each validator below stops the chain, so a field shows one message: the first that applies.
 
 
-def _at_most(limit: int):  # type: ignore[no-untyped-def]
+def _at_most(limit: int) -> Callable[[FlaskForm, Any], None]:
     def check(form: FlaskForm, field: Any) -> None:
         if field.data and len(field.data) > limit:
             raise StopValidation(f"Use at most {limit} characters (this has {len(field.data)}).")
@@ -50,7 +51,7 @@ def _plain_text(form: FlaskForm, field: Any) -> None:
 
 
 def checked_by(
-    rule: Callable[[str], Any], error: type[ValidationError] = StopValidation
+    rule: Callable[[str], Any], error: type[ValidationError | StopValidation] = StopValidation
 ) -> Callable[[FlaskForm, Any], None]:
     """A WTForms validator that runs one of the shared rules in `app.fields`.
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import UTCDateTime, db, utcnow
+from app.db import Model, UTCDateTime, utcnow
 from app.events.models import Campaign, Event
 
 
@@ -25,7 +25,7 @@ SEAT_HOLDING = ("confirmed", "pending_payment")
 VERIFIED_STATUSES = ("confirmed", "waitlisted")
 
 
-class Lead(db.Model):
+class Lead(Model):
     """One person, keyed by normalized email, across every event they registered for."""
 
     __tablename__ = "leads"
@@ -83,7 +83,7 @@ class Lead(db.Model):
     registrations: Mapped[list[Registration]] = relationship(back_populates="lead")
 
 
-class Registration(db.Model):
+class Registration(Model):
     __tablename__ = "registrations"
     __table_args__ = (
         UniqueConstraint("event_id", "email_normalized", name="uq_registrations_event_email"),
