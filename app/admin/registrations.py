@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import (
-    Response,
     abort,
     flash,
     redirect,
@@ -14,6 +13,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from werkzeug.wrappers import Response
 
 from app.admin import bp
 from app.admin.events import event_or_404

@@ -41,7 +41,7 @@ def settings() -> Any:
     problems: list[str] = []
     if request.method == "POST" and form.validate_on_submit():
         try:
-            save_sender(form.name.data, form.email.data)
+            save_sender(form.name.data or "", form.email.data or "")
         except SenderRejected as exc:
             problems = show_rejection(form, exc.fields)
         else:
@@ -62,7 +62,12 @@ def new_staff() -> Any:
         form.role.data = "marketer"
     elif form.validate_on_submit():
         try:
-            user = add_staff(form.email.data, form.name.data, form.role.data, form.password.data)
+            user = add_staff(
+                form.email.data or "",
+                form.name.data or "",
+                form.role.data,
+                form.password.data or "",
+            )
         except StaffRejected as exc:
             problems = show_rejection(form, exc.fields)
         else:
@@ -129,8 +134,8 @@ def staff(user_id: int) -> Any:
         try:
             change_staff(
                 user,
-                acting=current_user,  # type: ignore[arg-type]
-                name=form.name.data,
+                acting=current_user,
+                name=form.name.data or "",
                 role=form.role.data,
                 active=bool(form.active.data),
                 password=form.password.data or None,

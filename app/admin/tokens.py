@@ -18,7 +18,7 @@ from app.models import User
 
 
 def _page(form: TokenForm, **extra: Any) -> str:
-    viewer: User = current_user  # type: ignore[assignment]
+    viewer: User = current_user
     zone = viewer.rep_profile.timezone if viewer.rep_profile else "UTC"
     return render_template(
         "admin/tokens.html",
@@ -44,7 +44,7 @@ def create_token() -> Any:
     if form.validate_on_submit():
         try:
             row, secret = issue_token(
-                current_user,  # type: ignore[arg-type]
+                current_user,
                 name=form.name.data,
                 expires_in_days=form.expires_in_days.data,
             )
@@ -60,7 +60,7 @@ def create_token() -> Any:
 @bp.post("/tokens/<int:token_id>/revoke")
 @roles_required(*STAFF_ROLES)
 def revoke(token_id: int) -> Any:
-    row = token_seen_by(current_user, token_id)  # type: ignore[arg-type]
+    row = token_seen_by(current_user, token_id)
     if row is None:
         abort(404, "There is no API token with this number among the tokens you can see.")
     owner = "your" if row.user_id == current_user.id else f"{row.user.email}'s"

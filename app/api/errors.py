@@ -8,7 +8,7 @@ from typing import Any, NoReturn
 import marshmallow as ma
 from flask import Flask, jsonify, request
 from flask.sansio.blueprints import Blueprint
-from werkzeug.exceptions import HTTPException, default_exceptions
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, default_exceptions
 from werkzeug.wrappers import Response
 
 from app.inputs import RefusedInput
@@ -66,10 +66,12 @@ class ErrorDetail(ma.Schema):
         required=True, metadata={"description": "A stable word for the kind of error."}
     )
     message = ma.fields.String(required=True, metadata={"description": "What went wrong."})
-    fields = ma.fields.Dict(
+    # Named apart from Schema.fields (the schema's own field table), published as "fields".
+    field_errors = ma.fields.Dict(
         keys=ma.fields.String(),
         values=ma.fields.String(),
         required=True,
+        data_key="fields",
         metadata={"description": "For each field that was refused, why."},
     )
 
@@ -147,8 +149,8 @@ def _parts(error: HTTPException) -> tuple[str, dict[str, str]]:
 def error_response(error: HTTPException) -> Response:
     code = error.code or 500
     message, fields = _parts(error)
-    if code == 405 and getattr(error, "valid_methods", None):
-        allowed = ", ".join(sorted(error.valid_methods or []))
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        allowed = ", ".join(sorted(error.valid_methods))
         message = f"{request.method} is not allowed at this address; use {allowed}."
     if code == 429:
         message = f"Too many requests ({error.description}); try again later."

@@ -53,7 +53,7 @@ def staff_user() -> User | None:
     """The signed-in staff user: by bearer token under /api/, by session cookie elsewhere."""
     if is_api_request():
         return token_user()
-    return current_user if current_user.is_authenticated else None  # type: ignore[return-value]
+    return current_user if current_user.is_authenticated else None
 
 
 def refuse_anonymous() -> Response:

@@ -39,7 +39,7 @@ def _nothing_cached_from_another_request() -> None:
     if is_api_request():
         token_user()
     elif sessions.SESSION_KEY in session and request.endpoint != "static":
-        current_user._get_current_object()  # type: ignore[attr-defined]
+        current_user._get_current_object()
 
 
 def _login_limit() -> str:
@@ -63,7 +63,7 @@ def login() -> Response | str | tuple[str, int]:
         return render_template("auth/login.html", form=form)
     problem = None
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data)
+        user = authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
             target = safe_next(form.next.data) or home_for(user)
             sessions.begin(user)

@@ -38,7 +38,9 @@ def due_events(now: datetime) -> list[Event]:
     runs = dict(
         db.session.execute(
             select(Event.id, last_run).where(Event.id.in_([e.id for e in candidates]))
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     due = []
     for event in candidates:

@@ -61,7 +61,9 @@ def _campaign_names(event_ids: set[int]) -> dict[int, str | None]:
             select(Event.id, Campaign.name)
             .outerjoin(Campaign, Campaign.id == Event.campaign_id)
             .where(Event.id.in_(event_ids))
-        ).all()
+        )
+        .tuples()
+        .all()
     )
 
 

@@ -11,7 +11,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs are for 3.2
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.followup.models import DISQUALIFY_REASONS, FOLLOWUP_STATUSES

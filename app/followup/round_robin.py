@@ -66,8 +66,8 @@ class RoundRobin:
             if rep_id not in eligible:
                 slot[1] = False
         for rep_id in eligible:
-            slot = state.get(rep_id)
-            if slot is None or not slot[1]:
+            known = state.get(rep_id)
+            if known is None or not known[1]:
                 state[rep_id] = [level, True]
 
     def save(self) -> None:

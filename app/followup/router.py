@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, insert, select, text, update
@@ -168,13 +169,7 @@ class Router:
                     )
                 skips.add(rep, reason)
                 continue
-            members = self._pool(
-                rule.pool_key,
-                exclude,
-                lambda rule=rule: [
-                    (self.reps[m.rep_id], m.weight) for m in rule.members if m.rep_id in self.reps
-                ],
-            )
+            members = self._pool(rule.pool_key, exclude, partial(self._rule_members, rule))
             chosen = self._pick(rule.pool_key, members, skips)
             if chosen is not None:
                 return Decision(
@@ -218,6 +213,9 @@ class Router:
             f"No rep could take it{skips.clause() or ' (there is no active rep)'}; "
             "an admin must assign it.",
         )
+
+    def _rule_members(self, rule: RoutingRule) -> list[tuple[Rep, int]]:
+        return [(self.reps[m.rep_id], m.weight) for m in rule.members if m.rep_id in self.reps]
 
     def _pool(
         self,
@@ -296,7 +294,9 @@ def _load_reps(now: datetime) -> dict[int, Rep]:
             select(FollowUp.rep_id, func.count())
             .where(FollowUp.status.in_(OPEN_STATUSES), FollowUp.rep_id.is_not(None))
             .group_by(FollowUp.rep_id)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     reps: dict[int, Rep] = {}
     for user, profile in db.session.execute(

@@ -326,5 +326,7 @@ def _earlier_registrations(event: Event) -> dict[int, int]:
                 Registration.status != "cancelled",
             )
             .group_by(Registration.lead_id)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
