@@ -192,8 +192,8 @@ def bench_list(app: Any, db: Any, open_count: int, repeat: int) -> float:
     from app.followup.routing import route_followups
     from app.models import RepProfile, User
     from app.registrations.models import Lead
-    from tests.builders import make_event
-    from tests.followup_fixtures import after, bulk_registrants, make_rep, sign_in
+    from tests.builders import log_in, make_event
+    from tests.followup_fixtures import after, bulk_registrants, make_rep
 
     for profile in db.session.scalars(select(RepProfile)):
         profile.active = False
@@ -209,7 +209,7 @@ def bench_list(app: Any, db: Any, open_count: int, repeat: int) -> float:
     rep_id = rep.id
 
     client = app.test_client()
-    sign_in(client, db.session.get(User, rep_id))
+    log_in(client, db.session.get(User, rep_id))
     counter = QueryCounter(db.engine)
 
     def page(_: Any) -> None:

@@ -1,8 +1,8 @@
-"""Builders for follow-up tests: reps with routing profiles, registrants, attendance, sign-in.
+"""Builders for follow-up tests: reps with routing profiles, attendance, bulk registrants.
 
-Small numbers of registrants go through the registration service; the volume tests (thousands
-of leads) write leads and registrations in bulk, which is what the registration service
-would leave behind, without paying for thousands of separate transactions.
+Small numbers of registrants go through `tests.builders.register_person`; the volume tests
+(thousands of leads) write leads and registrations in bulk, which is what the registration
+service would leave behind, without paying for thousands of separate transactions.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask.testing import FlaskClient
 from sqlalchemy import insert, select
 
 from app.auth.staff import update_rep_profile
@@ -23,7 +22,7 @@ from app.followup.attendance import import_attendance
 from app.followup.models import FollowUp
 from app.models import User
 from app.registrations.models import Lead, Registration
-from tests.builders import csrf_token, make_user, register_person
+from tests.builders import make_user
 
 
 def make_rep(
@@ -67,10 +66,6 @@ def registered_before_it_ends(event: Event) -> datetime:
 def after(event: Event, minutes: int = 10) -> datetime:
     """A moment shortly after the event ended."""
     return event.ends_at + timedelta(minutes=minutes)
-
-
-def register(event: Event, email: str, **fields: Any) -> Registration:
-    return register_person(event, email, now=registered_before_it_ends(event), **fields)
 
 
 def attend(event: Event, minutes_by_email: dict[str, float]) -> None:
@@ -162,13 +157,3 @@ def followup_of(email: str, event: Event | None = None) -> FollowUp:
     if event is not None:
         query = query.where(FollowUp.event_id == event.id)
     return db.session.scalars(query).one()
-
-
-def sign_in(client: FlaskClient, user: User) -> None:
-    """Log in through the real login page (`make_user` gives everyone this password)."""
-    password = "password123"
-    token = csrf_token(client.get("/login").get_data(as_text=True))
-    response = client.post(
-        "/login", data={"email": user.email, "password": password, "csrf_token": token}
-    )
-    assert response.status_code == 303, response.get_data(as_text=True)[:500]

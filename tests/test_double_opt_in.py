@@ -20,7 +20,7 @@ from app.registrations.links import manage_token, manage_url
 from app.registrations.models import Lead, Registration
 from app.registrations.opt_in import verify_url
 from app.worker import run_due_jobs
-from tests.builders import bearer, csrf_token, make_event, make_user, register_person
+from tests.builders import bearer, csrf_token, make_event, make_user, register_person, registrant
 
 JOIN = "https://meet.example.com/launch"
 VERIFY_LINK = re.compile(r"http://testserver(/r/[^/\s]+/verify)")
@@ -258,10 +258,7 @@ def test_reminders_and_updates_skip_unverified_registrants(app, client, smtp_ser
     )
     earlier = utcnow() - timedelta(minutes=30)  # before the 60-minute reminder was due
     register_person(soon, "ada@example.com", now=earlier)
-    carl = services.Registrant(
-        email="carl@example.com", email_normalized="carl@example.com", first_name="Carl"
-    )
-    services.register(soon.id, carl, now=earlier, by_staff=True)
+    register_person(soon, "carl@example.com", now=earlier, by_staff=True)
     run_due_jobs()
     assert subjects(smtp_server, "carl@example.com") == [
         "You're registered: Launch webinar",
@@ -283,9 +280,7 @@ def test_the_manage_link_is_not_a_verification_link_and_a_head_request_verifies_
 def test_registering_again_while_unverified_resends_the_link_three_times_at_most(
     app, event, smtp_server
 ):
-    ada = services.Registrant(
-        email="ada@example.com", email_normalized="ada@example.com", first_name="Ada"
-    )
+    ada = registrant("ada@example.com")
     for _ in range(5):
         # The public path: the form and the API, where a known address gets its link again.
         services.register_publicly(event.id, ada)
@@ -311,9 +306,7 @@ def test_cancelling_an_unverified_registration_frees_its_seat_without_an_email(
 def test_staff_adding_someone_by_hand_skips_verification(app, event, smtp_server):
     outcome = services.add_by_hand(
         event.id,
-        services.Registrant(
-            email="ada@example.com", email_normalized="ada@example.com", first_name="Ada"
-        ),
+        registrant("ada@example.com"),
     )
     assert outcome.registration.status == "confirmed"
     assert outcome.registration.verify_by is None

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from app.db import db, utcnow
 from app.followup.rules import save_rule
-from tests.builders import make_user, token_for
-from tests.followup_fixtures import attend, followup_of, make_rep, register
+from tests.builders import make_user, register_person, token_for
+from tests.followup_fixtures import attend, followup_of, make_rep
 
 
 def bearer(user) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -26,8 +26,8 @@ def routed_event(client, event):  # type: ignore[no-untyped-def]
     emil = make_rep("emil@example.com", name="Emil Rep")
     save_rule(None, {"name": "Germany", "countries": ["DE"], "target_rep_id": emil.id})
     save_rule(None, {"name": "Rest", "target_rep_id": rita.id})
-    register(event, "us@firm.example", first_name="Uma", country="US", company="Firm")
-    register(event, "de@firma.example", first_name="Dirk", country="DE")
+    register_person(event, "us@firm.example", first_name="Uma", country="US", company="Firm")
+    register_person(event, "de@firma.example", first_name="Dirk", country="DE")
     attend(event, {"us@firm.example": 45})
     ended(event)
     marketer = make_user("marketer", "m@example.com")

@@ -15,13 +15,13 @@ from app.followup.routing import route_followups
 from app.followup.rules import ordered_rules, save_rule
 from app.followup.scoring import load_settings
 from app.followup.services import update_followup
-from tests.builders import csrf_token, make_event, make_user
-from tests.followup_fixtures import after, followup_of, make_rep, register, sign_in
+from tests.builders import csrf_token, log_in, make_event, make_user, register_person
+from tests.followup_fixtures import after, followup_of, make_rep
 
 
 def signed_in_admin(client):  # type: ignore[no-untyped-def]
     admin = make_user("admin", "boss@example.com")
-    sign_in(client, admin)
+    log_in(client, admin)
     return admin
 
 
@@ -50,7 +50,7 @@ def test_an_admin_adds_a_pool_rule_in_the_console_and_routing_uses_it(app, clien
     assert (rule.regions, rule.title_keywords) == (["EMEA"], ["VP", "Head"])
     assert {(m.rep_id, m.weight) for m in rule.members} == {(ana.id, 1), (ben.id, 3)}
     for i in range(8):
-        register(event, f"vp{i}@firm{i}.example", country="FR", job_title="VP Sales")
+        register_person(event, f"vp{i}@firm{i}.example", country="FR", job_title="VP Sales")
     result = route_followups(event.id, now=after(event))
     assert result.by_rep == {"ana@example.com": 2, "ben@example.com": 6}
     page = client.get("/admin/routing").get_data(as_text=True)
@@ -96,7 +96,7 @@ def test_rules_are_reordered_and_deleted_in_the_console(app, client):
 def test_routing_on_demand_from_the_console_creates_no_duplicates(app, client, event):
     signed_in_admin(client)
     make_rep("ana@example.com")
-    register(event, "p@firm.example")
+    register_person(event, "p@firm.example")
     event.starts_at = utcnow() - timedelta(hours=3)
     event.ends_at = event.starts_at + timedelta(hours=1)
     db.session.commit()
@@ -113,7 +113,7 @@ def test_routing_on_demand_from_the_console_creates_no_duplicates(app, client, e
 
 def test_reps_cannot_reach_the_routing_console(app, client):
     rep = make_rep("ana@example.com")
-    sign_in(client, rep)
+    log_in(client, rep)
     assert client.get("/admin/routing").status_code == 403
     assert client.get("/admin/feedback").status_code == 403
     assert client.get("/admin/leads.csv").status_code == 403
@@ -153,7 +153,7 @@ def routed_with_outcomes(event):  # type: ignore[no-untyped-def]
     rep = make_rep("ana@example.com")
     sources = ["linkedin", "linkedin", "linkedin", "newsletter", "newsletter"]
     for i, source in enumerate(sources):
-        register(event, f"p{i}@firm{i}.example", utm_source=source)
+        register_person(event, f"p{i}@firm{i}.example", utm_source=source)
     route_followups(event.id, now=after(event, 0))
     outcomes = [
         ("p0", "contacted", None, 1),
@@ -175,7 +175,7 @@ def routed_with_outcomes(event):  # type: ignore[no-untyped-def]
 
 def test_lead_quality_per_source_counts_outcomes_and_speed_to_lead(app, client, event):
     routed_with_outcomes(event)
-    sign_in(client, make_user("marketer", "m@example.com"))
+    log_in(client, make_user("marketer", "m@example.com"))
 
     html = client.get("/admin/feedback?by=utm_source").get_data(as_text=True)
 
@@ -191,7 +191,7 @@ def test_lead_quality_per_source_counts_outcomes_and_speed_to_lead(app, client, 
 
 def test_the_crm_export_maps_columns_and_neutralises_formulas(app, client, event):
     make_rep("ana@example.com")
-    register(
+    register_person(
         event,
         "evil@firm.example",
         first_name='=HYPERLINK("http://x")',
@@ -204,7 +204,7 @@ def test_the_crm_export_maps_columns_and_neutralises_formulas(app, client, event
         consent_marketing=True,
     )
     route_followups(event.id, now=after(event))
-    sign_in(client, make_user("marketer", "m@example.com"))
+    log_in(client, make_user("marketer", "m@example.com"))
 
     salesforce = client.get("/admin/leads.csv?crm=salesforce")
     sf_text = salesforce.get_data(as_text=True)
@@ -233,12 +233,12 @@ def test_the_crm_export_maps_columns_and_neutralises_formulas(app, client, event
 
 def test_the_export_shows_the_reps_verdict(app, client, event):
     rep = make_rep("ana@example.com")
-    register(event, "p@firm.example")
+    register_person(event, "p@firm.example")
     route_followups(event.id, now=after(event))
     update_followup(
         followup_of("p@firm.example").id, rep, {"status": "disqualified", "reason": "competitor"}
     )
-    sign_in(client, make_user("marketer", "m@example.com"))
+    log_in(client, make_user("marketer", "m@example.com"))
 
     body = client.get("/admin/leads.csv").get_data(as_text=True).lstrip("\ufeff")
     row = next(csv.DictReader(io.StringIO(body)))

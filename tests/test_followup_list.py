@@ -13,17 +13,15 @@ from app.followup.models import FollowUp, FollowUpNote
 from app.followup.routing import route_followups
 from app.followup.rules import save_rule
 from app.registrations.models import Lead
-from tests.builders import counting_queries, csrf_token, make_event, make_user
-from tests.followup_fixtures import (
-    after,
-    attend,
-    bulk_registrants,
-    followup_of,
-    make_rep,
-    register,
-    set_rep,
-    sign_in,
+from tests.builders import (
+    counting_queries,
+    csrf_token,
+    log_in,
+    make_event,
+    make_user,
+    register_person,
 )
+from tests.followup_fixtures import after, attend, bulk_registrants, followup_of, make_rep, set_rep
 
 ROW = re.compile(r'data-followup="(\d+)"')
 
@@ -37,7 +35,7 @@ def two_reps_with_leads(event):  # type: ignore[no-untyped-def]
     emil = make_rep("emil@example.com", name="Emil Rep")
     save_rule(None, {"name": "Germany", "countries": ["DE"], "target_rep_id": emil.id})
     save_rule(None, {"name": "Rest", "target_rep_id": rita.id})
-    register(
+    register_person(
         event,
         "hot@firm.example",
         first_name="Hanna",
@@ -48,9 +46,9 @@ def two_reps_with_leads(event):  # type: ignore[no-untyped-def]
         utm_source="linkedin",
         answers={"team_size": "40"},
     )
-    register(event, "warm@firm2.example", first_name="Walt", company="Warm Co", country="US")
-    register(event, "cold@firm3.example", first_name="Cole", country="US")
-    register(event, "klaus@firma.de", first_name="Klaus", country="DE")
+    register_person(event, "warm@firm2.example", first_name="Walt", company="Warm Co", country="US")
+    register_person(event, "cold@firm3.example", first_name="Cole", country="US")
+    register_person(event, "klaus@firma.de", first_name="Klaus", country="DE")
     attend(event, {"hot@firm.example": 60, "warm@firm2.example": 25})
     route_followups(event.id, now=after(event))
     return rita, emil
@@ -58,7 +56,7 @@ def two_reps_with_leads(event):  # type: ignore[no-untyped-def]
 
 def test_a_rep_sees_their_own_followups_most_urgent_first(app, client, event):
     rita, _emil = two_reps_with_leads(event)
-    sign_in(client, rita)
+    log_in(client, rita)
 
     html = client.get("/followups").get_data(as_text=True)
 
@@ -79,7 +77,7 @@ def test_overdue_followups_are_marked(app, client, event):
     hot = followup_of("hot@firm.example")
     hot.due_at = hot.due_at - timedelta(days=30)
     db.session.commit()
-    sign_in(client, rita)
+    log_in(client, rita)
 
     html = client.get("/followups").get_data(as_text=True)
 
@@ -90,7 +88,7 @@ def test_overdue_followups_are_marked(app, client, event):
 
 def test_another_reps_followup_answers_404(app, client, event):
     rita, _emil = two_reps_with_leads(event)
-    sign_in(client, rita)
+    log_in(client, rita)
     theirs = followup_of("klaus@firma.de")
 
     page = client.get(f"/followups/{theirs.id}")
@@ -103,7 +101,7 @@ def test_another_reps_followup_answers_404(app, client, event):
 
 def test_an_admin_sees_every_reps_followups(app, client, event):
     two_reps_with_leads(event)
-    sign_in(client, make_user("admin", "boss@example.com"))
+    log_in(client, make_user("admin", "boss@example.com"))
 
     html = client.get("/followups").get_data(as_text=True)
 
@@ -112,13 +110,13 @@ def test_an_admin_sees_every_reps_followups(app, client, event):
 
 
 def test_a_marketer_may_not_open_the_rep_list(app, client, event):
-    sign_in(client, make_user("marketer", "m@example.com"))
+    log_in(client, make_user("marketer", "m@example.com"))
     assert client.get("/followups").status_code == 403
 
 
 def test_disqualifying_needs_a_reason_from_the_list(app, client, event):
     rita, _emil = two_reps_with_leads(event)
-    sign_in(client, rita)
+    log_in(client, rita)
     followup = followup_of("cold@firm3.example")
     path = f"/followups/{followup.id}"
     token = csrf_token(client.get(path).get_data(as_text=True))
@@ -152,7 +150,7 @@ def test_disqualifying_needs_a_reason_from_the_list(app, client, event):
 
 def test_the_reps_verdict_updates_the_lead_and_notes_are_kept(app, client, event):
     rita, _emil = two_reps_with_leads(event)
-    sign_in(client, rita)
+    log_in(client, rita)
     followup = followup_of("warm@firm2.example")
     path = f"/followups/{followup.id}"
     token = csrf_token(client.get(path).get_data(as_text=True))
@@ -185,7 +183,7 @@ def test_the_list_page_costs_the_same_few_queries_whatever_its_length(app, clien
     earlier = make_event(slug="earlier-webinar", title="Earlier webinar")
     event = make_event(slug="main-webinar", starts_at=earlier.starts_at + timedelta(days=7))
     rep = make_rep("rep@example.com")
-    sign_in(client, rep)
+    log_in(client, rep)
     bulk_registrants(event, 2, email=lambda i: f"a{i}@co{i}.example")
     route_followups(event.id, now=after(event))
     few = count_queries(client, "/followups?event=main-webinar")
@@ -215,12 +213,12 @@ def test_an_admin_assigns_a_flagged_followup_to_a_rep_by_hand(app, client):
     event = make_event(slug="nobody-home")
     away = make_rep("away@example.com", name="Away Rep")
     set_rep(away, active=False)
-    register(event, "orphan@firm.example")
+    register_person(event, "orphan@firm.example")
     route_followups(event.id, now=after(event))
     assert followup_of("orphan@firm.example").flagged_at is not None
     set_rep(away, active=True)
     admin = make_user("admin", "boss@example.com")
-    sign_in(client, admin)
+    log_in(client, admin)
     followup = followup_of("orphan@firm.example")
     page = client.get(f"/followups/{followup.id}").get_data(as_text=True)
     assert "Flagged for an admin" in page
@@ -238,7 +236,7 @@ def test_an_admin_assigns_a_flagged_followup_to_a_rep_by_hand(app, client):
 
 def test_a_rep_cannot_reassign_follow_ups(app, client, event):
     rita, emil = two_reps_with_leads(event)
-    sign_in(client, rita)
+    log_in(client, rita)
     mine = followup_of("hot@firm.example")
     token = csrf_token(client.get(f"/followups/{mine.id}").get_data(as_text=True))
     response = client.post(

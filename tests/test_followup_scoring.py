@@ -17,8 +17,8 @@ from app.followup.scoring import (
     save_settings,
     score,
 )
-from tests.builders import make_event
-from tests.followup_fixtures import attend, followup_of, make_rep, register
+from tests.builders import make_event, register_person
+from tests.followup_fixtures import attend, followup_of, make_rep
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -83,8 +83,8 @@ def test_a_hot_lead_is_due_within_one_business_hour_of_the_reps_own_day(app):
     )
     make_rep("ny@example.com", timezone="America/New_York", countries=("US",))
     make_rep("berlin@example.com", timezone="Europe/Berlin", countries=("DE",))
-    register(event, "us@firm.example", country="US")
-    register(event, "de@firma.example", country="DE")
+    register_person(event, "us@firm.example", country="US")
+    register_person(event, "de@firma.example", country="DE")
     attend(event, {"us@firm.example": 60, "de@firma.example": 60})
 
     route_followups(event.id, now=event.ends_at)

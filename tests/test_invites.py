@@ -29,7 +29,7 @@ from app.events.services import cancel_event, update_event
 from app.registrations import services
 from app.registrations.links import manage_token, manage_url
 from app.registrations.models import Registration
-from tests.builders import cancel_in_two_steps, make_event
+from tests.builders import cancel_in_two_steps, make_event, register_person
 from tests.itip import assert_mime_calendar_part, assert_valid_invite
 
 SENDER = '"Events, Reserve" <invites@reserve.example>'
@@ -40,16 +40,6 @@ START = datetime(2026, 10, 26, 8, 0, tzinfo=UTC)
 @pytest.fixture
 def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
     return {**app_config, "MAIL_DEFAULT_SENDER": SENDER}
-
-
-def register(event: Event, email: str = "ada@example.com", **names: str) -> Registration:
-    person = services.Registrant(
-        email=email,
-        email_normalized=email.lower(),
-        first_name=names.get("first_name", "Ada"),
-        last_name=names.get("last_name", "Lovelace"),
-    )
-    return services.register(event.id, person).registration
 
 
 def request_for(event: Event, **overrides: Any) -> bytes:
@@ -415,7 +405,7 @@ def test_public_ics_route_answers_404_for_unknown_draft_and_cancelled_events(cli
 
 
 def test_personal_invite_route_serves_the_registrants_request(client, event):
-    registration = register(event)
+    registration = register_person(event, "ada@example.com", last_name="Lovelace")
     token = manage_token(registration)
     response = client.get(f"/r/{token}/invite.ics")
     assert response.status_code == 200
@@ -439,7 +429,7 @@ def test_the_downloaded_invite_names_the_sender_staff_chose_like_the_emailed_one
     from app.sender import save_sender
 
     save_sender("Acme Events", "hello@acme.example")
-    registration = register(event)
+    registration = register_person(event, "ada@example.com")
     response = client.get(f"/r/{manage_token(registration)}/invite.ics")
     entry = assert_valid_invite(
         response.data, method="REQUEST", organizer="hello@acme.example"
@@ -448,7 +438,7 @@ def test_the_downloaded_invite_names_the_sender_staff_chose_like_the_emailed_one
 
 
 def test_personal_invite_keeps_its_uid_through_an_update_and_a_cancel(client, event):
-    registration = register(event)
+    registration = register_person(event, "ada@example.com")
     token = manage_token(registration)
     first = vevent(client.get(f"/r/{token}/invite.ics").data)
 
@@ -468,7 +458,7 @@ def test_personal_invite_keeps_its_uid_through_an_update_and_a_cancel(client, ev
 
 
 def test_cancelled_registration_gets_the_cancel_version(client, event):
-    registration = register(event)
+    registration = register_person(event, "ada@example.com")
     token = manage_token(registration)
     cancel_in_two_steps(client, f"/r/{token}")
     db.session.refresh(registration)
@@ -487,7 +477,7 @@ def test_cancelled_registration_gets_the_cancel_version(client, event):
 
 
 def test_cancelled_event_gives_its_confirmed_registrants_the_cancel_version(client, event):
-    registration = register(event)
+    registration = register_person(event, "ada@example.com")
     cancel_event(event)
     response = client.get(f"/r/{manage_token(registration)}/invite.ics")
     assert response.status_code == 200
@@ -497,8 +487,8 @@ def test_cancelled_event_gives_its_confirmed_registrants_the_cancel_version(clie
 
 def test_waitlisted_registrant_gets_a_clear_404_instead_of_an_invite(client, app):
     event = make_event(capacity=1, waitlist=True)
-    register(event, "first@example.com")
-    waiting = register(event, "second@example.com")
+    register_person(event, "first@example.com")
+    waiting = register_person(event, "second@example.com")
     assert waiting.status == "waitlisted"
     response = client.get(f"/r/{manage_token(waiting)}/invite.ics")
     assert response.status_code == 404
@@ -506,7 +496,7 @@ def test_waitlisted_registrant_gets_a_clear_404_instead_of_an_invite(client, app
 
 
 def test_registrant_waiting_for_payment_gets_a_clear_404(client, event):
-    registration = register(event)
+    registration = register_person(event, "ada@example.com")
     # A paid seat needs Stripe, which is another part's test; the state is what matters here.
     db.session.execute(
         update(Registration)
@@ -543,7 +533,7 @@ def page_links(html: str) -> list[dict[str, str | None]]:
 
 @pytest.mark.parametrize("page", ["manage", "thanks"])
 def test_confirmed_registrant_pages_offer_add_to_calendar_links(client, event, page):
-    registration = register(event)
+    registration = register_person(event, "ada@example.com")
     token = manage_token(registration)
     path = f"/r/{token}" if page == "manage" else f"/r/{token}/thanks"
     html = client.get(path).get_data(as_text=True)
@@ -569,8 +559,8 @@ def test_confirmed_registrant_pages_offer_add_to_calendar_links(client, event, p
 
 def test_waitlisted_and_cancelled_registrants_get_no_add_to_calendar_links(client, app):
     event = make_event(capacity=1, waitlist=True)
-    seated = register(event, "first@example.com")
-    waiting = register(event, "second@example.com")
+    seated = register_person(event, "first@example.com")
+    waiting = register_person(event, "second@example.com")
     assert "Add to your calendar" not in client.get(f"/r/{manage_token(waiting)}").text
     services.cancel(seated.id)
     html = client.get(f"/r/{manage_token(seated)}").get_data(as_text=True)
@@ -579,7 +569,7 @@ def test_waitlisted_and_cancelled_registrants_get_no_add_to_calendar_links(clien
 
 
 def test_registrants_of_a_cancelled_event_get_no_add_to_calendar_links(client, event):
-    registration = register(event)
+    registration = register_person(event, "ada@example.com")
     cancel_event(event)
     html = client.get(f"/r/{manage_token(registration)}").get_data(as_text=True)
     assert "calendar.google.com" not in html

@@ -24,9 +24,8 @@ from app.db import db, utcnow
 from app.mail.delivery import claim, deliver_due, failed_messages, retry_delay
 from app.mail.letters import write_unwritten
 from app.mail.models import OutboxMessage
-from app.registrations import services
 from app.worker import queue_for
-from tests.builders import make_event
+from tests.builders import make_event, register_person
 from tests.servers import ROOT, app_env
 from tests.smtp import SmtpSink
 
@@ -36,15 +35,10 @@ def app_config(app_config, smtp_server):
     return {**app_config, **smtp_server.mail_config}
 
 
-def register(event, email, at=None):  # type: ignore[no-untyped-def]
-    person = services.Registrant(email=email, email_normalized=email, first_name="Guest")
-    return services.register(event.id, person, now=at).registration
-
-
 def register_many(event, count, prefix="guest"):  # type: ignore[no-untyped-def]
     """Register `count` people and let the worker write their confirmations, ready to send."""
     for number in range(count):
-        register(event, f"{prefix}{number}@example.com")
+        register_person(event, f"{prefix}{number}@example.com")
     write_unwritten()
 
 
@@ -102,7 +96,7 @@ def test_retry_delays_double_from_30_seconds_up_to_a_cap_with_jitter(app):
 def test_a_message_is_given_up_after_the_last_attempt_and_listed_for_staff(app, smtp_server):
     app.config["MAIL_MAX_ATTEMPTS"] = 3
     smtp_server.stop()
-    register(make_event(), "ada@example.com")
+    register_person(make_event(), "ada@example.com")
     write_unwritten()
     t0 = utcnow()
     for day in range(3):
@@ -120,8 +114,8 @@ def test_a_message_is_given_up_after_the_last_attempt_and_listed_for_staff(app, 
 def test_a_recipient_the_server_refuses_fails_at_once_and_the_others_still_go(app, smtp_server):
     smtp_server.refused.add("nobody@example.com")
     event = make_event()
-    register(event, "nobody@example.com")
-    register(event, "ada@example.com")
+    register_person(event, "nobody@example.com")
+    register_person(event, "ada@example.com")
     write_unwritten()
     report = deliver_due()
     assert (report.sent, report.failed) == (1, 1)
@@ -208,7 +202,7 @@ def test_a_worker_killed_in_the_middle_of_a_batch_loses_nothing(
 def test_worker_burst_queues_due_reminders_and_sends_everything_due(app, smtp_server, runner):
     now = utcnow()
     event = make_event(starts_at=(now + timedelta(minutes=30)).replace(microsecond=0))
-    register(event, "ada@example.com", at=now - timedelta(hours=2))
+    register_person(event, "ada@example.com", now=now - timedelta(hours=2))
     result = runner.invoke(args=["worker", "--burst"])
     assert result.exit_code == 0, result.output
     assert "reminders: 1" in result.output and "sent: 2" in result.output
@@ -229,8 +223,8 @@ def test_a_commit_that_adds_mail_wakes_the_worker_through_its_queue(app, smtp_se
     try:
         assert huey.pending_count() == 0
         event = make_event()
-        register(event, "ada@example.com")
-        register(event, "bob@example.com")
+        register_person(event, "ada@example.com")
+        register_person(event, "bob@example.com")
         assert huey.pending_count() == 1  # one waiting wake covers both
         huey.execute(huey.dequeue())  # what the consumer process does
         assert len(smtp_server.to("bob@example.com")) == 1
@@ -241,7 +235,7 @@ def test_a_commit_that_adds_mail_wakes_the_worker_through_its_queue(app, smtp_se
 
 
 def test_serve_runs_the_worker_beside_the_site_and_stops_it_on_exit(app, database_url, tmp_path):
-    register(make_event(), "ada@example.com")
+    register_person(make_event(), "ada@example.com")
     instance = tmp_path / "serve-instance"
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

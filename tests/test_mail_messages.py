@@ -23,7 +23,7 @@ from app.registrations import signals as registration_signals
 from app.registrations.links import manage_url
 from app.registrations.models import Registration
 from app.worker import run_due_jobs
-from tests.builders import make_event
+from tests.builders import make_event, register_person
 from tests.itip import assert_mime_calendar_part, assert_valid_invite
 
 SENDER = "Reserve Events <events@reserve.example>"
@@ -32,16 +32,6 @@ SENDER = "Reserve Events <events@reserve.example>"
 @pytest.fixture
 def app_config(app_config, smtp_server):
     return {**app_config, **smtp_server.mail_config, "MAIL_DEFAULT_SENDER": SENDER}
-
-
-def register(event, email="ada@example.com", first_name="Ada", last_name="Lovelace"):
-    person = services.Registrant(
-        email=email,
-        email_normalized=email.lower(),
-        first_name=first_name,
-        last_name=last_name,
-    )
-    return services.register(event.id, person).registration
 
 
 def outbox_count() -> int:
@@ -71,7 +61,7 @@ def test_confirmation_carries_text_html_and_a_request_invite_in_the_shape_mail_c
     app, smtp_server
 ):
     event = make_event(join_url="https://meet.example.com/launch?pwd=a&b=1")
-    registration = register(event)
+    registration = register_person(event, "ada@example.com", last_name="Lovelace")
     assert run_due_jobs()["sent"] == 1
 
     (message,) = smtp_server.to("ada@example.com")
@@ -114,8 +104,8 @@ def test_confirmation_carries_text_html_and_a_request_invite_in_the_shape_mail_c
 
 def test_waitlisted_registrant_gets_no_invite_until_promoted(app, smtp_server):
     event = make_event(capacity=1)
-    first = register(event, "ada@example.com")
-    second = register(event, "bob@example.com", "Bob", "Babbage")
+    first = register_person(event, "ada@example.com")
+    second = register_person(event, "bob@example.com", last_name="Babbage")
     run_due_jobs()
 
     (waitlisted,) = smtp_server.to("bob@example.com")
@@ -142,8 +132,8 @@ def test_a_change_of_time_reinvites_confirmed_registrants_with_the_same_uid_and_
     app, smtp_server
 ):
     event = make_event(capacity=1)
-    ada = register(event, "ada@example.com")
-    register(event, "bob@example.com", "Bob")
+    ada = register_person(event, "ada@example.com")
+    register_person(event, "bob@example.com")
     run_due_jobs()
     (confirmation,) = smtp_server.to("ada@example.com")
     original = invite_in(confirmation, "REQUEST", uid=ada.invite_uid, sequence=0)
@@ -163,7 +153,7 @@ def test_a_change_of_time_reinvites_confirmed_registrants_with_the_same_uid_and_
 
 def test_a_change_that_calendars_do_not_show_sends_nothing(app, smtp_server):
     event = make_event()
-    register(event)
+    register_person(event, "ada@example.com")
     run_due_jobs()
     before = outbox_count()
     update_event(event, {"description": "A new agenda.", "capacity": 500})
@@ -172,8 +162,8 @@ def test_a_change_that_calendars_do_not_show_sends_nothing(app, smtp_server):
 
 def test_event_cancellation_cancels_invites_and_tells_the_waitlist_without_one(app, smtp_server):
     event = make_event(capacity=1)
-    ada = register(event, "ada@example.com")
-    register(event, "bob@example.com", "Bob")
+    ada = register_person(event, "ada@example.com")
+    register_person(event, "bob@example.com")
     update_event(event, {"join_url": "https://meet.example.com/new-room"})
     cancel_event(event)
     # The requests only recorded what is owed to everyone; the worker writes and sends it.
@@ -202,9 +192,10 @@ def test_registrant_cancel_withdraws_the_invite_and_a_new_registration_outranks_
     app, smtp_server
 ):
     event = make_event()
-    registration = register(event)
+    registration = register_person(event, "ada@example.com")
     services.cancel(registration.id)
-    register(event)  # the same person again: the same registration row comes back
+    # The same person again: the same registration row comes back.
+    register_person(event, "ada@example.com")
     run_due_jobs()
 
     confirmation, cancel, again = smtp_server.to("ada@example.com")
@@ -217,7 +208,7 @@ def test_registrant_cancel_withdraws_the_invite_and_a_new_registration_outranks_
 
 def test_leaving_the_waitlist_is_confirmed_without_an_invite(app, smtp_server):
     event = make_event(capacity=0)
-    registration = register(event)
+    registration = register_person(event, "ada@example.com")
     services.cancel(registration.id)
     run_due_jobs()
     _, left = smtp_server.to("ada@example.com")
@@ -227,8 +218,8 @@ def test_leaving_the_waitlist_is_confirmed_without_an_invite(app, smtp_server):
 
 def test_announcing_the_same_change_again_adds_no_message_and_keeps_the_sequence(app):
     event = make_event(capacity=1)
-    ada = register(event, "ada@example.com")
-    bob = register(event, "bob@example.com", "Bob")
+    ada = register_person(event, "ada@example.com")
+    bob = register_person(event, "bob@example.com")
     services.cancel(ada.id)  # Bob is promoted
     update_event(event, {"starts_at": event.starts_at + timedelta(hours=2)})
     rows = outbox_count()
@@ -263,14 +254,14 @@ def test_no_message_exists_when_its_registration_is_rolled_back(app, event):
         registration_signals.registered.connected_to(fail_after_mail),
         pytest.raises(RuntimeError),
     ):
-        register(event)
+        register_person(event, "ada@example.com")
     assert outbox_count() == 0
     assert db.session.scalar(select(func.count()).select_from(Registration)) == 0
 
 
 def test_event_text_is_escaped_in_html_and_kept_on_one_line_in_the_subject(app, smtp_server):
     event = make_event(title='Q&A <script>alert("x")</script>\r\nBcc: all@example.com')
-    register(event, first_name="<b>Ada</b>")
+    register_person(event, "ada@example.com", first_name="<b>Ada</b>")
     run_due_jobs()
     (message,) = smtp_server.to("ada@example.com")
     assert len(smtp_server.received) == 1
@@ -285,7 +276,7 @@ def test_event_text_is_escaped_in_html_and_kept_on_one_line_in_the_subject(app, 
 
 def test_names_and_titles_beyond_ascii_survive_the_trip(app, smtp_server):
     event = make_event(title="Café für Entwickler: 東京")
-    register(event, "zoe@example.com", "Zoë", "Ünal-Çelik")
+    register_person(event, "zoe@example.com", first_name="Zoë", last_name="Ünal-Çelik")
     run_due_jobs()
     (message,) = smtp_server.to("zoe@example.com")
     assert message["Subject"] == "You're registered: Café für Entwickler: 東京"
@@ -298,7 +289,7 @@ def test_names_and_titles_beyond_ascii_survive_the_trip(app, smtp_server):
 def test_the_sender_setting_overrides_the_configured_sender(app, smtp_server):
     db.session.add(Setting(key="sender", value={"name": "ACME Webinars", "email": "hi@acme.test"}))
     db.session.commit()
-    register(make_event())
+    register_person(make_event(), "ada@example.com")
     run_due_jobs()
     (message,) = smtp_server.to("ada@example.com")
     assert parseaddr(str(message["From"])) == ("ACME Webinars", "hi@acme.test")
@@ -310,8 +301,8 @@ def test_the_sender_setting_overrides_the_configured_sender(app, smtp_server):
 def test_without_a_mail_server_each_message_is_written_as_an_eml_file(app):
     app.config["MAIL_SERVER"] = None
     event = make_event()
-    registration = register(event)
-    register(event, "bob@example.com", "Bob")
+    registration = register_person(event, "ada@example.com")
+    register_person(event, "bob@example.com")
     assert run_due_jobs()["sent"] == 2
 
     rows = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
@@ -329,7 +320,7 @@ def test_without_a_mail_server_each_message_is_written_as_an_eml_file(app):
 
 def test_outbox_rows_are_added_in_the_registration_transaction(app):
     event = make_event()
-    registration = register(event)
+    registration = register_person(event, "ada@example.com")
     row = db.session.scalars(select(OutboxMessage)).one()
     # Recorded with the registration; written by the worker, outside the seat lock.
     assert row.status == "unwritten" and row.attempts == 0 and row.content is None
@@ -346,8 +337,8 @@ def test_outbox_rows_are_added_in_the_registration_transaction(app):
 
 def test_a_message_that_cannot_be_written_is_failed_and_the_others_still_go(app, smtp_server):
     event = make_event()
-    register(event, "ada@example.com")
-    register(event, "bob@example.com", "Bob")
+    register_person(event, "ada@example.com")
+    register_person(event, "bob@example.com")
     run_due_jobs()
     update_event(event, {"starts_at": event.starts_at + timedelta(hours=1)})
     broken = db.session.scalars(

@@ -15,7 +15,7 @@ from app.mail.models import OutboxMessage
 from app.mail.reminders import queue_due_reminders
 from app.registrations import services
 from app.worker import run_due_jobs
-from tests.builders import make_event
+from tests.builders import make_event, register_person
 
 HOUR = timedelta(hours=1)
 
@@ -30,11 +30,6 @@ def start():
     return (utcnow() + timedelta(days=3)).replace(microsecond=0)
 
 
-def register(event, email, at):  # type: ignore[no-untyped-def]
-    person = services.Registrant(email=email, email_normalized=email, first_name=email[0].upper())
-    return services.register(event.id, person, now=at).registration
-
-
 def reminders():  # type: ignore[no-untyped-def]
     return db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.kind == "reminder").order_by(OutboxMessage.id)
@@ -45,8 +40,8 @@ def test_confirmed_registrants_are_reminded_a_day_and_an_hour_before_the_start(
     app, smtp_server, start
 ):
     event = make_event(starts_at=start, capacity=1)
-    register(event, "ada@example.com", at=start - 48 * HOUR)
-    register(event, "bob@example.com", at=start - 47 * HOUR)  # waitlisted: no reminder
+    register_person(event, "ada@example.com", now=start - 48 * HOUR)
+    register_person(event, "bob@example.com", now=start - 47 * HOUR)  # waitlisted: no reminder
     run_due_jobs()
     smtp_server.received.clear()
 
@@ -71,9 +66,9 @@ def test_confirmed_registrants_are_reminded_a_day_and_an_hour_before_the_start(
 
 def test_a_late_registrant_gets_only_the_reminders_still_ahead_of_them(app, start):
     event = make_event(starts_at=start)
-    register(event, "early@example.com", at=start - 48 * HOUR)
-    register(event, "evening@example.com", at=start - 5 * HOUR)
-    register(event, "last-minute@example.com", at=start - HOUR / 2)
+    register_person(event, "early@example.com", now=start - 48 * HOUR)
+    register_person(event, "evening@example.com", now=start - 5 * HOUR)
+    register_person(event, "last-minute@example.com", now=start - HOUR / 2)
 
     queue_due_reminders(now=start - 24 * HOUR)
     queue_due_reminders(now=start - HOUR)
@@ -88,7 +83,7 @@ def test_a_late_registrant_gets_only_the_reminders_still_ahead_of_them(app, star
 
 def test_a_late_scan_sends_only_the_latest_reminder_due(app, start):
     event = make_event(starts_at=start)
-    register(event, "ada@example.com", at=start - 48 * HOUR)
+    register_person(event, "ada@example.com", now=start - 48 * HOUR)
     assert queue_due_reminders(now=start - HOUR / 2) == 1
     write_unwritten(now=start - HOUR / 2)
     (reminder,) = reminders()
@@ -99,8 +94,8 @@ def test_a_late_scan_sends_only_the_latest_reminder_due(app, start):
 
 def test_no_reminder_after_a_cancellation_even_when_it_was_already_queued(app, smtp_server, start):
     event = make_event(starts_at=start)
-    ada = register(event, "ada@example.com", at=start - 48 * HOUR)
-    register(event, "bob@example.com", at=start - 48 * HOUR)
+    ada = register_person(event, "ada@example.com", now=start - 48 * HOUR)
+    register_person(event, "bob@example.com", now=start - 48 * HOUR)
     run_due_jobs()
     smtp_server.received.clear()
 
@@ -121,7 +116,7 @@ def test_a_reminder_queued_before_the_event_moved_is_not_sent_and_the_new_time_g
     app, smtp_server, start
 ):
     event = make_event(starts_at=start)
-    register(event, "ada@example.com", at=start - 48 * HOUR)
+    register_person(event, "ada@example.com", now=start - 48 * HOUR)
     queue_due_reminders(now=start - 24 * HOUR)
     later = start + 48 * HOUR
     update_event(event, {"starts_at": later})
@@ -138,7 +133,7 @@ def test_reminders_follow_the_events_own_lead_times(app, start):
     event = make_event(starts_at=start)
     event.reminder_minutes = [10080, 15]
     db.session.commit()
-    register(event, "ada@example.com", at=start - 10 * 24 * HOUR)
+    register_person(event, "ada@example.com", now=start - 10 * 24 * HOUR)
     assert queue_due_reminders(now=start - 7 * 24 * HOUR - HOUR) == 0
     assert queue_due_reminders(now=start - 7 * 24 * HOUR) == 1
     write_unwritten(now=start - 7 * 24 * HOUR)

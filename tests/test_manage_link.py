@@ -5,7 +5,7 @@ brings the same row back under a new link)."""
 from __future__ import annotations
 
 import base64
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
@@ -18,21 +18,14 @@ from app.events.models import Event
 from app.registrations import services, signals
 from app.registrations.links import manage_token
 from app.registrations.models import SEAT_HOLDING, Registration
-from tests.builders import cancel_in_two_steps, csrf_token, make_event
+from tests.builders import cancel_in_two_steps, csrf_token, make_event, register_person
 
 SALT = "manage-registration"
 
 
-def registrant(email: str) -> services.Registrant:
-    return services.Registrant(
-        email=email, email_normalized=email.lower(), first_name=email.split("@")[0].title()
-    )
-
-
-def register(event: Event, email: str, at_minute: int = 0) -> Registration:
-    """Register through the service; `at_minute` orders sign-ups the way a clock would."""
-    now = utcnow() + timedelta(minutes=at_minute)
-    return services.register(event.id, registrant(email), now=now).registration
+def in_minutes(minutes: int) -> datetime:
+    """A moment `minutes` from now: orders sign-ups the way a clock would."""
+    return utcnow() + timedelta(minutes=minutes)
 
 
 def manage_path(registration: Registration) -> str:
@@ -79,7 +72,7 @@ def assert_friendly_404(response: Any) -> None:
 
 @pytest.fixture
 def ada(app) -> Registration:  # type: ignore[no-untyped-def]
-    return register(make_event(capacity=5), "ada@example.com")
+    return register_person(make_event(capacity=5), "ada@example.com")
 
 
 # --- The link itself -------------------------------------------------------------------------
@@ -132,7 +125,7 @@ def test_garbage_links_are_refused_on_every_manage_page(client, ada, token):
 
 def test_the_link_is_unguessable_and_not_the_database_token(app):
     event = make_event(capacity=None)
-    registrations = [register(event, f"person{n}@example.com") for n in range(20)]
+    registrations = [register_person(event, f"person{n}@example.com") for n in range(20)]
     raw_tokens = [r.manage_token for r in registrations]
     for raw in raw_tokens:
         random_bytes = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
@@ -193,8 +186,8 @@ def test_a_post_without_the_confirm_field_cancels_nothing_and_asks_again(client,
 
 def test_the_confirmation_step_says_what_leaving_the_waitlist_means(client, app):
     event = make_event(capacity=1)
-    register(event, "ada@example.com")
-    grace = register(event, "grace@example.com", at_minute=1)
+    register_person(event, "ada@example.com")
+    grace = register_person(event, "grace@example.com", now=in_minutes(1))
     html = client.get(f"{manage_path(grace)}/cancel").get_data(as_text=True)
     assert "You leave the waitlist" in html
     assert "You give up your seat" not in html
@@ -202,9 +195,9 @@ def test_the_confirmation_step_says_what_leaving_the_waitlist_means(client, app)
 
 def test_cancelling_frees_the_seat_for_the_first_on_the_waitlist(client, app):
     event = make_event(capacity=1)
-    ada = register(event, "ada@example.com", at_minute=0)
-    register(event, "grace@example.com", at_minute=1)
-    register(event, "alan@example.com", at_minute=2)
+    ada = register_person(event, "ada@example.com", now=in_minutes(0))
+    register_person(event, "grace@example.com", now=in_minutes(1))
+    register_person(event, "alan@example.com", now=in_minutes(2))
     assert statuses(event) == {
         "ada@example.com": "confirmed",
         "grace@example.com": "waitlisted",
@@ -227,10 +220,10 @@ def test_cancelling_frees_the_seat_for_the_first_on_the_waitlist(client, app):
 
 def test_the_first_on_the_waitlist_is_the_one_who_joined_earliest(client, app):
     event = make_event(capacity=1)
-    ada = register(event, "ada@example.com", at_minute=0)
+    ada = register_person(event, "ada@example.com", now=in_minutes(0))
     # Joined later by the clock, though written first: the clock decides.
-    register(event, "late@example.com", at_minute=5)
-    register(event, "early@example.com", at_minute=1)
+    register_person(event, "late@example.com", now=in_minutes(5))
+    register_person(event, "early@example.com", now=in_minutes(1))
     cancel_from_manage_page(client, ada)
     assert statuses(event)["early@example.com"] == "confirmed"
     assert statuses(event)["late@example.com"] == "waitlisted"
@@ -238,8 +231,8 @@ def test_the_first_on_the_waitlist_is_the_one_who_joined_earliest(client, app):
 
 def test_cancellation_and_promotion_commit_together_or_not_at_all(client, app):
     event = make_event(capacity=1)
-    ada = register(event, "ada@example.com")
-    register(event, "grace@example.com", at_minute=1)
+    ada = register_person(event, "ada@example.com")
+    register_person(event, "grace@example.com", now=in_minutes(1))
 
     def promotion_fails(registration: Registration, **_: Any) -> None:
         raise RuntimeError("the promotion could not be recorded")
@@ -261,9 +254,9 @@ def test_cancellation_and_promotion_commit_together_or_not_at_all(client, app):
 
 def test_cancelling_twice_changes_nothing(client, app):
     event = make_event(capacity=1)
-    ada = register(event, "ada@example.com")
-    register(event, "grace@example.com", at_minute=1)
-    register(event, "alan@example.com", at_minute=2)
+    ada = register_person(event, "ada@example.com")
+    register_person(event, "grace@example.com", now=in_minutes(1))
+    register_person(event, "alan@example.com", now=in_minutes(2))
     # Two tabs open on the manage page: the second click comes after the first cancelled.
     path = manage_path(ada)
     token = csrf_token(client.get(f"{path}/cancel").get_data(as_text=True))
@@ -289,9 +282,9 @@ def test_cancelling_twice_changes_nothing(client, app):
 
 def test_a_waitlisted_registrant_cancelling_frees_no_seat_and_promotes_nobody(client, app):
     event = make_event(capacity=1)
-    register(event, "ada@example.com")
-    grace = register(event, "grace@example.com", at_minute=1)
-    register(event, "alan@example.com", at_minute=2)
+    register_person(event, "ada@example.com")
+    grace = register_person(event, "grace@example.com", now=in_minutes(1))
+    register_person(event, "alan@example.com", now=in_minutes(2))
     cancel_from_manage_page(client, grace)
     assert statuses(event) == {
         "ada@example.com": "confirmed",
@@ -346,9 +339,9 @@ def test_registering_again_after_cancelling_brings_back_the_row_under_a_new_link
 
 def test_registering_again_when_the_seat_has_gone_joins_the_waitlist(client, app):
     event = make_event(capacity=1)
-    ada = register(event, "ada@example.com")
+    ada = register_person(event, "ada@example.com")
     cancel_from_manage_page(client, ada)
-    register(event, "grace@example.com", at_minute=1)
+    register_person(event, "grace@example.com", now=in_minutes(1))
     response = reserve_on_landing(client, "ada@example.com")
     assert response.status_code == 303
     assert statuses(event) == {"ada@example.com": "waitlisted", "grace@example.com": "confirmed"}

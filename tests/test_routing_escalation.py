@@ -13,8 +13,8 @@ from app.followup.routing import route_followups
 from app.followup.scoring import save_settings
 from app.followup.services import update_followup
 from app.mail.models import OutboxMessage
-from tests.builders import make_user
-from tests.followup_fixtures import after, followup_of, make_rep, register
+from tests.builders import make_user, register_person
+from tests.followup_fixtures import after, followup_of, make_rep
 
 
 def overdue_moment(followup, minutes: int):  # type: ignore[no-untyped-def]
@@ -31,7 +31,7 @@ def escalation_mail() -> dict[str, str]:
 def test_an_overdue_followup_is_reassigned_by_the_rules_and_both_reps_are_told(app, event):
     slow = make_rep("slow@example.com", name="Sam Slow", countries=("DE",))
     quick = make_rep("quick@example.com", name="Quinn Quick", countries=("DE",))
-    register(event, "klaus@firma.de", country="DE", first_name="Klaus", last_name="Berg")
+    register_person(event, "klaus@firma.de", country="DE", first_name="Klaus", last_name="Berg")
     route_followups(event.id, now=after(event))
     followup = followup_of("klaus@firma.de")
     assert followup.rep_id == slow.id
@@ -67,7 +67,7 @@ def test_an_overdue_followup_is_reassigned_by_the_rules_and_both_reps_are_told(a
 def test_with_no_one_else_to_take_it_an_overdue_followup_is_flagged_to_admins(app, event):
     only = make_rep("only@example.com", name="Olly Only")
     make_user("admin", "boss@example.com")
-    register(event, "klaus@firma.de", first_name="Klaus", last_name="Berg")
+    register_person(event, "klaus@firma.de", first_name="Klaus", last_name="Berg")
     route_followups(event.id, now=after(event))
     followup = followup_of("klaus@firma.de")
 
@@ -90,7 +90,7 @@ def test_with_no_one_else_to_take_it_an_overdue_followup_is_flagged_to_admins(ap
 def test_a_followup_the_rep_has_acted_on_is_not_escalated(app, event):
     rep = make_rep("rep@example.com")
     make_rep("other@example.com")
-    register(event, "klaus@firma.de")
+    register_person(event, "klaus@firma.de")
     route_followups(event.id, now=after(event))
     followup = followup_of("klaus@firma.de")
     update_followup(followup.id, rep, {"status": "contacted"})

@@ -12,15 +12,8 @@ from app.db import db
 from app.followup.models import FollowUp, RoutingRule
 from app.followup.routing import route_followups
 from app.followup.rules import save_rule
-from tests.builders import make_event
-from tests.followup_fixtures import (
-    after,
-    bulk_registrants,
-    followup_of,
-    make_rep,
-    register,
-    set_rep,
-)
+from tests.builders import make_event, register_person
+from tests.followup_fixtures import after, bulk_registrants, followup_of, make_rep, set_rep
 
 
 def shares(event_id: int) -> Counter[int]:
@@ -145,7 +138,7 @@ def test_round_robin_continues_across_events_instead_of_restarting(app):
     firsts = []
     for n in range(4):
         event = make_event(slug=f"single-{n}")
-        register(event, f"only{n}@firm{n}.example")
+        register_person(event, f"only{n}@firm{n}.example")
         route_followups(event.id, now=after(event))
         firsts.append(followup_of(f"only{n}@firm{n}.example").rep_id)
     # One lead per event: a restart would give every one of them to the same rep.

@@ -9,14 +9,14 @@ import pytest
 
 from app.followup.routing import RoutingRefused, route_followups
 from app.followup.rules import RuleRejected, save_rule
-from tests.builders import make_event
-from tests.followup_fixtures import after, bulk_registrants, followup_of, make_rep, register
+from tests.builders import make_event, register_person
+from tests.followup_fixtures import after, bulk_registrants, followup_of, make_rep
 
 
 def test_default_routing_sends_a_lead_to_the_rep_covering_its_country(app, event):
     make_rep("rita@example.com", countries=("US", "CA"))
     emil = make_rep("emil@example.com", countries=("DE", "FR"))
-    register(event, "klaus@firma.de", country="DE")
+    register_person(event, "klaus@firma.de", country="DE")
 
     route_followups(event.id, now=after(event))
 
@@ -30,7 +30,7 @@ def test_a_lead_no_rep_covers_goes_round_robin_over_all_active_reps(app, event):
     rita = make_rep("rita@example.com", countries=("US",))
     emil = make_rep("emil@example.com", countries=("DE",))
     for i in range(4):
-        register(event, f"p{i}@shop{i}.jp", country="JP")
+        register_person(event, f"p{i}@shop{i}.jp", country="JP")
 
     route_followups(event.id, now=after(event))
 
@@ -44,8 +44,8 @@ def test_the_first_matching_rule_in_table_order_wins(app, event):
     second = make_rep("second@example.com")
     save_rule(None, {"name": "Germany", "countries": ["DE"], "target_rep_id": first.id})
     save_rule(None, {"name": "EMEA", "regions": ["EMEA"], "target_rep_id": second.id})
-    register(event, "a@firma.de", country="DE")
-    register(event, "b@societe.fr", country="FR")
+    register_person(event, "a@firma.de", country="DE")
+    register_person(event, "b@societe.fr", country="FR")
 
     route_followups(event.id, now=after(event))
 
@@ -69,17 +69,17 @@ def test_every_condition_of_a_rule_must_match(app, event):
             "target_rep_id": enterprise.id,
         },
     )
-    register(
+    register_person(
         event,
         "boss@bigco.com",
         country="US",
         job_title="Director of IT",
         answers={"company_size": "5,000+"},
     )
-    register(
+    register_person(
         event, "small@tinyco.com", country="US", job_title="Director", answers={"employees": "12"}
     )
-    register(
+    register_person(
         event,
         "engineer@bigco2.com",
         country="US",
@@ -107,9 +107,9 @@ def test_an_email_domain_rule_matches_the_domain_and_its_subdomains(app, event):
         None,
         {"name": "Partner", "email_domains": ["partner.io"], "target_rep_id": partner_rep.id},
     )
-    register(event, "a@partner.io")
-    register(event, "b@eu.partner.io")
-    register(event, "c@notpartner.io")
+    register_person(event, "a@partner.io")
+    register_person(event, "b@eu.partner.io")
+    register_person(event, "c@notpartner.io")
 
     route_followups(event.id, now=after(event))
 
@@ -134,7 +134,7 @@ def test_a_rule_whose_rep_is_out_of_office_falls_through_and_why_says_so(app, ev
     backup = make_rep("backup@example.com", name="Backup Rep")
     save_rule(None, {"name": "Germany", "countries": ["DE"], "target_rep_id": away.id})
     save_rule(None, {"name": "Catch-all", "target_rep_id": backup.id})
-    register(event, "klaus@firma.de", country="DE")
+    register_person(event, "klaus@firma.de", country="DE")
 
     route_followups(event.id, now=after(event))
 
@@ -157,14 +157,14 @@ def test_a_rule_needs_a_name_and_a_target(app):
 
 
 def test_routing_waits_until_the_event_has_ended(app, event):
-    register(event, "early@firma.de")
+    register_person(event, "early@firma.de")
     with pytest.raises(RoutingRefused):
         route_followups(event.id, now=event.ends_at - timedelta(minutes=1))
 
 
 def test_with_no_active_rep_the_followup_is_flagged_for_an_admin(app):
     event = make_event(slug="lonely")
-    register(event, "alone@firma.de")
+    register_person(event, "alone@firma.de")
 
     result = route_followups(event.id, now=after(event))
 

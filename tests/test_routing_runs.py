@@ -13,8 +13,8 @@ from app.followup.models import FollowUp, RoutingRun
 from app.followup.routing import route_followups
 from app.followup.scoring import save_settings
 from app.mail.models import OutboxMessage
-from tests.builders import make_event
-from tests.followup_fixtures import after, attend, followup_of, make_rep, register
+from tests.builders import make_event, register_person
+from tests.followup_fixtures import after, attend, followup_of, make_rep
 
 
 def followup_count() -> int:
@@ -24,7 +24,7 @@ def followup_count() -> int:
 def test_routing_the_same_event_twice_creates_no_duplicates(app, event):
     make_rep("rep@example.com")
     for i in range(5):
-        register(event, f"p{i}@firm{i}.example")
+        register_person(event, f"p{i}@firm{i}.example")
 
     first = route_followups(event.id, now=after(event))
     second = route_followups(event.id, now=after(event, 20))
@@ -35,9 +35,9 @@ def test_routing_the_same_event_twice_creates_no_duplicates(app, event):
 
 def test_a_second_run_routes_only_the_registrants_the_first_did_not_see(app, event):
     make_rep("rep@example.com")
-    register(event, "early@firm.example")
+    register_person(event, "early@firm.example")
     route_followups(event.id, now=after(event))
-    register(event, "late@firm2.example")
+    register_person(event, "late@firm2.example")
 
     result = route_followups(event.id, now=after(event, 30))
 
@@ -47,7 +47,7 @@ def test_a_second_run_routes_only_the_registrants_the_first_did_not_see(app, eve
 
 def test_the_command_line_routes_an_event_by_slug(app, runner, event):
     make_rep("rep@example.com")
-    register(event, "p@firm.example")
+    register_person(event, "p@firm.example")
     event.starts_at, event.ends_at = utcnow() - timedelta(hours=3), utcnow() - timedelta(hours=2)
     db.session.commit()
 
@@ -73,8 +73,8 @@ def past_event(slug: str = "past-webinar"):  # type: ignore[no-untyped-def]
 def test_the_worker_routes_an_ended_event_once_its_attendance_is_in(app, runner):
     event = past_event()
     make_rep("rep@example.com")
-    register(event, "came@firm.example")
-    register(event, "skipped@firm2.example")
+    register_person(event, "came@firm.example")
+    register_person(event, "skipped@firm2.example")
     save_settings({"route_after_minutes": 24 * 60})
     db.session.commit()
 
@@ -96,7 +96,7 @@ def test_the_worker_routes_an_ended_event_once_its_attendance_is_in(app, runner)
 
 def test_without_attendance_the_worker_routes_a_set_time_after_the_end(app, event):
     make_rep("rep@example.com")
-    register(event, "p@firm.example")
+    register_person(event, "p@firm.example")
     save_settings({"route_after_minutes": 120})
     db.session.commit()
 
@@ -110,7 +110,7 @@ def test_each_rep_gets_one_digest_email_per_batch(app, event):
     make_rep("rita@example.com", name="Rita Rep")
     make_rep("emil@example.com", name="Emil Rep")
     for i in range(7):
-        register(event, f"p{i}@firm{i}.example", company=f"Firm {i}")
+        register_person(event, f"p{i}@firm{i}.example", company=f"Firm {i}")
 
     route_followups(event.id, now=after(event))
     route_followups(event.id, now=after(event, 20))
@@ -128,10 +128,10 @@ def test_each_rep_gets_one_digest_email_per_batch(app, event):
 
 def test_attendees_are_routed_before_no_shows_and_take_the_free_capacity(app, event):
     rep = make_rep("rep@example.com", capacity=2)
-    register(event, "noshow1@a.example")
-    register(event, "noshow2@b.example")
-    register(event, "came1@c.example")
-    register(event, "came2@d.example")
+    register_person(event, "noshow1@a.example")
+    register_person(event, "noshow2@b.example")
+    register_person(event, "came1@c.example")
+    register_person(event, "came2@d.example")
     attend(event, {"came1@c.example": 50, "came2@d.example": 40})
 
     route_followups(event.id, now=after(event))
@@ -146,8 +146,8 @@ def test_attendees_are_routed_before_no_shows_and_take_the_free_capacity(app, ev
 def test_attendance_that_arrives_after_routing_updates_the_untouched_followups(app, runner):
     event = past_event()
     rep = make_rep("rep@example.com")
-    register(event, "came@firm.example")
-    register(event, "worked@firm2.example")
+    register_person(event, "came@firm.example")
+    register_person(event, "worked@firm2.example")
     save_settings({"route_after_minutes": 30})
     db.session.commit()
     assert runner.invoke(args=["worker", "--burst"]).exit_code == 0
@@ -172,7 +172,7 @@ def test_two_routing_runs_at_the_same_moment_create_each_follow_up_once(app, eve
     for i in range(3):
         make_rep(f"rep{i}@example.com")
     for i in range(30):
-        register(event, f"p{i}@firm{i}.example")
+        register_person(event, f"p{i}@firm{i}.example")
     event_id, moment = event.id, after(event)
     results: list[int] = []
     failures: list[BaseException] = []

@@ -9,8 +9,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError
 
 from app.db import db
-from app.registrations import services
-from tests.builders import make_event
+from tests.builders import make_event, register_person
 
 
 def test_migrations_match_the_models(app):
@@ -40,11 +39,7 @@ def test_the_database_refuses_to_oversell_an_event(app):
 
 
 def test_the_database_refuses_a_second_registration_for_the_same_email(app, event):
-    person = services.Registrant(
-        email="a@example.com", email_normalized="a@example.com", first_name="A"
-    )
-    outcome = services.register(event.id, person)
-    lead_id = outcome.registration.lead_id
+    lead_id = register_person(event, "a@example.com", first_name="A").lead_id
     with pytest.raises(IntegrityError):
         db.session.execute(
             text(

@@ -16,7 +16,7 @@ from app.payments.checkout import checkout_url
 from app.registrations import services
 from app.worker import run_due_jobs
 from tests.a11y import assert_accessible
-from tests.builders import make_event
+from tests.builders import make_event, register_person, registrant
 from tests.fake_stripe import WEBHOOK_SECRET, FakeStripe, stripe_settings
 
 pytestmark = pytest.mark.browser
@@ -27,19 +27,14 @@ def app_config(app_config, fake_stripe: FakeStripe):  # type: ignore[no-untyped-
     return app_config | stripe_settings(fake_stripe)
 
 
-def register(event, email, first_name):  # type: ignore[no-untyped-def]
-    person = services.Registrant(email=email, email_normalized=email, first_name=first_name)
-    return services.register(event.id, person).registration
-
-
 def paid_messages(client, fake_stripe: FakeStripe) -> None:  # type: ignore[no-untyped-def]
     """Dee pays, then cancels (her refund); Eve, waiting, is asked to pay for the seat."""
     event = make_event(slug="paid-masterclass", capacity=1, price_cents=12900, currency="EUR")
-    dee = register(event, "dee@example.com", "Dee")
+    dee = register_person(event, "dee@example.com", first_name="Dee")
     checkout_url(dee.id)
     session_id = next(iter(fake_stripe.sessions))
     fake_stripe.deliver(client, fake_stripe.pay(session_id), WEBHOOK_SECRET)
-    register(event, "eve@example.com", "Eve")
+    register_person(event, "eve@example.com", first_name="Eve")
     services.cancel(dee.id)
 
 
@@ -51,19 +46,19 @@ def every_kind_of_message(client, fake_stripe: FakeStripe) -> dict[str, bytes]: 
         location="Hall B, Rue de la Loi 42, Brussels",
         join_url="https://meet.example.com/j/8f3a9c2b7d1e4f60a5b9c8d7e6f5a4b3?pwd=averylongpasscode",
     )
-    ada = register(event, "ada@example.com", "Ada")
-    register(event, "bob@example.com", "Bob")
+    ada = register_person(event, "ada@example.com", first_name="Ada")
+    register_person(event, "bob@example.com", first_name="Bob")
     services.cancel(ada.id)  # Ada's cancellation, Bob's promotion
-    register(event, "cy@example.com", "Cy")  # waitlisted
+    register_person(event, "cy@example.com", first_name="Cy")  # waitlisted
     update_event(event, {"starts_at": event.starts_at - timedelta(days=2, hours=22, minutes=30)})
     run_due_jobs(now=event.starts_at - timedelta(minutes=20))  # Bob's reminder
     # Someone types Cy's address on the form again: Cy is mailed the link to her registration.
-    services.register_publicly(
-        event.id, services.Registrant("cy@example.com", "cy@example.com", "X")
-    )
+    services.register_publicly(event.id, registrant("cy@example.com", first_name="X"))
     cancel_event(event)
     paid_messages(client, fake_stripe)
-    register(make_event(slug="open-house", double_opt_in=True), "fay@example.com", "Fay")
+    register_person(
+        make_event(slug="open-house", double_opt_in=True), "fay@example.com", first_name="Fay"
+    )
     run_due_jobs()
     found: dict[str, bytes] = {}
     for row in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)):
