@@ -231,20 +231,26 @@ def test_the_crm_export_maps_columns_and_neutralises_formulas(app, client, event
     assert hs["Marketing consent"] == "true"
 
 
-def test_the_export_shows_the_reps_verdict(app, client, event):
+def test_the_export_shows_the_reps_verdict_from_the_leads_latest_follow_up(app, client, event):
     rep = make_rep("ana@example.com")
     register_person(event, "p@firm.example")
     route_followups(event.id, now=after(event))
+    update_followup(followup_of("p@firm.example", event).id, rep, {"status": "contacted"})
+    later = make_event(slug="later-webinar", starts_at=event.starts_at + timedelta(days=7))
+    register_person(later, "p@firm.example")
+    route_followups(later.id, now=after(later))
     update_followup(
-        followup_of("p@firm.example").id, rep, {"status": "disqualified", "reason": "competitor"}
+        followup_of("p@firm.example", later).id,
+        rep,
+        {"status": "disqualified", "reason": "competitor"},
     )
     log_in(client, make_user("marketer", "m@example.com"))
 
     body = client.get("/admin/leads.csv").get_data(as_text=True).lstrip("\ufeff")
-    row = next(csv.DictReader(io.StringIO(body)))
+    (row,) = csv.DictReader(io.StringIO(body))  # one row per lead, not per follow-up
 
+    assert row["Event"] == "later-webinar"
     assert row["Lead Status"] == "Closed - Not Converted"
     assert row["Follow-up Outcome"] == "disqualified"
     assert row["Disqualified Reason"] == "Chose or uses a competitor"
     assert row["Company"] == "[not provided]"
-    assert make_event is not None
