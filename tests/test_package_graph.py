@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
 
 APP = Path(__file__).resolve().parent.parent / "app"
-PARTS = {path.stem for path in APP.iterdir() if path.suffix == ".py" or (path / "__init__.py").exists()}
+PARTS = {
+    path.stem for path in APP.iterdir() if path.suffix == ".py" or (path / "__init__.py").exists()
+}
 PARTS.discard("__init__")
 FACTORY = "app"  # app/__init__.py: the factory, which may import every part.
 
@@ -86,7 +89,7 @@ def _cycle(graph: dict[str, dict[str, set[str]]]) -> list[str] | None:
 
 
 def _explain(graph: dict[str, dict[str, set[str]]], path: list[str]) -> str:
-    steps = [f"{a} -> {b} ({', '.join(sorted(graph[a][b]))})" for a, b in zip(path, path[1:])]
+    steps = [f"{a} -> {b} ({', '.join(sorted(graph[a][b]))})" for a, b in pairwise(path)]
     return "\n".join(steps)
 
 
