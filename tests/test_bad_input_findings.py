@@ -237,12 +237,12 @@ def test_a_file_of_quotes_and_line_breaks_is_refused_not_sniffed_for_a_minute(ap
 
 
 def test_the_separator_is_decided_from_a_bounded_number_of_lines(app, event):
-    from app.followup import attendance
+    from app.followup.attendance import reading
 
     lines = ["email;minutes"] + [f"p{n}@example.com;{n % 60},5" for n in range(1000)]
-    dialect = attendance._dialect_of("\n".join(lines))
+    dialect = reading._dialect_of("\n".join(lines))
     assert dialect.delimiter == ";"
-    assert attendance.SNIFF_LINES <= 200
+    assert reading.SNIFF_LINES <= 200
 
 
 def test_rows_wider_than_any_report_are_refused_naming_the_line(app, event):
