@@ -19,6 +19,7 @@ from app.followup.scoring import (
 )
 from tests.builders import make_event, register_person
 from tests.followup_fixtures import attend, followup_of, make_rep
+from app.registrations.services import check_in
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -94,3 +95,28 @@ def test_a_hot_lead_is_due_within_one_business_hour_of_the_reps_own_day(app):
     assert new_york == datetime(2026, 12, 4, 12, 0, tzinfo=ZoneInfo("America/New_York"))
     assert berlin == datetime(2026, 12, 7, 10, 0, tzinfo=BERLIN)
     assert followup_of("us@firm.example").priority == "hot"
+
+
+def test_a_registrant_checked_in_at_the_door_is_scored_as_an_attendee(app):
+    # "Attended" is one rule everywhere (checked in, or minutes in the webinar): the console
+    # and the reports count a check-in as attending, so scoring does too, and only an attendee
+    # can be hot. Minutes still decide the share of the event watched.
+    save_settings({"hot_score": 10, "warm_score": 5})
+    db.session.commit()
+    event = make_event(slug="meetup", location="Hall A")
+    make_rep("rep@example.com")
+    door = register_person(event, "door@firm.example")
+    home = register_person(event, "home@firm.example")
+    # Neither is in the webinar's report (0 minutes each): the check-in alone says who was there.
+    attend(event, {"other@firm.example": 30})
+    check_in(door.id)
+    for registration in (door, home):
+        # Asked at the venue; the import would have reset what the report did not list.
+        registration.questions_asked = 1
+    db.session.commit()
+
+    route_followups(event.id, now=event.ends_at)
+
+    assert followup_of("door@firm.example").priority == "hot"
+    assert followup_of("home@firm.example").priority == "warm"
+    assert score(Engagement(None, 60, questions=1, checked_in=True), load_settings()).score == 10

@@ -107,10 +107,15 @@ def apply_attendance_report(slug: str) -> Any:
 
 
 def _upload_page(event: Event, form: UploadForm, code: int) -> tuple[str, int]:
-    attended = (Registration.attended_minutes > 0) | Registration.checked_in_at.is_not(None)
-    no_show = (Registration.attended_minutes == 0) & (Registration.status == "confirmed")
+    # A confirmed registrant checked in at the door but absent from the webinar report is there,
+    # not a no-show: no one is counted twice.
+    no_show = (
+        (Registration.attended_minutes == 0)
+        & ~Registration.attended
+        & (Registration.status == "confirmed")
+    )
     counts = db.session.execute(
-        select(func.count(case((attended, 1))), func.count(case((no_show, 1)))).where(
+        select(func.count(case((Registration.attended, 1))), func.count(case((no_show, 1)))).where(
             Registration.event_id == event.id
         )
     ).one()

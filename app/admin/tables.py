@@ -13,7 +13,7 @@ from datetime import datetime
 from math import ceil
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy import ColumnElement, ColumnExpressionArgument, case, func, or_, select
 
 from app.db import db, utcnow
 from app.events.models import Event
@@ -25,8 +25,6 @@ from app.spreadsheet import csv_writer, safe_cell
 PAGE_SIZE = 50
 PAST_PAGE_SIZE = 25
 EXPORT_BATCH = 1000
-
-ATTENDED = or_(Registration.checked_in_at.is_not(None), Registration.attended_minutes > 0)
 
 
 @dataclass
@@ -51,7 +49,7 @@ class EventList:
     past_pages: int
 
 
-def _counted(condition: ColumnElement[bool]) -> Any:
+def _counted(condition: ColumnExpressionArgument[bool]) -> Any:
     return func.count(case((condition, 1)))
 
 
@@ -65,7 +63,7 @@ def counts_by_event(event_ids: Sequence[int]) -> dict[int, Counts]:
             _counted(Registration.status != "cancelled"),
             _counted(Registration.status == "confirmed"),
             _counted(Registration.status == "waitlisted"),
-            _counted(ATTENDED),
+            _counted(Registration.attended),
         )
         .where(Registration.event_id.in_(event_ids))
         .group_by(Registration.event_id)

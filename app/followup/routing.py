@@ -91,6 +91,7 @@ def _route_event(event_id: int, trigger: str, actor_id: int | None, now: datetim
             Registration.id,
             Registration.lead_id,
             Registration.attended_minutes,
+            Registration.checked_in_at.is_not(None).label("checked_in"),
             Registration.questions_asked,
             # As stored: most registrations answer nothing, and "{}" needs no JSON parsing.
             type_coerce(Registration.answers, Text).label("answers"),
@@ -130,6 +131,7 @@ def _route_event(event_id: int, trigger: str, actor_id: int | None, now: datetim
             event_minutes=event.duration_minutes,
             questions=row.questions_asked or 0,
             earlier_registrations=earlier.get(row.lead_id, 0),
+            checked_in=row.checked_in,
         )
         result = results.get(engagement)
         if result is None:
@@ -225,7 +227,12 @@ def _rescore_untouched(event: Event, settings: FollowUpSettings, now: datetime) 
     """Attendance that arrives after routing (it was routed when the wait ran out) updates the
     priority and due time of the follow-ups no rep has touched yet; the rep stays."""
     stale = db.session.execute(
-        select(FollowUp, Registration.attended_minutes, Registration.questions_asked)
+        select(
+            FollowUp,
+            Registration.attended_minutes,
+            Registration.questions_asked,
+            Registration.checked_in_at.is_not(None),
+        )
         .join(Registration, Registration.id == FollowUp.registration_id)
         .where(
             FollowUp.event_id == event.id,
@@ -244,13 +251,14 @@ def _rescore_untouched(event: Event, settings: FollowUpSettings, now: datetime) 
         return
     earlier = _earlier_registrations(event)
     start = max(now, event.ends_at)
-    for followup, minutes, questions in stale:
+    for followup, minutes, questions, checked_in in stale:
         result = score(
             Engagement(
                 attended_minutes=minutes,
                 event_minutes=event.duration_minutes,
                 questions=questions or 0,
                 earlier_registrations=earlier.get(followup.lead_id, 0),
+                checked_in=checked_in,
             ),
             settings,
         )

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from app.db import db
 from app.models import Setting
+from app.registrations.models import counts_as_attended
 
 SETTING_KEY = "followup"
 
@@ -141,10 +142,12 @@ class Engagement:
     questions: int = 0
     polls: int = 0
     earlier_registrations: int = 0
+    # Checked in at an in-person event's door: there, even with no webinar minutes.
+    checked_in: bool = False
 
     @property
     def attended(self) -> bool:
-        return bool(self.attended_minutes)
+        return counts_as_attended(self.checked_in, self.attended_minutes)
 
 
 @dataclass(slots=True)

@@ -6,7 +6,17 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    or_,
+)
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Model, UTCDateTime, utcnow
@@ -23,6 +33,15 @@ REGISTRATION_STATUSES = ("confirmed", "waitlisted", "pending_payment", "unverifi
 SEAT_HOLDING = ("confirmed", "pending_payment")
 # What opening the verification link turns an unverified registration into.
 VERIFIED_STATUSES = ("confirmed", "waitlisted")
+
+
+def counts_as_attended(checked_in: bool, attended_minutes: float | None) -> bool:
+    """The one rule for "attended": checked in at the door, or some minutes in the webinar.
+
+    `Registration.attended` applies it to a registration and, in SQL, to a query; scoring
+    applies it to the values routing reads without loading registrations.
+    """
+    return checked_in or (attended_minutes or 0) > 0
 
 
 class Lead(Model):
@@ -157,6 +176,16 @@ class Registration(Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    @hybrid_property
+    def attended(self) -> bool:
+        """Whether this registrant was there (`counts_as_attended`); a condition in a query."""
+        return counts_as_attended(self.checked_in_at is not None, self.attended_minutes)
+
+    @attended.inplace.expression
+    @classmethod
+    def _attended_condition(cls) -> ColumnElement[bool]:
+        return or_(cls.checked_in_at.is_not(None), cls.attended_minutes > 0)
 
     @property
     def holds_seat(self) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy import ColumnExpressionArgument, and_, case, distinct, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.db import db
@@ -23,10 +23,9 @@ from app.registrations.models import Lead, Registration
 FOLLOWED_UP = ("contacted", "qualified", "disqualified", "converted")
 QUALIFIED = ("qualified", "converted")
 CONVERTED = ("converted",)
-# The same two definitions as the console's event tables (app/admin/tables.py), so that the
-# numbers agree: "registered" leaves out cancellations, and a check-in counts as attending.
+# The same definition as the console's event tables (app/admin/tables.py), so that the numbers
+# agree: "registered" leaves out cancellations. "Attended" is `Registration.attended` in both.
 REGISTERED = Registration.status != "cancelled"
-ATTENDED = or_(Registration.checked_in_at.is_not(None), Registration.attended_minutes > 0)
 
 STAGES = (
     ("registered", "Registered"),
@@ -156,7 +155,7 @@ def _report(title: str, events: list[Event], zone: str) -> Report:
     )
 
 
-def _people_where(condition: ColumnElement[bool]) -> ColumnElement[int]:
+def _people_where(condition: ColumnExpressionArgument[bool]) -> ColumnElement[int]:
     return func.count(distinct(case((condition, Registration.lead_id))))
 
 
@@ -190,7 +189,7 @@ def funnel(event_ids: list[int], known: set[int]) -> Funnel:
         select(
             _people_where(registered),
             _people_where(confirmed),
-            _people_where(ATTENDED),
+            _people_where(Registration.attended),
             _people_where(and_(registered, Lead.status.in_(FOLLOWED_UP))),
             _people_where(and_(registered, Lead.status.in_(QUALIFIED))),
             _people_where(and_(registered, Lead.status.in_(CONVERTED))),
@@ -249,7 +248,7 @@ def by_source(event_ids: list[int]) -> list[SourceRow]:
             medium.label("medium"),
             func.count(case((REGISTERED, Registration.id))),
             func.count(case((Registration.status == "confirmed", Registration.id))),
-            func.count(case((ATTENDED, Registration.id))),
+            func.count(case((Registration.attended, Registration.id))),
         )
         .where(Registration.event_id.in_(event_ids))
         .group_by(source, medium)
@@ -268,14 +267,16 @@ def overview() -> tuple[list[EventLine], list[CampaignLine]]:
                 Registration.event_id,
                 func.count(case((REGISTERED, Registration.id))),
                 func.count(case((Registration.status == "confirmed", Registration.id))),
-                func.count(case((ATTENDED, Registration.id))),
+                func.count(case((Registration.attended, Registration.id))),
             ).group_by(Registration.event_id)
         )
     }
     people = {
         campaign_id: (int(registered), int(attended))
         for campaign_id, registered, attended in db.session.execute(
-            select(Event.campaign_id, _people_where(REGISTERED), _people_where(ATTENDED))
+            select(
+                Event.campaign_id, _people_where(REGISTERED), _people_where(Registration.attended)
+            )
             .join(Event, Event.id == Registration.event_id)
             .where(Event.campaign_id.is_not(None))
             .group_by(Event.campaign_id)
