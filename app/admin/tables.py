@@ -13,13 +13,13 @@ from datetime import datetime
 from math import ceil
 from typing import Any
 
-from sqlalchemy import ColumnElement, ColumnExpressionArgument, case, func, or_, select
+from sqlalchemy import ColumnElement, ColumnExpressionArgument, case, func, select
 
 from app.db import db, utcnow
 from app.events.models import Event
-from app.fields import CONTROL_IN_LINE
 from app.inputs import query_int
 from app.registrations.models import REGISTRATION_STATUSES, Registration
+from app.registrations.search import registration_matches, search_text
 from app.spreadsheet import csv_writer, safe_cell
 
 PAGE_SIZE = 50
@@ -121,7 +121,7 @@ class RegistrationQuery:
         status = args.get("status", "")
         sort = args.get("sort", "registered")
         return cls(
-            search=" ".join(CONTROL_IN_LINE.sub(" ", args.get("q", "")).split())[:200],
+            search=search_text(args.get("q")),
             status=status if status in REGISTRATION_STATUSES else "",
             sort=sort if sort in SORTS else "registered",
             descending=args.get("dir", "desc" if sort == "registered" else "asc") == "desc",
@@ -145,15 +145,7 @@ class RegistrationQuery:
         if self.status:
             found.append(Registration.status == self.status)
         if self.search:
-            term = self.search
-            full_name = Registration.first_name + " " + Registration.last_name
-            found.append(
-                or_(
-                    Registration.email_normalized.icontains(term, autoescape=True),
-                    full_name.icontains(term, autoescape=True),
-                    Registration.company.icontains(term, autoescape=True),
-                )
-            )
+            found.append(registration_matches(self.search))
         return found
 
     def order(self) -> list[Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 
 from app.api import auth
 from app.api.auth import STAFF
@@ -17,6 +17,7 @@ from app.db import db
 from app.events.models import Event
 from app.models import User
 from app.registrations.models import Lead, Registration
+from app.registrations.search import lead_matches, search_text
 
 blp = ApiBlueprint(
     "Leads", __name__, url_prefix="/api/v1/leads", description="Registrants as sales leads."
@@ -76,14 +77,8 @@ def list_leads(args: dict[str, Any]) -> Page:
     statement = _visible_leads().order_by(Lead.id)
     if args.get("status"):
         statement = statement.where(Lead.status == args["status"])
-    if text := (args.get("q") or "").strip():
-        statement = statement.where(
-            or_(
-                Lead.email.icontains(text, autoescape=True),
-                (Lead.first_name + " " + Lead.last_name).icontains(text, autoescape=True),
-                Lead.company.icontains(text, autoescape=True),
-            )
-        )
+    if text := search_text(args.get("q")):
+        statement = statement.where(lead_matches(text))
     page = paginate(statement, args)
     page.items = shown(page.items)
     return page

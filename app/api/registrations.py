@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from app.api import auth
 from app.api.auth import MANAGERS
@@ -20,6 +20,7 @@ from app.registrations import services
 from app.registrations.links import manage_url
 from app.registrations.models import Registration
 from app.registrations.payment_hooks import PaymentUnavailable
+from app.registrations.search import registration_matches, search_text
 
 blp = ApiBlueprint(
     "Registrations",
@@ -107,14 +108,6 @@ def list_registrations(args: dict[str, Any], slug: str) -> Page:
     )
     if args.get("status"):
         statement = statement.where(Registration.status == args["status"])
-    if text := (args.get("q") or "").strip():
-        statement = statement.where(
-            or_(
-                Registration.email_normalized.icontains(text, autoescape=True),
-                (Registration.first_name + " " + Registration.last_name).icontains(
-                    text, autoescape=True
-                ),
-                Registration.company.icontains(text, autoescape=True),
-            )
-        )
+    if text := search_text(args.get("q")):
+        statement = statement.where(registration_matches(text))
     return paginate(statement, args)
