@@ -17,9 +17,9 @@ from app.followup.scoring import (
     save_settings,
     score,
 )
+from app.registrations.services import check_in
 from tests.builders import make_event, register_person
 from tests.followup_fixtures import attend, followup_of, make_rep
-from app.registrations.services import check_in
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
