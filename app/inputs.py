@@ -121,6 +121,8 @@ def _has_surrogate(text: str) -> bool:
 
 def _multidict_paths(values: MultiDict[str, Any]) -> Iterator[str]:
     for key, item in values.items(multi=True):
+        # A multipart part whose name cannot be parsed (a lone "\r", say) has no key at all.
+        key = key if isinstance(key, str) else ""
         if _has_surrogate(key) or (isinstance(item, str) and _has_surrogate(item)):
             yield key.encode("utf-8", "backslashreplace").decode()
 
