@@ -2,7 +2,8 @@
 
 from flask import Blueprint, Flask
 
-bp = Blueprint("auth", __name__)
+# cli_group=None: the package's command groups (cli.py) sit at the top level, `flask users …`.
+bp = Blueprint("auth", __name__, cli_group=None)
 
 
 def init_app(app: Flask) -> None:
@@ -13,4 +14,4 @@ def init_app(app: Flask) -> None:
     add_job(app, "staff_sessions", forget_old)
 
 
-from app.auth import routes  # noqa: E402, F401
+from app.auth import cli, routes  # noqa: E402, F401

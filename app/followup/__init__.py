@@ -2,7 +2,8 @@
 
 from flask import Blueprint, Flask
 
-bp = Blueprint("followup", __name__)
+# cli_group=None: the package's command groups (cli.py) sit at the top level, `flask attendance …`.
+bp = Blueprint("followup", __name__, cli_group=None)
 
 
 def init_app(app: Flask) -> None:
@@ -15,4 +16,4 @@ def init_app(app: Flask) -> None:
     add_job(app, "followup_escalation", lambda now: len(escalate_overdue(now)))
 
 
-from app.followup import routes  # noqa: E402, F401
+from app.followup import cli, routes  # noqa: E402, F401

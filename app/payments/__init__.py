@@ -13,7 +13,8 @@ so deliveries of the same news that race each other settle it once.
 
 from flask import Blueprint, Flask
 
-bp = Blueprint("payments", __name__)
+# cli_group=None: the package's command groups (cli.py) sit at the top level, `flask payments …`.
+bp = Blueprint("payments", __name__, cli_group=None)
 
 
 def init_app(app: Flask) -> None:
@@ -35,4 +36,4 @@ def init_app(app: Flask) -> None:
     add_job(app, "payments", run_due)
 
 
-from app.payments import routes  # noqa: E402, F401
+from app.payments import cli, routes  # noqa: E402, F401
