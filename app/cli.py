@@ -13,9 +13,10 @@ import click
 from flask import Flask
 from sqlalchemy import func, select
 
+from app.auth.staff import add_staff, update_rep_profile
 from app.db import db, utcnow
 from app.events.services import create_event, update_event
-from app.models import User, create_user
+from app.models import User
 
 DEMO_USERS = (
     # email, name, role, password, territory
@@ -59,12 +60,12 @@ def demo_seed() -> None:
     if db.session.scalar(select(func.count()).select_from(User)):
         click.echo("The database already has users; demo not seeded.")
         return
+    # Through the same services as the console and `users create`: one staff-creation path.
     for email, name, role, password, countries in DEMO_USERS:
-        user = create_user(email, name, role, password)
+        user = add_staff(email, name, role, password)
         if user.rep_profile is not None:
-            user.rep_profile.countries = countries
-            user.rep_profile.timezone = "America/New_York" if "US" in countries else "Europe/Berlin"
-    db.session.commit()
+            timezone = "America/New_York" if "US" in countries else "Europe/Berlin"
+            update_rep_profile(user.rep_profile, {"countries": countries, "timezone": timezone})
     starts = (utcnow() + timedelta(days=7)).replace(hour=16, minute=0, second=0, microsecond=0)
     event = create_event(
         {

@@ -6,13 +6,12 @@ from datetime import datetime
 
 import click
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from app.auth import bp
-from app.auth.staff import StaffRejected
+from app.auth.staff import StaffRejected, add_staff
 from app.auth.tokens import issue_token, revoke_all, revoke_token, status, tokens_of
 from app.db import db
-from app.models import ROLES, ApiToken, User, create_user
+from app.models import ROLES, ApiToken, User
 
 # A refusal names service fields; the command line names its options.
 _OPTIONS = {"user": "--email"}
@@ -30,21 +29,11 @@ def users() -> None:
 @click.option("--password", required=True)
 def users_create(email: str, name: str, role: str, password: str) -> None:
     """Create a staff user (a rep also gets a rep profile)."""
-    from app import fields
-
     try:
-        email, _ = fields.normalize_email(email)
-    except fields.InvalidValue as exc:
-        raise click.BadParameter(str(exc), param_hint="--email") from None
-    if len(password) < 8:
-        raise click.BadParameter("use at least 8 characters", param_hint="--password")
-    create_user(email, name, role, password)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise click.ClickException(f"a user with the email {email} already exists") from None
-    click.echo(f"created {role} {email.lower()}")
+        user = add_staff(email, name, role, password)
+    except StaffRejected as exc:
+        raise click.ClickException(refusal(exc)) from None
+    click.echo(f"created {user.role} {user.email}")
 
 
 @click.group(help="API tokens.")

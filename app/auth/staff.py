@@ -19,6 +19,7 @@ from app.db import db
 from app.models import ROLES, RepProfile, User, create_user
 
 MIN_PASSWORD_LENGTH = 8
+MAX_NAME_LENGTH: int = User.__table__.c["name"].type.length  # type: ignore[attr-defined]
 MAX_WEIGHT = 100
 
 
@@ -58,8 +59,8 @@ def add_staff(email: str, name: str, role: str, password: str) -> User:
         email, _ = fields.normalize_email(email)
     except fields.InvalidValue as exc:
         problems["email"] = str(exc)
-    if not name.strip():
-        problems["name"] = "Enter a name."
+    if why := _name_problem(name):
+        problems["name"] = why
     if role not in ROLES:
         problems["role"] = f"Choose one of: {', '.join(ROLES)}."
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -95,8 +96,8 @@ def change_staff(
     problems: dict[str, str] = {}
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
         problems["password"] = f"Use at least {MIN_PASSWORD_LENGTH} characters."
-    if not name.strip():
-        problems["name"] = "Enter a name."
+    if why := _name_problem(name):
+        problems["name"] = why
     if role not in ROLES:
         problems["role"] = f"Choose one of: {', '.join(ROLES)}."
     if user.id == acting.id and not active:
@@ -181,6 +182,17 @@ def update_rep_profile(profile: RepProfile, values: dict[str, Any]) -> RepProfil
         setattr(profile, name, value)
     db.session.commit()
     return profile
+
+
+def _name_problem(name: str) -> str | None:
+    if not name.strip():
+        return "Enter a name."
+    # PostgreSQL cannot store NUL, and a line break in a name could end up in a mail header.
+    if fields.CONTROL_IN_LINE.search(name):
+        return "Use one line of plain text, without control characters."
+    if len(name.strip()) > MAX_NAME_LENGTH:
+        return f"Keep the name under {MAX_NAME_LENGTH + 1} characters."
+    return None
 
 
 def _email_taken(email: str) -> bool:
