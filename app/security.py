@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 # Pages only staff see, and the sign-in pages leading there: a shared or back-buttoned browser
 # must not show them from its cache.
-CONSOLE_PREFIXES = ("/admin", "/followups", "/login", "/logout", "/welcome")
+CONSOLE_PREFIXES = ("/admin", "/followups", "/login", "/logout")
 # A registrant's own pages carry the manage token in their address: not cached, and never sent
 # on as a Referer to the join link, Stripe or any other site they link to.
 MANAGE_PREFIX = "/r/"

@@ -120,7 +120,7 @@ def test_an_admin_changes_a_role_and_deactivates_an_account(staff, app):
     assert _post(staff, path, name="Renamed", role="rep").status_code == 303  # box unticked
     db.session.expire_all()
     assert marketer.active is False
-    assert other.get("/welcome").status_code == 302  # the open session is over
+    assert other.get("/followups").status_code == 302  # the open session is over
 
 
 def test_a_new_password_must_be_long_enough_and_nothing_else_changes_otherwise(staff):

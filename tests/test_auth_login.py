@@ -106,15 +106,11 @@ def test_an_anonymous_visit_to_the_console_comes_back_after_login(client, app):
     assert answer.headers["Location"] == "/admin/settings"
 
 
-def test_a_rep_lands_on_their_follow_up_list_or_the_page_saying_it_is_coming(client, app):
+def test_a_rep_lands_on_their_follow_up_list(client, app):
     make_user("rep", email="rita@example.com")
     response = _post_login(client, "rita@example.com", "password123")
-    followups_exist = any(rule.rule == "/followups" for rule in app.url_map.iter_rules())
-    if followups_exist:
-        assert response.headers["Location"] == "/followups"
-    else:
-        assert response.headers["Location"] == "/welcome"
-        assert "Your follow-up list is coming" in client.get("/welcome").get_data(as_text=True)
+    assert response.headers["Location"] == "/followups"
+    assert client.get("/followups").status_code == 200
     assert client.get("/admin/events").status_code == 403
 
 

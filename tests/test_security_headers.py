@@ -18,7 +18,7 @@ CONSOLE_PAGES = [
     "/admin/events/launch-webinar/registrations",
     "/admin/reports",
     "/admin/events/launch-webinar/report",
-    "/welcome",
+    "/followups",
 ]
 API_ANSWERS = ["/api/v1/events", "/api/v1/openapi.json", "/api/v1/leads", "/api/v1/nothing"]
 

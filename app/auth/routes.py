@@ -1,4 +1,4 @@
-"""/login and /logout for staff, and the page a rep sees until their follow-up list exists."""
+"""/login and /logout for staff."""
 
 from __future__ import annotations
 
@@ -12,19 +12,12 @@ from app.auth.access import (
     home_for,
     is_api_request,
     roles_required,
-    routed,
     safe_next,
     token_user,
 )
 from app.auth.forms import LoginForm, LogoutForm
 from app.auth.staff import authenticate
 from app.extensions import limiter
-
-
-@bp.app_context_processor
-def console_links() -> dict[str, object]:
-    # Console pages link to pages of other packages only once those are routed.
-    return {"routed": routed}
 
 
 @bp.before_app_request
@@ -82,9 +75,3 @@ def logout() -> Response | str:
         flash("You have logged out.", "ok")
         return redirect(url_for("auth.login"), code=303)
     return render_template("auth/logout.html", form=form)
-
-
-@bp.get("/welcome")
-@roles_required(*STAFF_ROLES)
-def waiting() -> str:
-    return render_template("auth/waiting.html")
