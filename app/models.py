@@ -14,12 +14,17 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.db import Model, UTCDateTime, db, utcnow
 
+# The staff roles, the one table every face reads (command line, console form, API, access
+# checks). An admin may do everything; the managers run events; a rep works follow-up.
 ROLES = ("admin", "marketer", "rep")
+MANAGER_ROLES = ("admin", "marketer")
 
 
 class User(UserMixin, Model):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("role IN ('admin', 'marketer', 'rep')", name="role"),)
+    __table_args__ = (
+        CheckConstraint("role IN (" + ", ".join(f"'{role}'" for role in ROLES) + ")", name="role"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -43,7 +48,7 @@ class User(UserMixin, Model):
 
     @property
     def is_staff_manager(self) -> bool:
-        return self.role in ("admin", "marketer")
+        return self.role in MANAGER_ROLES
 
 
 class RepProfile(Model):

@@ -108,3 +108,25 @@ def test_demo_seed_adds_its_staff_through_the_staff_service_once(runner, app):
     assert again.exit_code == 0
     assert "already has users; demo not seeded" in again.output
     assert _users() == 3
+
+
+def test_every_face_offers_exactly_the_roles_of_the_one_role_table(app):
+    from sqlalchemy.exc import IntegrityError
+
+    from app.admin.forms import StaffForm
+    from app.auth.access import roles_required
+    from app.auth.cli import users_create
+    from app.models import ROLES
+
+    (role_option,) = [param for param in users_create.params if param.name == "role"]
+    assert tuple(role_option.type.choices) == ROLES  # type: ignore[attr-defined]
+    with app.test_request_context():
+        form = StaffForm(meta={"csrf": False})
+        assert tuple(value for value, _label in form.role.choices) == ROLES  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="unknown roles: superuser"):
+        roles_required("superuser")
+    user = make_user("rep")
+    user.role = "superuser"
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()

@@ -11,10 +11,10 @@ from flask_login import current_user
 from app.admin import bp
 from app.admin.events import show_rejection
 from app.admin.forms import TokenForm
-from app.auth.access import STAFF_ROLES, roles_required
+from app.auth.access import roles_required
 from app.auth.staff import StaffRejected
 from app.auth.tokens import issue_token, revoke_token, status, token_seen_by, tokens_seen_by
-from app.models import User
+from app.models import ROLES, User
 
 
 def _page(form: TokenForm, **extra: Any) -> str:
@@ -31,13 +31,13 @@ def _page(form: TokenForm, **extra: Any) -> str:
 
 
 @bp.get("/tokens")
-@roles_required(*STAFF_ROLES)
+@roles_required(*ROLES)
 def tokens() -> Any:
     return _page(TokenForm(formdata=None))
 
 
 @bp.post("/tokens")
-@roles_required(*STAFF_ROLES)
+@roles_required(*ROLES)
 def create_token() -> Any:
     form = TokenForm()
     problems: list[str] = []
@@ -58,7 +58,7 @@ def create_token() -> Any:
 
 
 @bp.post("/tokens/<int:token_id>/revoke")
-@roles_required(*STAFF_ROLES)
+@roles_required(*ROLES)
 def revoke(token_id: int) -> Any:
     row = token_seen_by(current_user, token_id)
     if row is None:

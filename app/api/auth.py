@@ -6,10 +6,11 @@ from flask import request
 
 from app.api.errors import fail
 from app.auth.access import token_user
-from app.models import User
+from app.models import MANAGER_ROLES, ROLES, User
 
-MANAGERS = ("admin", "marketer")
-STAFF = ("admin", "marketer", "rep")
+# The role sets the calls name, read from the one role table.
+MANAGERS = MANAGER_ROLES
+STAFF = ROLES
 
 _CALLER = "reserve.api_caller"
 

@@ -17,12 +17,9 @@ from werkzeug.wrappers import Response
 
 from app.auth import sessions, tokens
 from app.extensions import login_manager
-from app.models import User
+from app.models import ROLES, User
 
 View = TypeVar("View", bound=Callable[..., Any])
-
-# The views a role can reach; "admin" is allowed everywhere `roles_required` guards.
-STAFF_ROLES = ("admin", "marketer", "rep")
 
 
 def is_api_request() -> bool:
@@ -83,7 +80,7 @@ def roles_required(*roles: str) -> Callable[[View], View]:
     The allowed roles stay on the view as `required_roles`, which the route walker in
     tests/test_routes_roles.py reads to check every guarded route.
     """
-    unknown = set(roles) - set(STAFF_ROLES)
+    unknown = set(roles) - set(ROLES)
     if unknown:
         raise ValueError(f"unknown roles: {', '.join(sorted(unknown))}")
     allowed = frozenset({"admin", *roles})
@@ -125,6 +122,6 @@ def safe_next(target: str | None) -> str | None:
 
 def home_for(user: User) -> str:
     """Where a member of staff lands after logging in."""
-    if user.role in ("admin", "marketer"):
+    if user.is_staff_manager:
         return url_for("admin.events")
     return url_for("followup.index")

@@ -7,17 +7,11 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.auth import bp, sessions
-from app.auth.access import (
-    STAFF_ROLES,
-    home_for,
-    is_api_request,
-    roles_required,
-    safe_next,
-    token_user,
-)
+from app.auth.access import home_for, is_api_request, roles_required, safe_next, token_user
 from app.auth.forms import LoginForm, LogoutForm
 from app.auth.staff import authenticate
 from app.extensions import limiter
+from app.models import ROLES
 
 
 @bp.before_app_request
@@ -67,7 +61,7 @@ def login() -> Response | str | tuple[str, int]:
 
 
 @bp.route("/logout", methods=["GET", "POST"])
-@roles_required(*STAFF_ROLES)
+@roles_required(*ROLES)
 def logout() -> Response | str:
     form = LogoutForm()
     if request.method == "POST" and form.validate_on_submit():
