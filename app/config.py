@@ -49,32 +49,66 @@ def _size(name: str, default: int) -> int:
 
 
 class Config:
-    """Settings from the environment; `create_app(config=...)` overrides any of them."""
+    """Settings from the environment; `create_app(config=...)` overrides any of them.
+
+    Every key the app reads is declared here with its default, and listed in the README's
+    configuration tables (tests/test_config_keys.py checks both).
+    """
 
     def __init__(self, instance_path: str) -> None:
         env = os.environ.get
+        # Signs sessions, CSRF tokens and manage links; generated once when the environment
+        # has none, and kept in instance/secret_key so restarts keep everyone logged in.
         self.SECRET_KEY = secret_key_for(instance_path)
         self.SQLALCHEMY_DATABASE_URI = env(
             "DATABASE_URL", "sqlite:///" + str(Path(instance_path) / "app.db")
         )
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # The site's own address, for absolute links in emails, invites and API pages.
         self.BASE_URL = env("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+
+        # SMTP delivery; without MAIL_SERVER each message is written under OUTBOX_DIR.
         self.MAIL_SERVER = env("MAIL_SERVER") or None
         self.MAIL_PORT = int(env("MAIL_PORT", "25"))
         self.MAIL_USERNAME = env("MAIL_USERNAME") or None
         self.MAIL_PASSWORD = env("MAIL_PASSWORD") or None
         self.MAIL_USE_TLS = _flag("MAIL_USE_TLS", "0")
+        # The sender until an admin sets one in the console's settings.
         self.MAIL_DEFAULT_SENDER = env("MAIL_DEFAULT_SENDER", "Events <events@localhost>")
+        self.OUTBOX_DIR = str(Path(instance_path) / "outbox")
+        # How the worker sends the outbox: rows per batch; how long a claimed row is left to
+        # its worker before another may take it; attempts before a row is `failed`; the
+        # backoff between attempts (doubling from the base, capped); one SMTP call's timeout.
+        self.MAIL_BATCH_SIZE = 100
+        self.MAIL_LEASE_SECONDS = 300
+        self.MAIL_MAX_ATTEMPTS = 16
+        self.MAIL_RETRY_BASE_SECONDS = 30
+        self.MAIL_RETRY_CAP_SECONDS = 7200
+        self.MAIL_TIMEOUT_SECONDS = 30
+        # Queue a worker pass after each commit that added mail, so it goes out in moments
+        # (False: the worker's minute task finds it).
+        self.MAIL_WAKE_WORKER = True
+        # The Huey queue's name: workers sharing one Redis must share it.
+        self.HUEY_NAME = "reserve"
+
+        # Stripe: without both keys a paid event cannot be published. STRIPE_API_BASE points
+        # the official client at another server (the tests' local fake).
         self.STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY") or None
         self.STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET") or None
         self.STRIPE_API_BASE = env("STRIPE_API_BASE") or None
+        # The Stripe client retries a call that failed on the network this many times.
+        self.STRIPE_MAX_NETWORK_RETRIES = 2
         # How long a seat waits for its payment: a new registrant is sent to Stripe at once
         # (a Checkout Session lasts at least 30 minutes from its creation, a moment after the
         # registration); someone promoted from the waitlist first has to read the email.
         self.PAYMENT_HOLD_MINUTES = 31
         self.PROMOTED_HOLD_MINUTES = 24 * 60
+
         # Double opt-in: how long a registrant has to open the link in the verification email
         # before their unverified registration (and the seat it holds) is given up.
         self.VERIFICATION_HOURS = int(env("VERIFICATION_HOURS", "24") or 24)
+        # Rate limits: in memory, or in Redis (shared by every process) when REDIS_URL is set,
+        # which also carries the worker's queue.
         self.RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", "1")
         self.REDIS_URL = env("REDIS_URL") or None
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
@@ -87,13 +121,14 @@ class Config:
         self.API_REGISTRATION_RATE_LIMIT = "30/minute"
         # How many landing-page posts one client address may send (a Flask-Limiter rate).
         self.LANDING_RATE_LIMIT = env("LANDING_RATE_LIMIT", "10/minute")
+        # How many login attempts per client address, and per email, the login page takes.
+        self.LOGIN_RATE_LIMIT = "10 per minute"
         # A landing form posted sooner than this after it was served is a bot's (0: no check).
         self.FORM_MIN_FILL_SECONDS = float(env("FORM_MIN_FILL_SECONDS", "2") or 0)
         # Manage links stop working this many days after their event ended.
         self.MANAGE_LINK_DAYS_AFTER_EVENT = int(env("MANAGE_LINK_DAYS_AFTER_EVENT", "30") or 30)
         # How many "your registration link" emails one registration may get in an hour.
         self.MANAGE_LINK_EMAILS_PER_HOUR = 3
-        self.OUTBOX_DIR = str(Path(instance_path) / "outbox")
         # No request body beyond this (the largest is an attendance report): a bigger one is
         # refused with 413 before it is read, rather than spooled to disk. Each request gets
         # the smaller limit of its audience (app.inputs): anyone may post to a public form or
@@ -107,19 +142,22 @@ class Config:
         # A form's text fields are kept in memory: none beyond this, nor more parts than this.
         self.MAX_FORM_MEMORY_SIZE = 512 * 1024
         self.MAX_FORM_PARTS = 1000
+        # The console's session cookie: no script may read it, a post from another site does
+        # not carry it, and it is Secure when the site is served over https.
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = self.BASE_URL.startswith("https://")
+        # A form's CSRF token lasts as long as its session (the session may idle out first).
         self.WTF_CSRF_TIME_LIMIT = None
         # A console session nobody used for this long ends (app/auth/sessions.py).
         self.SESSION_IDLE_HOURS = float(env("SESSION_IDLE_HOURS", "12") or 12)
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         # flask-smorest serves the OpenAPI document the API validates with.
         self.API_TITLE = "Event registration API"
         self.API_VERSION = "v1"
         self.OPENAPI_VERSION = "3.0.3"
         self.OPENAPI_URL_PREFIX = "/api/v1"
         self.OPENAPI_JSON_PATH = "openapi.json"
+        # The marketing-consent sentence shown on the form and stored with each consent.
         self.CONSENT_TEXT = env(
             "CONSENT_TEXT",
             "Yes, send me news about upcoming events and products. I can unsubscribe at any time.",

@@ -57,7 +57,6 @@ class Registry:
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("MAIL_WAKE_WORKER", True)
     _registry(app)
     app.cli.add_command(run_worker)
     if not orm_event.contains(Session, "after_commit", _wake_after_commit):
@@ -120,7 +119,7 @@ def wake_worker() -> None:
     Called after a commit; failing here loses nothing (the minute task finds the work).
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if not app.config.get("MAIL_WAKE_WORKER"):
+    if not app.config["MAIL_WAKE_WORKER"]:
         return
     try:
         huey = queue_for(app)
@@ -142,7 +141,7 @@ def _registry(app: Flask) -> Registry:
 
 def _make_huey(app: Flask) -> Huey:
     redis_url = app.config.get("REDIS_URL")
-    name = app.config.get("HUEY_NAME", "reserve")
+    name = app.config["HUEY_NAME"]
     huey: Huey
     if redis_url:
         huey = RedisHuey(name, url=redis_url, results=False)

@@ -37,3 +37,20 @@ EVENT_FIELDS = {
     # Issue "Trust": new registrations stay unverified until their email link is opened.
     "double_opt_in",
 }
+# The environment variables of the CONTRACT's "Configuration" table.
+CONFIGURATION_VARIABLES = {
+    "DATABASE_URL",
+    "SECRET_KEY",
+    "BASE_URL",
+    "MAIL_SERVER",
+    "MAIL_PORT",
+    "MAIL_USERNAME",
+    "MAIL_PASSWORD",
+    "MAIL_USE_TLS",
+    "MAIL_DEFAULT_SENDER",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "STRIPE_API_BASE",
+    "RATELIMIT_ENABLED",
+    "REDIS_URL",
+}

@@ -30,7 +30,7 @@ def _nothing_cached_from_another_request() -> None:
 
 
 def _login_limit() -> str:
-    return current_app.config.get("LOGIN_RATE_LIMIT", "10 per minute")
+    return str(current_app.config["LOGIN_RATE_LIMIT"])
 
 
 def _login_email() -> str:

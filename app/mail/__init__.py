@@ -10,11 +10,9 @@ def init_app(app: Flask) -> None:
     pass: queueing due reminders (a job), then writing and sending the outbox (last)."""
     from app import worker
     from app.mail import models, outbox, receivers  # noqa: F401
-    from app.mail.delivery import DEFAULTS, send_outbox
+    from app.mail.delivery import send_outbox
     from app.mail.reminders import queue_due_reminders
 
-    for name, value in DEFAULTS.items():
-        app.config.setdefault(name, value)
     receivers.connect()
     outbox.connect()
     worker.add_job(app, "reminders", queue_due_reminders)

@@ -32,16 +32,6 @@ from app.sender import current_sender
 
 log = logging.getLogger(__name__)
 
-# Defaults; each can be set in the app config under the same name.
-DEFAULTS = {
-    "MAIL_BATCH_SIZE": 100,
-    "MAIL_LEASE_SECONDS": 300,
-    "MAIL_MAX_ATTEMPTS": 16,
-    "MAIL_RETRY_BASE_SECONDS": 30,
-    "MAIL_RETRY_CAP_SECONDS": 7200,
-    "MAIL_TIMEOUT_SECONDS": 30,
-}
-
 
 @dataclass
 class Report:

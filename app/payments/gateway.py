@@ -143,7 +143,7 @@ def _client() -> stripe.StripeClient:
     return stripe.StripeClient(
         config["STRIPE_SECRET_KEY"],
         base_addresses={"api": base} if base else None,  # type: ignore[typeddict-item]
-        max_network_retries=config.get("STRIPE_MAX_NETWORK_RETRIES", 2),
+        max_network_retries=config["STRIPE_MAX_NETWORK_RETRIES"],
     )
 
 
