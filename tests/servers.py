@@ -22,30 +22,27 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.contract import CONFIGURATION_VARIABLES
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # Settings the app reads from the environment: a server gets only those its caller gives, never
 # whatever the developer's shell happens to export (a REDIS_URL, a real SMTP server, Stripe keys).
-APP_SETTINGS = (
-    "DATABASE_URL",
-    "SECRET_KEY",
-    "BASE_URL",
-    "INSTANCE_PATH",
-    "MAIL_SERVER",
-    "MAIL_PORT",
-    "MAIL_USERNAME",
-    "MAIL_PASSWORD",
-    "MAIL_USE_TLS",
-    "MAIL_DEFAULT_SENDER",
-    "STRIPE_SECRET_KEY",
-    "STRIPE_WEBHOOK_SECRET",
-    "STRIPE_API_BASE",
-    "RATELIMIT_ENABLED",
-    "REDIS_URL",
-    "CONSENT_TEXT",
-    "LANDING_RATE_LIMIT",
-    "FORM_MIN_FILL_SECONDS",
-    "MANAGE_LINK_DAYS_AFTER_EVENT",
+# The contract's variables and the app's own; tests/test_config_keys.py checks none is missing.
+APP_SETTINGS = frozenset(
+    {
+        *CONFIGURATION_VARIABLES,
+        "INSTANCE_PATH",
+        "PROXY_HOPS",
+        "CONSENT_TEXT",
+        "LANDING_RATE_LIMIT",
+        "FORM_MIN_FILL_SECONDS",
+        "MANAGE_LINK_DAYS_AFTER_EVENT",
+        "VERIFICATION_HOURS",
+        "SESSION_IDLE_HOURS",
+        "MAX_PUBLIC_BODY_BYTES",
+        "MAX_STAFF_BODY_BYTES",
+    }
 )
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from app.config import Config
 from tests.contract import CONFIGURATION_VARIABLES
+from tests.servers import APP_SETTINGS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -94,23 +95,49 @@ def keys_read_in_app() -> dict[str, str]:
     return keys
 
 
-def _section(text: str, heading: str) -> str:
-    start = text.index(heading)
-    end = text.find("\n## ", start + len(heading))
-    return text[start : end if end != -1 else len(text)]
+# The readers app/config.py reads the environment through (besides os.environ.get itself).
+ENV_READERS = {"env", "_flag", "_size"}
 
 
-def _names_in_tables(section: str) -> set[str]:
-    """The backticked names in the first column of each table row."""
-    names: set[str] = set()
-    for line in section.splitlines():
-        if line.startswith("| `"):
-            first = line.split("|")[1]
-            names.update(re.findall(r"`([A-Z][A-Z0-9_]*)`", first))
+def variables_read_in_app() -> dict[str, str]:
+    """Each environment variable read anywhere in app/, with the first place that reads it."""
+    names: dict[str, str] = {}
+    for path in sorted((ROOT / "app").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            func = node.func
+            environ_get = (
+                isinstance(func, ast.Attribute)
+                and func.attr == "get"
+                and isinstance(func.value, ast.Attribute)
+                and func.value.attr == "environ"
+            )
+            reader = isinstance(func, ast.Name) and func.id in ENV_READERS
+            if (environ_get or reader) and (name := _text(node.args[0])) is not None:
+                names.setdefault(name, f"{path.relative_to(ROOT)}:{node.lineno}")
     return names
 
 
-def test_the_walk_finds_the_reads_it_is_meant_to_find():
+def _tables(heading: str) -> list[set[str]]:
+    """The backticked names in the first column of each table under the README's `heading`."""
+    text = (ROOT / "README.md").read_text()
+    start = text.index(heading)
+    end = text.find("\n## ", start + len(heading))
+    tables: list[set[str]] = []
+    in_table = False
+    for line in text[start : end if end != -1 else len(text)].splitlines():
+        if not line.startswith("|"):
+            in_table = False
+            continue
+        if not in_table:
+            tables.append(set())
+            in_table = True
+        tables[-1].update(re.findall(r"`([A-Z][A-Z0-9_]*)`", line.split("|")[1]))
+    return tables
+
+
+def test_the_walks_find_the_reads_they_are_meant_to_find():
     keys = keys_read_in_app()
     # A constant key, a key passed to a helper, a key assigned before the read, a view's mark.
     for key in (
@@ -120,6 +147,10 @@ def test_the_walk_finds_the_reads_it_is_meant_to_find():
         "MAX_UPLOAD_BODY_BYTES",
     ):
         assert key in keys
+    variables = variables_read_in_app()
+    for name in ("SECRET_KEY", "DATABASE_URL", "MAIL_USE_TLS", "MAX_PUBLIC_BODY_BYTES"):
+        assert name in variables
+    assert "INSTANCE_PATH" in variables  # read by create_app, before Config
 
 
 def test_every_key_read_in_app_is_declared_in_config(tmp_path):
@@ -129,14 +160,23 @@ def test_every_key_read_in_app_is_declared_in_config(tmp_path):
 
 
 def test_every_key_read_in_app_is_in_the_readme_configuration_tables():
-    readme = _names_in_tables(_section((ROOT / "README.md").read_text(), "## Configuration"))
-    missing = {key: where for key, where in keys_read_in_app().items() if key not in readme}
+    listed = set().union(*_tables("## Configuration"))
+    missing = {key: where for key, where in keys_read_in_app().items() if key not in listed}
     assert not missing, f"read but missing from the README's configuration tables: {missing}"
 
 
-def test_every_variable_the_contract_lists_is_read_by_config_and_in_the_readme():
-    readme = _names_in_tables(_section((ROOT / "README.md").read_text(), "## Configuration"))
-    config_source = (ROOT / "app" / "config.py").read_text()
-    assert not CONFIGURATION_VARIABLES - readme, CONFIGURATION_VARIABLES - readme
-    unread = {name for name in CONFIGURATION_VARIABLES if f'"{name}"' not in config_source}
-    assert not unread, f"in the CONTRACT but never read from the environment: {unread}"
+def test_the_readme_lists_exactly_the_environment_variables_the_app_reads():
+    variables = variables_read_in_app()
+    environment_table = _tables("## Configuration")[0]
+    assert set(variables) == environment_table, {
+        "read but not in the README": set(variables) - environment_table,
+        "in the README but never read": environment_table - set(variables),
+    }
+
+
+def test_every_variable_the_contract_lists_is_read_from_the_environment():
+    assert not CONFIGURATION_VARIABLES - set(variables_read_in_app())
+
+
+def test_servers_for_tests_never_inherit_a_variable_the_app_reads_from_the_shell():
+    assert not set(variables_read_in_app()) - APP_SETTINGS
