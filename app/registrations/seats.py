@@ -115,14 +115,16 @@ def seat_waitlisted(registration: Registration) -> None:
     held = "pending_payment" if event is not None and event.is_paid else "confirmed"
     registration.status = held
     if event is not None:
-        registration.hold_expires_at = hold_until(event, utcnow(), "PROMOTED_HOLD_MINUTES", held)
+        registration.hold_expires_at = hold_until(
+            event, utcnow(), current_app.config["PROMOTED_HOLD_MINUTES"], held
+        )
     db.session.flush()
     signals.promoted.send(registration)
 
 
-def hold_until(event: Event, now: datetime, setting: str, status: str) -> datetime | None:
+def hold_until(event: Event, now: datetime, minutes: int, status: str) -> datetime | None:
     """Until when a seat waiting for payment stays held: never past the event's start."""
     if status != "pending_payment":
         return None
-    held = now + timedelta(minutes=current_app.config[setting])
+    held = now + timedelta(minutes=minutes)
     return min(held, max(event.starts_at, now))

@@ -181,7 +181,9 @@ def _register_once(
     registration.verified_at = None
     registration.cancelled_at = None
     registration.created_at = now
-    registration.hold_expires_at = hold_until(event, now, "PAYMENT_HOLD_MINUTES", status)
+    registration.hold_expires_at = hold_until(
+        event, now, current_app.config["PAYMENT_HOLD_MINUTES"], status
+    )
     db.session.add(registration)
     db.session.flush()
     signals.registered.send(registration)
