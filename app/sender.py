@@ -11,6 +11,7 @@ from flask import current_app
 from app import fields
 from app.db import db
 from app.models import Setting
+from app.refusals import Refusal
 
 SENDER_KEY = "sender"
 
@@ -25,10 +26,10 @@ class Sender:
         return self.email.rpartition("@")[2] or "localhost"
 
 
-class SenderRejected(Exception):
-    def __init__(self, fields: dict[str, str]) -> None:
-        super().__init__("The sender was not saved.")
-        self.fields = fields
+class SenderRejected(Refusal):
+    """A sender name or address that cannot go into a mail header."""
+
+    default_message = "The sender was not saved."
 
 
 def current_sender() -> Sender:
@@ -51,7 +52,7 @@ def save_sender(name: str, email: str) -> Sender:
     except fields.InvalidValue as exc:
         problems["email"] = str(exc)
     if problems:
-        raise SenderRejected(problems)
+        raise SenderRejected(fields=problems)
     value = {"name": name, "email": email}
     setting = db.session.get(Setting, SENDER_KEY)
     if setting is None:

@@ -9,9 +9,8 @@ from flask_smorest.fields import Upload
 
 from app.api.auth import MANAGERS
 from app.api.blueprint import ApiBlueprint
-from app.api.errors import fail
 from app.api.events import event_or_404
-from app.followup.attendance import AttendanceFileError, import_attendance
+from app.followup.attendance import import_attendance
 from app.inputs import body_limit
 
 blp = ApiBlueprint(
@@ -60,8 +59,4 @@ def import_event_attendance(files: dict[str, Any], slug: str) -> dict[str, int]:
     CSV text, or without the columns) is refused with 422 naming `file`.
     """
     event = event_or_404(slug)
-    try:
-        summary = import_attendance(event, files["file"].stream)
-    except AttendanceFileError as exc:
-        fail(422, exc.message, {"file": exc.message})
-    return summary.counts()
+    return import_attendance(event, files["file"].stream).counts()

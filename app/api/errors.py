@@ -11,7 +11,9 @@ from flask.sansio.blueprints import Blueprint
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, default_exceptions
 from werkzeug.wrappers import Response
 
+from app.db import db
 from app.inputs import RefusedInput
+from app.refusals import Refusal
 
 API_PREFIX = "/api/"
 
@@ -169,6 +171,13 @@ def error_response(error: HTTPException) -> Response:
     return response
 
 
+def refusal_response(refusal: Refusal) -> Response:
+    """A service's refusal in the same shape, answered with the status its kind names."""
+    # Nothing a refused request changed is kept, whatever runs after the view.
+    db.session.rollback()
+    return error_response(ApiError(refusal.status, refusal.message, refusal.fields))
+
+
 def _headers(error: HTTPException) -> list[tuple[str, str]]:
     headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
     data = getattr(error, "data", None) or {}
@@ -184,13 +193,15 @@ def _snake(name: str) -> str:
 
 
 def handle_blueprint_errors(blueprint: Blueprint) -> None:
-    """Answer every error raised inside `blueprint` in the API's shape.
+    """Answer every error raised inside `blueprint` in the API's shape, a service's `Refusal`
+    included: views leave refusals to this handler rather than catching them one by one.
 
     Registered per status code as well as for HTTPException because Flask looks at
     code-specific handlers of the whole app before a blueprint's catch-all one, and other
     packages may register HTML pages for 403 or 404.
     """
     blueprint.register_error_handler(HTTPException, error_response)
+    blueprint.register_error_handler(Refusal, refusal_response)
     for code in default_exceptions:
         if code >= 400:
             blueprint.register_error_handler(code, error_response)

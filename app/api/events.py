@@ -84,10 +84,7 @@ def create_event(values: dict[str, Any]) -> Event:
     """
     # `status` goes to create_event itself, which judges it by the same rules as update_event
     # but in the one transaction, so a refused publication leaves no draft behind.
-    try:
-        return services.create_event(values)
-    except services.EventRejected as exc:
-        fail(422, exc.message, exc.fields)
+    return services.create_event(values)
 
 
 @blp.route("/<slug>", methods=["GET"])
@@ -113,10 +110,7 @@ def change_event(values: dict[str, Any], slug: str) -> Event:
     or location, or `double_opt_in` on a paid event. A cancelled event cannot be changed back.
     """
     event = event_or_404(slug)
-    try:
-        return services.update_event(event, values)
-    except services.EventRejected as exc:
-        fail(422, exc.message, exc.fields)
+    return services.update_event(event, values)
 
 
 @blp.route("/<slug>/cancel", methods=["POST"])

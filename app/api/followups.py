@@ -18,11 +18,10 @@ from app.api.leads import shown
 from app.api.lists import Page, paginate
 from app.api.schemas import Instant, LeadOut, ListArgs, OneOf, Schema, Text, page_of
 from app.followup.models import DISQUALIFY_REASONS, FOLLOWUP_STATUSES, PRIORITIES, FollowUp
-from app.followup.routing import RoutingRefused, route_followups
+from app.followup.routing import route_followups
 from app.followup.services import (
     MAX_NOTE,
     MAX_REASON_NOTE,
-    FollowUpRejected,
     ListFilter,
     find_visible,
     list_query,
@@ -170,8 +169,6 @@ def patch_followup(values: dict[str, Any], followup_id: int) -> dict[str, Any]:
     _visible_or_404(followup_id)
     try:
         update_followup(followup_id, user, values)
-    except FollowUpRejected as exc:
-        fail(422, exc.message, exc.fields)
     except LookupError:
         fail(404, f"There is no follow-up {followup_id}.")
     return shown_followups([_visible_or_404(followup_id)])[0]
@@ -196,8 +193,5 @@ def route_event(slug: str) -> dict[str, Any]:
     event = find_event(slug)
     if event is None:
         fail(404, f"There is no event with the slug {slug!r}.")
-    try:
-        result = route_followups(event.id, trigger="api", actor_id=user.id)
-    except RoutingRefused as exc:
-        fail(409, exc.message)
+    result = route_followups(event.id, trigger="api", actor_id=user.id)
     return {"created": result.created, "by_rep": result.by_rep}

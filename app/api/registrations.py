@@ -19,7 +19,6 @@ from app.payments.checkout import checkout_url
 from app.registrations import services
 from app.registrations.links import manage_url
 from app.registrations.models import Registration
-from app.registrations.payment_hooks import PaymentUnavailable
 from app.registrations.search import registration_matches, search_text
 
 blp = ApiBlueprint(
@@ -66,22 +65,17 @@ def register(person: services.Registrant, slug: str) -> tuple[dict[str, Any], in
     # caller is told only that the address is registered, and the stored address is emailed
     # its link (as the landing form does). Staff who may read registrations get it here.
     manager = user is not None and user.role in MANAGERS
-    try:
-        if manager:
-            outcome = services.register(event.id, person)
-        else:
-            outcome = services.register_publicly(event.id, person)
-    except services.RegistrationRefused as exc:
-        fail(409, exc.message)
+    if manager:
+        outcome = services.register(event.id, person)
+    else:
+        outcome = services.register_publicly(event.id, person)
     registration = outcome.registration
     show_link = outcome.created or manager
     checkout = None
     if registration.status == "pending_payment" and show_link:
-        try:
-            checkout = checkout_url(registration.id)
-        except PaymentUnavailable as exc:
-            # The hold is released; the caller may try again.
-            fail(503, exc.message)
+        # Refused with 503 when Stripe cannot open one: the hold is released, and the caller
+        # may try again.
+        checkout = checkout_url(registration.id)
     body = {
         "id": registration.id,
         "status": registration.status,

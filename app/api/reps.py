@@ -81,20 +81,17 @@ def create_rep(values: dict[str, Any]) -> dict[str, Any]:
     if _email_taken(values["email"]):
         fail(409, TAKEN, {"email": TAKEN})
     # A random password no one is told: the rep cannot sign in until one is set for them.
-    try:
-        user = staff.add_staff(values["email"], values["name"], "rep", secrets.token_urlsafe(32))
-    except staff.StaffRejected as exc:
-        fail(422, exc.message, exc.fields)
+    user = staff.add_staff(values["email"], values["name"], "rep", secrets.token_urlsafe(32))
     assert user.rep_profile is not None
     try:
         staff.update_rep_profile(user.rep_profile, _profile_values(values))
-    except staff.StaffRejected as exc:
+    except staff.StaffRejected:
         # The schema checks what the service checks, so this only happens if the two drift
         # apart; even then, no rep is left half made.
         db.session.delete(user.rep_profile)
         db.session.delete(user)
         db.session.commit()
-        fail(422, exc.message, exc.fields)
+        raise
     return shown(user)
 
 
@@ -127,9 +124,6 @@ def change_rep(values: dict[str, Any], rep_id: int) -> dict[str, Any]:
                 role=user.role,
                 active=user.active,
             )
-    except staff.StaffRejected as exc:
-        db.session.rollback()
-        fail(422, exc.message, exc.fields)
     except IntegrityError:
         db.session.rollback()
         fail(409, TAKEN, {"email": TAKEN})

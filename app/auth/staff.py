@@ -17,19 +17,15 @@ from app import fields
 from app.auth import sessions
 from app.db import db
 from app.models import ROLES, RepProfile, User, create_user
+from app.refusals import Refusal
 
 MIN_PASSWORD_LENGTH = 8
 MAX_NAME_LENGTH: int = User.__table__.c["name"].type.length  # type: ignore[attr-defined]
 MAX_WEIGHT = 100
 
 
-class StaffRejected(Exception):
-    """The change breaks a rule; `fields` maps each field name to what is wrong with it."""
-
-    def __init__(self, fields: dict[str, str], message: str = "Nothing was saved.") -> None:
-        super().__init__(message)
-        self.message = message
-        self.fields = fields
+class StaffRejected(Refusal):
+    """A change to a staff user, a rep profile or an API token that breaks a rule."""
 
 
 @cache
@@ -68,13 +64,15 @@ def add_staff(email: str, name: str, role: str, password: str) -> User:
     if not problems and _email_taken(email):
         problems["email"] = "A staff user with this email already exists."
     if problems:
-        raise StaffRejected(problems)
+        raise StaffRejected(fields=problems)
     user = create_user(email, name, role, password)
     try:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise StaffRejected({"email": "A staff user with this email already exists."}) from None
+        raise StaffRejected(
+            fields={"email": "A staff user with this email already exists."}
+        ) from None
     return user
 
 
@@ -108,7 +106,7 @@ def change_staff(
     if user.role == "admin" and user.active and not stays_admin and _other_active_admins(user) == 0:
         problems.setdefault("role", "This is the last active admin; make someone else admin first.")
     if problems:
-        raise StaffRejected(problems)
+        raise StaffRejected(fields=problems)
     from app.auth import tokens  # imports this module for its refusal type
 
     # A new password or a deactivation logs the account out everywhere, in the same commit.
@@ -177,7 +175,7 @@ def update_rep_profile(profile: RepProfile, values: dict[str, Any]) -> RepProfil
     if "active" in values:
         clean["active"] = bool(values["active"])
     if problems:
-        raise StaffRejected(problems)
+        raise StaffRejected(fields=problems)
     for name, value in clean.items():
         setattr(profile, name, value)
     db.session.commit()

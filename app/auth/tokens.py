@@ -48,7 +48,7 @@ def issue_token(
     if not user.active:
         problems["user"] = f"{user.email} is deactivated; its tokens would not work."
     if problems:
-        raise StaffRejected(problems, "No token was created.")
+        raise StaffRejected("No token was created.", fields=problems)
     moment = now or utcnow()
     expires_at = moment + timedelta(days=expires_in_days) if expires_in_days else None
     row, secret = ApiToken.new(user, name=label, expires_at=expires_at, created_at=moment)

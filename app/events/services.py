@@ -15,6 +15,7 @@ from app.db import db, utcnow
 from app.events.models import Campaign, Event
 from app.events.signals import event_cancelled, event_changed
 from app.fields import CONTROL_IN_LINE
+from app.refusals import Refusal
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_LENGTH = Event.__table__.c.slug.type.length
@@ -36,13 +37,10 @@ EDITABLE = (
 )
 
 
-class EventRejected(Exception):
-    """The change breaks a rule; `fields` maps each field name to what is wrong with it."""
+class EventRejected(Refusal):
+    """An event change that breaks a rule; `fields` names each field and why."""
 
-    def __init__(self, fields: dict[str, str], message: str = "The event was not saved.") -> None:
-        super().__init__(message)
-        self.message = message
-        self.fields = fields
+    default_message = "The event was not saved."
 
 
 def campaign_named(name: str | None) -> Campaign | None:
@@ -121,7 +119,7 @@ def _apply(event: Event, values: dict[str, Any]) -> None:
         event.status = status
     if problems:
         db.session.rollback()
-        raise EventRejected(problems)
+        raise EventRejected(fields=problems)
 
 
 def _problems(event: Event) -> dict[str, str]:
@@ -177,7 +175,7 @@ def _flush() -> None:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        raise EventRejected({"slug": SLUG_TAKEN}) from None
+        raise EventRejected(fields={"slug": SLUG_TAKEN}) from None
 
 
 def _save(event: Event) -> None:
@@ -185,7 +183,7 @@ def _save(event: Event) -> None:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise EventRejected({"slug": SLUG_TAKEN}) from None
+        raise EventRejected(fields={"slug": SLUG_TAKEN}) from None
 
 
 def upcoming_published(now: datetime | None = None) -> list[Event]:

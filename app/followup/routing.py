@@ -28,6 +28,7 @@ from app.followup.router import Router, lock_routing
 from app.followup.rules import LeadFacts, email_domain, segment_of
 from app.followup.scoring import Engagement, FollowUpSettings, Score, due_at, load_settings, score
 from app.models import User
+from app.refusals import Refusal
 from app.registrations.models import Lead, Registration
 
 # Registrants who held or waited for a seat; cancelled and unpaid ones are not followed up.
@@ -35,12 +36,10 @@ FOLLOWED_UP_REGISTRATIONS = ("confirmed", "waitlisted")
 _RACE_RETRIES = 3
 
 
-class RoutingRefused(Exception):
-    """Routing cannot run for this event; the message says why."""
+class RoutingRefused(Refusal):
+    """Routing cannot run for this event (yet); the message says why."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    status = 409
 
 
 @dataclass

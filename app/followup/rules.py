@@ -16,6 +16,7 @@ from app import fields
 from app.db import db
 from app.followup.models import PoolMember, RoutingRule
 from app.models import User
+from app.refusals import Refusal
 
 REGIONS = ("AMER", "LATAM", "EMEA", "APAC")
 SEGMENTS = ("smb", "mid-market", "enterprise")
@@ -193,13 +194,10 @@ _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a
 MAX_WEIGHT = 100
 
 
-class RuleRejected(Exception):
-    """The rule breaks a rule of its own; `fields` maps each field to what is wrong."""
+class RuleRejected(Refusal):
+    """A routing rule that breaks a rule of its own; `fields` names each field and why."""
 
-    def __init__(self, fields: dict[str, str], message: str = "The rule was not saved.") -> None:
-        super().__init__(message)
-        self.message = message
-        self.fields = fields
+    default_message = "The rule was not saved."
 
 
 def ordered_rules() -> list[RoutingRule]:
@@ -252,7 +250,7 @@ def save_rule(rule: RoutingRule | None, values: dict[str, Any]) -> RoutingRule:
                 problems["members"] = f"Use weights from 1 to {MAX_WEIGHT}."
             seen.add(rep_id)
     if problems:
-        raise RuleRejected(problems)
+        raise RuleRejected(fields=problems)
 
     if rule is None:
         last = db.session.scalar(select(func.max(RoutingRule.position)))

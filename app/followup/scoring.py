@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from app.db import db
 from app.models import Setting
+from app.refusals import Refusal
 from app.registrations.models import counts_as_attended
 
 SETTING_KEY = "followup"
@@ -36,10 +37,10 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-class SettingsRejected(Exception):
-    def __init__(self, fields: dict[str, str]) -> None:
-        super().__init__("The follow-up settings were not saved.")
-        self.fields = fields
+class SettingsRejected(Refusal):
+    """Follow-up settings that break a rule; `fields` names each setting and why."""
+
+    default_message = "The follow-up settings were not saved."
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def save_settings(values: dict[str, Any]) -> FollowUpSettings:
     """Check and store new settings (the caller commits); unknown keys are refused."""
     unknown = set(values) - set(DEFAULTS)
     if unknown:
-        raise SettingsRejected({name: "Unknown setting." for name in sorted(unknown)})
+        raise SettingsRejected(fields={name: "Unknown setting." for name in sorted(unknown)})
     current = load_settings().raw
     merged = {**current, **values}
     parsed = _parse(merged)
@@ -119,7 +120,7 @@ def _parse(values: dict[str, Any]) -> FollowUpSettings:
     escalate = whole("escalate_after_minutes", 1, 100000)
     route_after = whole("route_after_minutes", 0, 100000)
     if problems:
-        raise SettingsRejected(problems)
+        raise SettingsRejected(fields=problems)
     return FollowUpSettings(
         hot_score=hot,
         warm_score=warm,

@@ -23,6 +23,7 @@ from app.followup.models import (
     FollowUpNote,
 )
 from app.models import User
+from app.refusals import Refusal
 from app.registrations.models import Lead, Registration
 
 CLOSED_STATUSES = ("qualified", "disqualified", "converted")
@@ -33,13 +34,8 @@ MAX_REASON_NOTE = 1000
 VERDICT_SCORES = {"qualified": 80, "converted": 100, "disqualified": 0}
 
 
-class FollowUpRejected(Exception):
-    """The change breaks a rule; `fields` maps each field name to what is wrong with it."""
-
-    def __init__(self, fields: dict[str, str], message: str = "Nothing was saved.") -> None:
-        super().__init__(message)
-        self.message = message
-        self.fields = fields
+class FollowUpRejected(Refusal):
+    """A verdict, note or assignment that breaks a rule; `fields` names each field and why."""
 
 
 def sees_all(user: User) -> bool:
@@ -151,7 +147,7 @@ def update_followup(
     if status is None and not note:
         problems.setdefault("status", "Choose a new status or write a note.")
     if problems:
-        raise FollowUpRejected(problems)
+        raise FollowUpRejected(fields=problems)
 
     with writing():
         followup = find_visible(actor, followup_id)
@@ -201,9 +197,9 @@ def assign_by_hand(
             raise LookupError(followup_id)
         rep = db.session.get(User, rep_id)
         if rep is None or rep.role != "rep" or rep.rep_profile is None or not rep.active:
-            raise FollowUpRejected({"rep": "Choose an active sales rep."})
+            raise FollowUpRejected(fields={"rep": "Choose an active sales rep."})
         if followup.status not in OPEN_STATUSES:
-            raise FollowUpRejected({"rep": "Only a follow-up still being worked can move."})
+            raise FollowUpRejected(fields={"rep": "Only a follow-up still being worked can move."})
         followup.rep_id = rep.id
         followup.lead.owner_id = rep.id
         followup.rule_id = None

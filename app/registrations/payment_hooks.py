@@ -11,17 +11,16 @@ from typing import Protocol
 
 from flask import Flask, current_app
 
+from app.refusals import Refusal
 from app.registrations.models import Registration
 
 _EXTENSION = "registrations.payment_hooks"
 
 
-class PaymentUnavailable(Exception):
+class PaymentUnavailable(Refusal):
     """No Checkout could be opened; the hold is released. `message` is for the registrant."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    status = 503
 
 
 class PaymentShown(Protocol):

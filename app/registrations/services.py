@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from app import fields
 from app.db import db, insert_ignoring_conflict, utcnow, writing
 from app.events.models import Event
+from app.refusals import Refusal
 from app.registrations import links, signals
 from app.registrations.models import Lead, Registration
 from app.registrations.seats import hold_until, seat_waitlisted, take_seat, withdraw
@@ -28,12 +29,13 @@ from app.registrations.seats import hold_until, seat_waitlisted, take_seat, with
 _RACE_RETRIES = 3
 
 
-class RegistrationRefused(Exception):
+class RegistrationRefused(Refusal):
     """Registration is not possible; the message is for the registrant."""
+
+    status = 409
 
     def __init__(self, message: str, *, full: bool = False) -> None:
         super().__init__(message)
-        self.message = message
         self.full = full
 
 

@@ -32,6 +32,7 @@ from app.followup.attendance.columns import (
 )
 from app.followup.attendance.report import Attendee, AttendeeReport
 from app.followup.attendance.times import TIME_CHARS, parse_instant, parse_minutes
+from app.refusals import Refusal
 
 if TYPE_CHECKING:
     from app.events.models import Event
@@ -52,12 +53,12 @@ _MAX_WARNINGS = 20
 _REMEMBERED_TIMES = 10_000
 
 
-class AttendanceFileError(ValueError):
+class AttendanceFileError(Refusal):
     """The upload is not an attendee report we can read; the message says what was expected."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+        # The file is what is wrong: the API names its upload field `file`.
+        super().__init__(message, fields={"file": message})
 
 
 def read_report(
