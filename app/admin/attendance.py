@@ -25,17 +25,18 @@ from wtforms.validators import DataRequired
 
 from app.admin import bp
 from app.admin.events import event_or_404
+from app.admin.refusals import flash_refusal, show_refusal
 from app.auth.access import roles_required
 from app.db import db
 from app.events.models import Event
 from app.followup.attendance import (
-    AttendanceFileError,
     AttendeeReport,
     apply_attendance,
     preview_attendance,
     read_report,
 )
 from app.inputs import body_limit
+from app.refusals import Refusal
 from app.registrations.models import Registration
 
 # A preview is applied within the hour or uploaded again; older files are swept away.
@@ -66,8 +67,8 @@ def attendance(slug: str) -> Any:
         if form.validate_on_submit():
             try:
                 report = read_report(form.report.data.stream, event)
-            except AttendanceFileError as exc:
-                form.report.errors = [exc.message]
+            except Refusal as refusal:
+                show_refusal(form, refusal, {"file": "report"})
             else:
                 preview = preview_attendance(event, report)
                 token = _keep(event, report)
@@ -95,8 +96,8 @@ def apply_attendance_report(slug: str) -> Any:
         return redirect(url_for("admin.attendance", slug=event.slug), code=303)
     try:
         summary = apply_attendance(event, report)
-    except AttendanceFileError as exc:
-        flash(exc.message, "error")
+    except Refusal as refusal:
+        flash_refusal(refusal)
         return redirect(url_for("admin.attendance", slug=event.slug), code=303)
     flash(
         f"Attendance imported from the {summary.source}: {summary.attended} attended, "

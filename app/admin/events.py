@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from app.admin import bp
@@ -16,13 +15,13 @@ from app.admin.forms import (
     EventForm,
     utc_to_wall_clock,
 )
+from app.admin.refusals import flash_refusal, show_refusal
 from app.admin.tables import Counts, counts_by_event, event_list
 from app.auth.access import roles_required
 from app.db import db
 from app.events.description import plain_summary, render_description
 from app.events.models import Campaign, Event
 from app.events.services import (
-    EventRejected,
     by_slug,
     cancel_event,
     create_event,
@@ -34,6 +33,7 @@ from app.events.services import (
 from app.inputs import query_int
 from app.payments import display
 from app.payments.records import takings
+from app.refusals import Refusal
 from app.registrations.forms import ReserveForm
 from app.registrations.models import Registration
 
@@ -57,19 +57,6 @@ def event_or_404(slug: str) -> Event:
     if event is None:
         abort(404, "There is no event at this address.")
     return event
-
-
-def show_rejection(form: FlaskForm, problems: dict[str, str]) -> list[str]:
-    """Put each of the service's messages next to its field; return those with no field."""
-    general = []
-    for name, message in problems.items():
-        target = FIELD_FOR.get(name, name)
-        field = form._fields.get(target) if target else None
-        if field is None:
-            general.append(message)
-        else:
-            field.errors = [*field.errors, message]
-    return general
 
 
 @bp.get("/")
@@ -116,8 +103,8 @@ def new_event() -> Any:
         values["slug"] = values["slug"] or free_slug(slug_from(values["title"]))
         try:
             event = create_event(values)
-        except EventRejected as exc:
-            problems = show_rejection(form, exc.fields)
+        except Refusal as refusal:
+            problems = show_refusal(form, refusal, FIELD_FOR)
         else:
             flash("Draft saved. Preview it, then publish it when it is ready.", "ok")
             return redirect(url_for("admin.event", slug=event.slug), code=303)
@@ -138,8 +125,8 @@ def edit_event(slug: str) -> Any:
         values["slug"] = values["slug"] or event.slug
         try:
             update_event(event, values)
-        except EventRejected as exc:
-            problems = show_rejection(form, exc.fields)
+        except Refusal as refusal:
+            problems = show_refusal(form, refusal, FIELD_FOR)
         else:
             flash("Changes saved.", "ok")
             return redirect(url_for("admin.event", slug=event.slug), code=303)
@@ -187,10 +174,10 @@ def publish_event(slug: str) -> Any:
         return redirect(url_for("admin.event", slug=event.slug), code=303)
     try:
         update_event(event, {"status": "published"})
-    except EventRejected as exc:
+    except Refusal as refusal:
         # Show why next to the fields that need fixing, on the edit form.
         form = EventForm.for_event(event)
-        problems = show_rejection(form, exc.fields)
+        problems = show_refusal(form, refusal, FIELD_FOR)
         problems.insert(0, "The event was not published. Fix the fields marked below first.")
         return _render_form(form, event, problems, 422)
     flash("Published: the landing page is live.", "ok")
@@ -205,8 +192,8 @@ def duplicate(slug: str) -> Response:
         abort(400, "This form has expired. Reload the page and try again.")
     try:
         copy = duplicate_event(event)
-    except EventRejected as exc:
-        flash("The copy was not made: " + " ".join(exc.fields.values()), "error")
+    except Refusal as refusal:
+        flash_refusal(refusal, "The copy was not made: ")
         return redirect(url_for("admin.event", slug=event.slug), code=303)
     flash(f"This is a new draft copied from {event.title!r}. Change the date, then publish.", "ok")
     return redirect(url_for("admin.edit_event", slug=copy.slug), code=303)

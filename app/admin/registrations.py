@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 from app.admin import bp
 from app.admin.events import event_or_404
 from app.admin.forms import ActionForm, RegistrationForm
+from app.admin.refusals import flash_refusal
 from app.admin.tables import RegistrationQuery, export_csv, registration_page
 from app.auth.access import roles_required, safe_next
 from app.db import db
@@ -25,6 +26,7 @@ from app.events.models import Event
 from app.payments import refunds
 from app.payments.models import Payment
 from app.payments.records import payments_of
+from app.refusals import Refusal
 from app.registrations import services
 from app.registrations.models import REGISTRATION_STATUSES, Registration
 
@@ -77,11 +79,12 @@ def add_registration(slug: str) -> Any:
     event = event_or_404(slug)
     form = RegistrationForm()
     refusal = None
+    code = 200 if request.method == "GET" else 422
     if request.method == "POST" and form.validate_on_submit():
         try:
             outcome = services.add_by_hand(event.id, form.registrant())
-        except services.RegistrationRefused as exc:
-            refusal = exc.message
+        except Refusal as refused:
+            refusal, code = refused.message, refused.status
         else:
             registration = outcome.registration
             if outcome.created:
@@ -90,7 +93,6 @@ def add_registration(slug: str) -> Any:
             else:
                 flash(f"{registration.email} was already registered; nothing changed.", "ok")
             return redirect(url_for("admin.registrations", slug=event.slug), code=303)
-    code = 200 if request.method == "GET" else (409 if refusal else 422)
     return (
         render_template("admin/registration_form.html", event=event, form=form, refusal=refusal),
         code,
@@ -140,8 +142,8 @@ def promote(slug: str, registration_id: int) -> Response:
     registration = _registration_of(event, registration_id)
     try:
         services.promote(registration.id)
-    except services.RegistrationRefused as exc:
-        flash(exc.message, "error")
+    except Refusal as refusal:
+        flash_refusal(refusal)
     else:
         flash(f"{registration.email} has a seat now.", "ok")
     return _back_to_table(event)
@@ -156,8 +158,8 @@ def check_in(slug: str, registration_id: int) -> Response:
     present = request.form.get("present", "1") != "0"
     try:
         services.check_in(registration.id, present=present)
-    except services.RegistrationRefused as exc:
-        flash(exc.message, "error")
+    except Refusal as refusal:
+        flash_refusal(refusal)
     else:
         flash(
             f"{registration.email} is checked in."

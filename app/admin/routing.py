@@ -12,18 +12,24 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs are for 3.2
 
 from app.admin import bp
+from app.admin.refusals import flash_refusal, show_refusal
 from app.auth.access import roles_required
 from app.db import db, utcnow
 from app.events.models import Event
 from app.followup.forms import ActionForm, RouteEventForm, RuleForm, SettingsForm
 from app.followup.models import RoutingRule, RoutingRun
-from app.followup.routing import RoutingRefused, route_followups
-from app.followup.rules import RuleRejected, delete_rule, move_rule, ordered_rules, save_rule
-from app.followup.scoring import SettingsRejected, load_settings, save_settings
+from app.followup.routing import route_followups
+from app.followup.rules import delete_rule, move_rule, ordered_rules, save_rule
+from app.followup.scoring import load_settings, save_settings
 from app.models import User
+from app.refusals import Refusal
 
 # Ended events offered for routing on demand, newest first.
 RECENT_EVENTS = 50
+# Which rule form field shows a message the rules service gives for one of its fields.
+RULE_FIELDS = {"target_rep_id": "target_rep", "members": None, "target": None}
+# ... and which settings form field, for the settings service's.
+SETTINGS_FIELDS = {f"sla_minutes.{p}": f"sla_{p}" for p in ("hot", "warm", "cold")}
 
 
 def _reps() -> list[User]:
@@ -82,8 +88,8 @@ def route_now() -> Response:
         return redirect(url_for("admin.routing"), code=303)
     try:
         result = route_followups(event.id, trigger="console", actor_id=current_user.id)
-    except RoutingRefused as exc:
-        flash(exc.message, "error")
+    except Refusal as refusal:
+        flash_refusal(refusal)
     else:
         if result.created:
             shares = ", ".join(f"{email}: {n}" for email, n in sorted(result.by_rep.items()))
@@ -149,9 +155,9 @@ def _rule_page(rule: RoutingRule | None) -> Any:
             if not problems:
                 try:
                     saved = save_rule(rule, values)
-                except RuleRejected as exc:
+                except Refusal as refusal:
                     db.session.rollback()
-                    problems = _show(form, exc.fields)
+                    problems = show_refusal(form, refusal, RULE_FIELDS)
                 else:
                     flash(f"Rule “{saved.name}” saved.", "ok")
                     return redirect(url_for("admin.routing"), code=303)
@@ -166,18 +172,6 @@ def _rule_page(rule: RoutingRule | None) -> Any:
         ),
         422 if request.method == "POST" else 200,
     )
-
-
-def _show(form: RuleForm, fields: dict[str, str]) -> list[str]:
-    general = []
-    targets = {"target_rep_id": "target_rep", "members": None, "target": None}
-    for name, message in fields.items():
-        field = form._fields.get(targets.get(name, name) or "")
-        if field is None:
-            general.append(message)
-        else:
-            field.errors = [*field.errors, message]
-    return general
 
 
 @bp.post("/routing/rules/<int:rule_id>/move")
@@ -239,15 +233,9 @@ def followup_settings() -> Any:
                     "route_after_minutes": form.route_after_minutes.data,
                 }
             )
-        except SettingsRejected as exc:
+        except Refusal as refusal:
             db.session.rollback()
-            names = {f"sla_minutes.{p}": f"sla_{p}" for p in ("hot", "warm", "cold")}
-            for name, message in exc.fields.items():
-                field = form._fields.get(names.get(name, name))
-                if field is None:
-                    problems.append(message)
-                else:
-                    field.errors = [*field.errors, message]
+            problems = show_refusal(form, refusal, SETTINGS_FIELDS)
         else:
             db.session.commit()
             flash("Follow-up settings saved; they apply to the next routing.", "ok")

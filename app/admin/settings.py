@@ -10,19 +10,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.admin import bp
-from app.admin.events import show_rejection
 from app.admin.forms import ActionForm, RepProfileForm, SenderForm, StaffEditForm, StaffForm
+from app.admin.refusals import show_refusal
 from app.auth import sessions, tokens
 from app.auth.access import roles_required
-from app.auth.staff import (
-    StaffRejected,
-    add_staff,
-    change_staff,
-    update_rep_profile,
-)
+from app.auth.staff import add_staff, change_staff, update_rep_profile
 from app.db import db
 from app.models import RepProfile, User
-from app.sender import SenderRejected, current_sender, save_sender
+from app.refusals import Refusal
+from app.sender import current_sender, save_sender
 
 
 def _staff() -> list[User]:
@@ -42,8 +38,8 @@ def settings() -> Any:
     if request.method == "POST" and form.validate_on_submit():
         try:
             save_sender(form.name.data or "", form.email.data or "")
-        except SenderRejected as exc:
-            problems = show_rejection(form, exc.fields)
+        except Refusal as refusal:
+            problems = show_refusal(form, refusal)
         else:
             flash("Sender saved: new emails come from this name and address.", "ok")
             return redirect(url_for("admin.settings"), code=303)
@@ -68,8 +64,8 @@ def new_staff() -> Any:
                 form.role.data,
                 form.password.data or "",
             )
-        except StaffRejected as exc:
-            problems = show_rejection(form, exc.fields)
+        except Refusal as refusal:
+            problems = show_refusal(form, refusal)
         else:
             flash(f"{user.name} can log in now as {user.role}.", "ok")
             return redirect(url_for("admin.staff", user_id=user.id), code=303)
@@ -140,8 +136,8 @@ def staff(user_id: int) -> Any:
                 active=bool(form.active.data),
                 password=form.password.data or None,
             )
-        except StaffRejected as exc:
-            problems = show_rejection(form, exc.fields)
+        except Refusal as refusal:
+            problems = show_refusal(form, refusal)
         else:
             if form.password.data and user.id == current_user.id:
                 # Every session of the account just ended, this one too: the admin who
@@ -163,8 +159,8 @@ def rep_profile(user_id: int) -> Any:
     if rep_form.validate_on_submit():
         try:
             update_rep_profile(user.rep_profile, rep_form.values())
-        except StaffRejected as exc:
-            problems = show_rejection(rep_form, exc.fields)
+        except Refusal as refusal:
+            problems = show_refusal(rep_form, refusal)
         else:
             flash(f"Saved the rep profile of {user.name}.", "ok")
             return redirect(url_for("admin.staff", user_id=user.id), code=303)

@@ -9,12 +9,12 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from app.admin import bp
-from app.admin.events import show_rejection
 from app.admin.forms import TokenForm
+from app.admin.refusals import show_refusal
 from app.auth.access import roles_required
-from app.auth.staff import StaffRejected
 from app.auth.tokens import issue_token, revoke_token, status, token_seen_by, tokens_seen_by
 from app.models import ROLES, User
+from app.refusals import Refusal
 
 
 def _page(form: TokenForm, **extra: Any) -> str:
@@ -48,8 +48,8 @@ def create_token() -> Any:
                 name=form.name.data,
                 expires_in_days=form.expires_in_days.data,
             )
-        except StaffRejected as exc:
-            problems = show_rejection(form, exc.fields)
+        except Refusal as refusal:
+            problems = show_refusal(form, refusal)
         else:
             # Shown in this answer only: never stored, never put in a flash message or a URL.
             page = _page(TokenForm(formdata=None), created=row, secret=secret)
