@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from openapi_spec_validator import validate
 
-from app.api.schemas import EventIn, EventOut, RegistrationIn
+from app.api.schemas.events import EventIn, EventOut
+from app.api.schemas.registrations import RegistrationIn
 from tests.contract import EVENT_FIELDS, REGISTRATION_FIELDS_IN
 
 CALLS = {

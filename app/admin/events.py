@@ -9,12 +9,8 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from werkzeug.wrappers import Response
 
 from app.admin import bp
-from app.admin.forms import (
-    ActionForm,
-    CancelEventForm,
-    EventForm,
-    utc_to_wall_clock,
-)
+from app.admin.event_forms import CancelEventForm, EventForm, utc_to_wall_clock
+from app.admin.forms import ActionForm
 from app.admin.refusals import flash_refusal, show_refusal
 from app.admin.tables import Counts, counts_by_event, event_list
 from app.auth.access import roles_required

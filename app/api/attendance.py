@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import marshmallow as ma
-from flask_smorest.fields import Upload
-
 from app.api.auth import MANAGERS
 from app.api.blueprint import ApiBlueprint
 from app.api.events import event_or_404
+from app.api.schemas.attendance import AttendanceOut, AttendanceUpload
 from app.followup.attendance import import_attendance
 from app.inputs import body_limit
 
@@ -19,29 +17,6 @@ blp = ApiBlueprint(
     url_prefix="/api/v1/events",
     description="Attendance from Zoom or GoToWebinar attendee reports, or a plain CSV.",
 )
-
-
-class AttendanceUpload(ma.Schema):
-    file = Upload(
-        required=True,
-        metadata={
-            "description": "A Zoom or GoToWebinar attendee report (CSV), or a CSV with the "
-            "columns `email` and `minutes`. The format is read from the content."
-        },
-    )
-
-
-class AttendanceOut(ma.Schema):
-    attended = ma.fields.Integer(
-        required=True, metadata={"description": "Registrants the report places in the room."}
-    )
-    no_show = ma.fields.Integer(
-        required=True, metadata={"description": "Confirmed registrants who did not attend."}
-    )
-    unmatched = ma.fields.Integer(
-        required=True,
-        metadata={"description": "People who attended under an email with no registration."},
-    )
 
 
 @blp.route("/<slug>/attendance", methods=["POST"])

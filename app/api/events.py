@@ -12,7 +12,7 @@ from app.api.auth import MANAGERS, STAFF
 from app.api.blueprint import ApiBlueprint
 from app.api.errors import fail
 from app.api.lists import paginate
-from app.api.schemas import (
+from app.api.schemas.events import (
     EventIn,
     EventListArgs,
     EventOut,

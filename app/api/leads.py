@@ -12,7 +12,7 @@ from app.api.auth import STAFF
 from app.api.blueprint import ApiBlueprint
 from app.api.errors import fail
 from app.api.lists import Page, paginate
-from app.api.schemas import LeadListArgs, LeadOut, LeadPage
+from app.api.schemas.leads import LeadListArgs, LeadOut, LeadPage
 from app.db import db
 from app.events.models import Event
 from app.models import User

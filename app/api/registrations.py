@@ -13,7 +13,12 @@ from app.api.blueprint import ApiBlueprint
 from app.api.errors import fail
 from app.api.events import event_or_404, find_event
 from app.api.lists import Page, paginate
-from app.api.schemas import RegistrationIn, RegistrationListArgs, RegistrationOut, RegistrationPage
+from app.api.schemas.registrations import (
+    RegistrationIn,
+    RegistrationListArgs,
+    RegistrationOut,
+    RegistrationPage,
+)
 from app.extensions import limiter
 from app.payments.checkout import checkout_url
 from app.registrations import services

@@ -13,7 +13,8 @@ from app.api import auth
 from app.api.blueprint import ApiBlueprint
 from app.api.errors import fail
 from app.api.lists import Page, paginate
-from app.api.schemas import ListArgs, RepIn, RepOut, RepPage, RepPatch
+from app.api.schemas.common import ListArgs
+from app.api.schemas.reps import RepIn, RepOut, RepPage, RepPatch
 from app.auth import staff
 from app.db import db
 from app.models import RepProfile, User

@@ -1,0 +1,256 @@
+"""The console's event forms: create and edit an event (wall-clock times in the event's zone,
+prices in whole units), and confirm a cancellation.
+
+Field rules come from `app.fields` and the model columns; the services check the rest and
+their messages are shown next to the same fields.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    DecimalField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import ValidationError as Invalid
+
+from app import fields
+from app.admin.forms import checked_by, length_of, one_line, plain_text
+from app.events.models import Event
+from app.payments.display import ZERO_DECIMAL, major_units
+
+WALL_CLOCK = "%Y-%m-%dT%H:%M"
+MAX_CAPACITY = 1_000_000
+MAX_DURATION_MINUTES = 7 * 24 * 60
+MAX_PRICE = Decimal("1000000")
+# The longest refund window: a year before the start (the API allows the same).
+MAX_REFUND_HOURS = 24 * 365
+CURRENCIES = ("USD", "EUR", "GBP", "CAD", "AUD", "CHF", "SEK", "NOK", "DKK", "NZD", "SGD", "JPY")
+
+
+def web_address(form: FlaskForm, field: Any) -> None:
+    value = (field.data or "").strip()
+    if value and not value.lower().startswith(("https://", "http://")):
+        raise Invalid("Use a full web address starting with https://.")
+    if value and (" " in value or len(value.split("://", 1)[1]) < 3):
+        raise Invalid("This does not look like a web address.")
+
+
+def wall_clock_to_utc(local: datetime, zone_name: str) -> datetime:
+    """The UTC instant of a wall-clock time in `zone_name`.
+
+    A time the clocks skip (spring forward) is refused; a time they pass twice (fall back)
+    means its first occurrence.
+    """
+    zone = ZoneInfo(zone_name)
+    naive = local.replace(tzinfo=None, second=0, microsecond=0)
+    instant = naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) != naive:
+        raise fields.InvalidValue(
+            f"{naive:%H:%M} does not exist on {naive:%-d %B %Y} in {zone_name}: the clocks "
+            "go forward then. Choose a time outside that gap."
+        )
+    return instant
+
+
+def utc_to_wall_clock(instant: datetime, zone_name: str) -> datetime:
+    return instant.astimezone(ZoneInfo(zone_name)).replace(tzinfo=None)
+
+
+class EventForm(FlaskForm):
+    title = StringField(
+        "Title",
+        validators=[
+            DataRequired("Give the event a title."),
+            Length(max=length_of(Event, "title")),
+            one_line,
+        ],
+    )
+    slug = StringField(
+        "Web address",
+        validators=[Optional(), Length(max=length_of(Event, "slug")), one_line],
+    )
+    description = TextAreaField(
+        "Description",
+        validators=[Optional(), Length(max=20_000), plain_text],
+        render_kw={"rows": 10},
+    )
+    timezone = SelectField(
+        "Time zone",
+        validators=[DataRequired("Choose the event's time zone."), checked_by(fields.time_zone)],
+        validate_choice=False,
+        # admin.js picks the browser's own zone while nothing is chosen.
+        render_kw={"data-browser-zone": ""},
+    )
+    starts_at = DateTimeLocalField(
+        "Starts at (local time in that zone)",
+        format=[WALL_CLOCK, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+        validators=[InputRequired("Enter the date and time the event starts.")],
+        invalid_value_message="Enter a date and time, such as 2026-05-14 16:00.",
+    )
+    duration_minutes = IntegerField(
+        "Duration (minutes)",
+        validators=[
+            InputRequired("Enter the duration in minutes."),
+            NumberRange(1, MAX_DURATION_MINUTES, "Use 1 to %(max)s minutes."),
+        ],
+        invalid_value_message="Enter the duration as a whole number of minutes.",
+    )
+    capacity = IntegerField(
+        "Capacity",
+        validators=[Optional(), NumberRange(1, MAX_CAPACITY, "Use 1 to %(max)s seats.")],
+        invalid_value_message="Enter the number of seats, or leave it empty for no limit.",
+    )
+    waitlist = BooleanField("Keep a waitlist when the event is full")
+    double_opt_in = BooleanField("Ask registrants to confirm their email address (double opt-in)")
+    price = DecimalField(
+        "Price",
+        places=2,
+        validators=[Optional()],
+        invalid_value_message="Enter a price such as 49.00, or leave it empty for free.",
+    )
+    currency = SelectField("Currency", validate_choice=False)
+    refund_until_hours_before = IntegerField(
+        "Refunds until (hours before the start)",
+        validators=[
+            Optional(),
+            NumberRange(
+                0,
+                MAX_REFUND_HOURS,
+                "Refunds until: use 0 to %(max)s hours before the start, or leave it empty "
+                "to refund until the start.",
+            ),
+        ],
+        invalid_value_message="Refunds until: enter a whole number of hours, or leave it empty.",
+    )
+    join_url = URLField(
+        "Join link (online events)",
+        validators=[Optional(), Length(max=length_of(Event, "join_url")), one_line, web_address],
+    )
+    location = StringField(
+        "Location (in-person events)",
+        validators=[Optional(), Length(max=length_of(Event, "location")), one_line],
+    )
+    campaign = StringField(
+        "Campaign",
+        validators=[Optional(), Length(max=120), one_line],
+        render_kw={"list": "campaign-names", "autocomplete": "off"},
+    )
+    registration_closes_at = DateTimeLocalField(
+        "Registration closes at (optional, same zone)",
+        format=[WALL_CLOCK, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+        validators=[Optional()],
+        invalid_value_message="Enter a date and time, such as 2026-05-14 12:00, or leave empty.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = [("", "Choose a time zone"), *fields.time_zone_choices()]
+        currencies = list(CURRENCIES)
+        if self.currency.data and self.currency.data not in currencies:
+            currencies.append(self.currency.data)
+        self.currency.choices = currencies
+
+    @classmethod
+    def for_event(cls, event: Event, **kwargs: Any) -> EventForm:
+        closes = event.registration_closes_at
+        price = major_units(event.price_cents, event.currency) if event.price_cents else None
+        return cls(
+            formdata=None,
+            data={
+                "title": event.title,
+                "slug": event.slug,
+                "description": event.description,
+                "timezone": event.timezone,
+                "starts_at": utc_to_wall_clock(event.starts_at, event.timezone),
+                "duration_minutes": event.duration_minutes,
+                "capacity": event.capacity,
+                "waitlist": event.waitlist,
+                "double_opt_in": event.double_opt_in,
+                "price": price,
+                "currency": event.currency,
+                "refund_until_hours_before": event.refund_until_hours_before,
+                "join_url": event.join_url,
+                "location": event.location,
+                "campaign": event.campaign.name if event.campaign else "",
+                "registration_closes_at": closes and utc_to_wall_clock(closes, event.timezone),
+            },
+            **kwargs,
+        )
+
+    def validate_currency(self, field: Any) -> None:
+        code = (field.data or "").strip().upper()
+        if len(code) != 3 or not code.isalpha():
+            raise Invalid("Choose a three-letter currency such as USD or EUR.")
+
+    def validate_price(self, field: Any) -> None:
+        price = field.data
+        if price is None:
+            return
+        if not price.is_finite() or price < 0 or price >= MAX_PRICE:
+            raise Invalid("Enter a price from 0 to 999999.99, or leave it empty for free.")
+        if (self.currency.data or "").upper() in ZERO_DECIMAL and price != price.to_integral():
+            raise Invalid(f"{self.currency.data} has no cents; use a whole amount.")
+
+    def validate_starts_at(self, field: Any) -> None:
+        self._instant(field)
+
+    def validate_registration_closes_at(self, field: Any) -> None:
+        self._instant(field)
+
+    def _instant(self, field: Any) -> datetime | None:
+        if field.data is None or self.timezone.errors or not self.timezone.data:
+            return None
+        try:
+            return wall_clock_to_utc(field.data, self.timezone.data)
+        except fields.InvalidValue as exc:
+            raise Invalid(str(exc)) from None
+
+    def values(self) -> dict[str, Any]:
+        """The validated form as the events service's input."""
+        zone = self.timezone.data
+        closes = self.registration_closes_at.data
+        currency = (self.currency.data or "USD").strip().upper()
+        return {
+            "title": self.title.data.strip(),
+            "slug": (self.slug.data or "").strip().lower(),
+            "description": (self.description.data or "").replace("\r\n", "\n"),
+            "timezone": zone,
+            "starts_at": wall_clock_to_utc(self.starts_at.data, zone),
+            "duration_minutes": self.duration_minutes.data,
+            "capacity": self.capacity.data,
+            "waitlist": bool(self.waitlist.data),
+            "double_opt_in": bool(self.double_opt_in.data),
+            "price_cents": cents_of(self.price.data, currency),
+            "currency": currency,
+            "refund_until_hours_before": self.refund_until_hours_before.data,
+            "join_url": (self.join_url.data or "").strip() or None,
+            "location": (self.location.data or "").strip() or None,
+            "campaign": (self.campaign.data or "").strip() or None,
+            "registration_closes_at": closes and wall_clock_to_utc(closes, zone),
+        }
+
+
+def cents_of(price: Decimal | None, currency: str) -> int:
+    if not price:
+        return 0
+    return int(price if currency in ZERO_DECIMAL else (price * 100).to_integral_value())
+
+
+class CancelEventForm(FlaskForm):
+    confirm = BooleanField(
+        "Yes, cancel this event and tell every registrant",
+        validators=[DataRequired("Tick the box to confirm the cancellation.")],
+    )

@@ -1,0 +1,30 @@
+"""The API's attendance schemas: the attendee report sent as a file, and what applying it
+found."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask_smorest.fields import Upload
+
+
+class AttendanceUpload(ma.Schema):
+    file = Upload(
+        required=True,
+        metadata={
+            "description": "A Zoom or GoToWebinar attendee report (CSV), or a CSV with the "
+            "columns `email` and `minutes`. The format is read from the content."
+        },
+    )
+
+
+class AttendanceOut(ma.Schema):
+    attended = ma.fields.Integer(
+        required=True, metadata={"description": "Registrants the report places in the room."}
+    )
+    no_show = ma.fields.Integer(
+        required=True, metadata={"description": "Confirmed registrants who did not attend."}
+    )
+    unmatched = ma.fields.Integer(
+        required=True,
+        metadata={"description": "People who attended under an email with no registration."},
+    )

@@ -1,0 +1,101 @@
+"""The API's rep schemas: a sales rep as admins add, change and read one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields as mf
+
+from app import fields
+from app.api.schemas.common import (
+    COUNTRY_CODES,
+    EMAIL_DOC,
+    Schema,
+    Text,
+    Whole,
+    column_length,
+    page_of,
+    text_pattern,
+)
+from app.auth import staff
+from app.models import User
+
+
+def _email(raw: str) -> str:
+    return fields.normalize_email(raw)[0]
+
+
+class Countries(mf.List):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            mf.String(metadata={"enum": COUNTRY_CODES}),
+            metadata={"description": "ISO 3166-1 alpha-2 codes."},
+            **kwargs,
+        )
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[str]:
+        codes: list[str] = []
+        for raw in super()._deserialize(value, attr, data, **kwargs):
+            try:
+                code = fields.country_code(raw)
+            except fields.InvalidValue as exc:
+                raise ma.ValidationError(f"{raw!r}: {exc}") from None
+            if code not in codes:
+                codes.append(code)
+        return codes
+
+
+class Segments(mf.List):
+    def __init__(self, **kwargs: Any) -> None:
+        # Blank segments are refused below, with their own message; the document says so here.
+        segment = Text(
+            max_length=60,
+            metadata={"minLength": 1, "pattern": text_pattern(multiline=False, blank=False)},
+        )
+        super().__init__(segment, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[str]:
+        segments: list[str] = []
+        for segment in super()._deserialize(value, attr, data, **kwargs):
+            if not segment:
+                raise ma.ValidationError("A segment cannot be blank.")
+            if segment not in segments:
+                segments.append(segment)
+        return segments
+
+
+class RepIn(Schema):
+    email = Text(
+        required=True, max_length=column_length(User, "email"), rule=_email, metadata=EMAIL_DOC
+    )
+    name = Text(required=True, max_length=column_length(User, "name"))
+    countries = Countries()
+    segments = Segments()
+    weight = Whole(
+        1,
+        staff.MAX_WEIGHT,
+        metadata={"description": "Share of round-robin routing; 2 gets twice 1's."},
+    )
+    capacity = Whole(
+        0, allow_none=True, metadata={"description": "Most open follow-ups; null: no limit."}
+    )
+    active = mf.Boolean(metadata={"description": "Whether routing gives this rep new leads."})
+
+
+class RepPatch(RepIn):
+    """Any subset of a rep's fields."""
+
+
+class RepOut(Schema):
+    id = mf.Integer(required=True)
+    email = mf.String(required=True)
+    name = mf.String(required=True)
+    countries = mf.List(mf.String(), required=True)
+    segments = mf.List(mf.String(), required=True)
+    weight = mf.Integer(required=True)
+    capacity = mf.Integer(required=True, allow_none=True)
+    active = mf.Boolean(required=True)
+
+
+RepPage = page_of(RepOut, "RepPage")
