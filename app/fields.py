@@ -1,5 +1,5 @@
-"""The rules for values people type (emails, countries, time zones, phones), shared by forms,
-the API and the command line so that each is written once."""
+"""The rules for values people type (emails, countries, time zones, currencies, phones, lengths),
+shared by forms, the API and the command line so that each is written once."""
 
 from __future__ import annotations
 
@@ -21,6 +21,13 @@ CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 class InvalidValue(ValueError):
     """A value a person typed that we refuse, with a message to show next to the field."""
+
+
+def length_problem(text: str, limit: int) -> str | None:
+    """What a value longer than `limit` characters is told, or None when it fits."""
+    if len(text) <= limit:
+        return None
+    return f"Use at most {limit} characters (this has {len(text)})."
 
 
 def normalize_email(raw: str) -> tuple[str, str]:
@@ -79,6 +86,14 @@ def time_zone(raw: str) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidValue("Unknown time zone.") from None
     return name
+
+
+def currency_code(raw: str) -> str:
+    """An ISO 4217 currency code, upper case."""
+    code = raw.strip().upper()
+    if len(code) != 3 or pycountry.currencies.get(alpha_3=code) is None:
+        raise InvalidValue("Use a three-letter currency code (ISO 4217), such as USD or EUR.")
+    return code
 
 
 @cache

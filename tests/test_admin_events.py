@@ -18,32 +18,10 @@ from app.registrations.models import Registration
 from tests.builders import (
     counting_queries,
     csrf_token,
+    event_form,
     make_event,
     register_person,
 )
-
-
-def event_form(client, path="/admin/events/new", **changes):  # type: ignore[no-untyped-def]
-    """Fill the event form the way a marketer would, with `changes` on top."""
-    values = {
-        "csrf_token": csrf_token(client.get(path).get_data(as_text=True)),
-        "title": "Spring product tour",
-        "slug": "",
-        "description": "A **live** tour.",
-        "timezone": "Europe/Berlin",
-        "starts_at": "2030-07-01T10:00",
-        "duration_minutes": "45",
-        "capacity": "100",
-        "waitlist": "y",
-        "price": "",
-        "currency": "USD",
-        "join_url": "https://meet.example.com/tour",
-        "location": "",
-        "campaign": "Spring 2030",
-        "registration_closes_at": "",
-    }
-    values.update(changes)
-    return client.post(path, data={k: v for k, v in values.items() if v is not None})
 
 
 def only_event() -> Event:
@@ -184,9 +162,9 @@ def test_editing_shows_the_local_time_and_saves_a_change(staff):
         ({"starts_at": ""}, "starts_at", "Enter the date and time the event starts."),
         ({"starts_at": "next tuesday"}, "starts_at", "Enter a date and time"),
         ({"duration_minutes": "abc"}, "duration_minutes", "whole number of minutes"),
-        ({"duration_minutes": "0"}, "duration_minutes", "Use 1 to"),
-        ({"duration_minutes": "99999999999999999999"}, "duration_minutes", "Use 1 to"),
-        ({"capacity": "-5"}, "capacity", "Use 1 to"),
+        ({"duration_minutes": "0"}, "duration_minutes", "from 1 to 10080"),
+        ({"duration_minutes": "99999999999999999999"}, "duration_minutes", "from 1 to 10080"),
+        ({"capacity": "-5"}, "capacity", "from 0 to 1000000"),
         ({"capacity": "ten"}, "capacity", "number of seats"),
         ({"price": "NaN"}, "price", "Enter a price from 0"),
         ({"price": "-1"}, "price", "Enter a price from 0"),

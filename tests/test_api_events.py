@@ -114,7 +114,7 @@ def test_a_naive_start_time_is_refused_naming_starts_at(client, admin):
         ("currency", " ", "blank"),
         ("duration_minutes", 0, "whole number"),
         ("duration_minutes", "60", "integer"),
-        ("capacity", -1, "at least 0"),
+        ("capacity", -1, "from 0 to 1000000"),
         ("price_cents", 1.5, "integer"),
         ("join_url", "meet.example.com/x", "https://"),
         ("starts_at", "next tuesday", "ISO 8601"),

@@ -1,8 +1,8 @@
 """The console's event forms: create and edit an event (wall-clock times in the event's zone,
 prices in whole units), and confirm a cancellation.
 
-Field rules come from `app.fields` and the model columns; the services check the rest and
-their messages are shown next to the same fields.
+The limits are the events service's (`app.events.limits`), told in the same words as the API
+tells them; the service checks the rest, and its messages are shown next to the same fields.
 """
 
 from __future__ import annotations
@@ -23,21 +23,21 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 from wtforms.validators import ValidationError as Invalid
 
 from app import fields
-from app.admin.forms import checked_by, length_of, one_line, plain_text
+from app.admin.forms import at_most, checked_by, one_line, plain_text
+from app.events import limits
 from app.events.models import Event
 from app.payments.display import ZERO_DECIMAL, major_units
 
 WALL_CLOCK = "%Y-%m-%dT%H:%M"
-MAX_CAPACITY = 1_000_000
-MAX_DURATION_MINUTES = 7 * 24 * 60
-MAX_PRICE = Decimal("1000000")
-# The longest refund window: a year before the start (the API allows the same).
-MAX_REFUND_HOURS = 24 * 365
 CURRENCIES = ("USD", "EUR", "GBP", "CAD", "AUD", "CHF", "SEK", "NOK", "DKK", "NZD", "SGD", "JPY")
+
+
+def within(span: limits.Span) -> NumberRange:
+    return NumberRange(span.low, span.high, span.message)
 
 
 def web_address(form: FlaskForm, field: Any) -> None:
@@ -74,17 +74,17 @@ class EventForm(FlaskForm):
         "Title",
         validators=[
             DataRequired("Give the event a title."),
-            Length(max=length_of(Event, "title")),
+            at_most(limits.TITLE_LENGTH),
             one_line,
         ],
     )
     slug = StringField(
         "Web address",
-        validators=[Optional(), Length(max=length_of(Event, "slug")), one_line],
+        validators=[Optional(), at_most(limits.SLUG_LENGTH), one_line],
     )
     description = TextAreaField(
         "Description",
-        validators=[Optional(), Length(max=20_000), plain_text],
+        validators=[Optional(), at_most(limits.DESCRIPTION_LENGTH), plain_text],
         render_kw={"rows": 10},
     )
     timezone = SelectField(
@@ -104,13 +104,13 @@ class EventForm(FlaskForm):
         "Duration (minutes)",
         validators=[
             InputRequired("Enter the duration in minutes."),
-            NumberRange(1, MAX_DURATION_MINUTES, "Use 1 to %(max)s minutes."),
+            within(limits.DURATION_MINUTES),
         ],
         invalid_value_message="Enter the duration as a whole number of minutes.",
     )
     capacity = IntegerField(
         "Capacity",
-        validators=[Optional(), NumberRange(1, MAX_CAPACITY, "Use 1 to %(max)s seats.")],
+        validators=[Optional(), within(limits.CAPACITY)],
         invalid_value_message="Enter the number of seats, or leave it empty for no limit.",
     )
     waitlist = BooleanField("Keep a waitlist when the event is full")
@@ -124,28 +124,20 @@ class EventForm(FlaskForm):
     currency = SelectField("Currency", validate_choice=False)
     refund_until_hours_before = IntegerField(
         "Refunds until (hours before the start)",
-        validators=[
-            Optional(),
-            NumberRange(
-                0,
-                MAX_REFUND_HOURS,
-                "Refunds until: use 0 to %(max)s hours before the start, or leave it empty "
-                "to refund until the start.",
-            ),
-        ],
+        validators=[Optional(), within(limits.REFUND_HOURS)],
         invalid_value_message="Refunds until: enter a whole number of hours, or leave it empty.",
     )
     join_url = URLField(
         "Join link (online events)",
-        validators=[Optional(), Length(max=length_of(Event, "join_url")), one_line, web_address],
+        validators=[Optional(), at_most(limits.JOIN_URL_LENGTH), one_line, web_address],
     )
     location = StringField(
         "Location (in-person events)",
-        validators=[Optional(), Length(max=length_of(Event, "location")), one_line],
+        validators=[Optional(), at_most(limits.LOCATION_LENGTH), one_line],
     )
     campaign = StringField(
         "Campaign",
-        validators=[Optional(), Length(max=120), one_line],
+        validators=[Optional(), at_most(limits.CAMPAIGN_LENGTH), one_line],
         render_kw={"list": "campaign-names", "autocomplete": "off"},
     )
     registration_closes_at = DateTimeLocalField(
@@ -191,16 +183,21 @@ class EventForm(FlaskForm):
         )
 
     def validate_currency(self, field: Any) -> None:
-        code = (field.data or "").strip().upper()
-        if len(code) != 3 or not code.isalpha():
-            raise Invalid("Choose a three-letter currency such as USD or EUR.")
+        try:
+            fields.currency_code(field.data or "")
+        except fields.InvalidValue as exc:
+            raise Invalid(str(exc)) from None
 
     def validate_price(self, field: Any) -> None:
         price = field.data
         if price is None:
             return
-        if not price.is_finite() or price < 0 or price >= MAX_PRICE:
-            raise Invalid("Enter a price from 0 to 999999.99, or leave it empty for free.")
+        # The limit is the service's, in the currency's smallest unit (cents); said in whole units.
+        currency = (self.currency.data or "").strip().upper()
+        most = limits.PRICE_CENTS.high
+        if not price.is_finite() or price < 0 or cents_of(price, currency) > most:
+            highest = major_units(most, currency)
+            raise Invalid(f"Enter a price from 0 to {highest}, or leave it empty for free.")
         if (self.currency.data or "").upper() in ZERO_DECIMAL and price != price.to_integral():
             raise Invalid(f"{self.currency.data} has no cents; use a whole amount.")
 

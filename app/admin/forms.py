@@ -48,6 +48,16 @@ def checked_by(rule: Callable[[str], Any]) -> Callable[[FlaskForm, Any], None]:
     return shared_checked_by(rule, error=Invalid)
 
 
+def at_most(limit: int) -> Callable[[FlaskForm, Any], None]:
+    """At most `limit` characters, refused in the words the API and the services use."""
+
+    def check(form: FlaskForm, field: Any) -> None:
+        if field.data and (problem := fields.length_problem(field.data, limit)):
+            raise Invalid(problem)
+
+    return check
+
+
 def one_line(form: FlaskForm, field: Any) -> None:
     # PostgreSQL cannot store NUL, and a line break in a name could end up in a mail header.
     if field.data and fields.CONTROL_IN_LINE.search(field.data):

@@ -12,13 +12,13 @@ from sqlalchemy.exc import IntegrityError
 
 from app.config import stripe_configured
 from app.db import db, utcnow
+from app.events.limits import SLUG_LENGTH, limit_problems
 from app.events.models import Campaign, Event
 from app.events.signals import event_cancelled, event_changed
 from app.fields import CONTROL_IN_LINE
 from app.refusals import Refusal
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-SLUG_LENGTH = Event.__table__.c.slug.type.length
 SLUG_TAKEN = "Another event already uses this address."
 EDITABLE = (
     "slug",
@@ -102,6 +102,9 @@ def cancel_event(event: Event) -> Event:
 
 
 def _apply(event: Event, values: dict[str, Any]) -> None:
+    # Checked before anything is set: a duration past the limit cannot even be scheduled.
+    if problems := limit_problems(values):
+        raise EventRejected(fields=problems)
     for name in EDITABLE:
         if name in values:
             setattr(event, name, values[name])

@@ -39,8 +39,8 @@ def _stripped(value: Any) -> Any:
 
 def _at_most(limit: int) -> Callable[[FlaskForm, Any], None]:
     def check(form: FlaskForm, field: Any) -> None:
-        if field.data and len(field.data) > limit:
-            raise StopValidation(f"Use at most {limit} characters (this has {len(field.data)}).")
+        if field.data and (problem := fields.length_problem(field.data, limit)):
+            raise StopValidation(problem)
 
     return check
 

@@ -93,11 +93,9 @@ class Text(mf.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         raw = super()._deserialize(value, attr, data, **kwargs)
-        if self.max_length and len(raw) > self.max_length:
-            # Measured as sent, as the document's maxLength is.
-            raise ma.ValidationError(
-                f"Use at most {self.max_length} characters (this has {len(raw)})."
-            )
+        # Measured as sent, as the document's maxLength is.
+        if self.max_length and (problem := fields.length_problem(raw, self.max_length)):
+            raise ma.ValidationError(problem)
         text = raw.strip()
         if not text:
             if self.allow_none and not self.required:
@@ -163,11 +161,14 @@ class Instant(mf.AwareDateTime):
         return super()._serialize(value, attr, obj, **kwargs)
 
 
-def Whole(minimum: int, maximum: int = INT32_MAX, **kwargs: Any) -> mf.Integer:
-    """A whole JSON number between `minimum` and `maximum`."""
-    error = f"Use a whole number from {minimum} to {maximum}."
-    if maximum == INT32_MAX:
+def Whole(
+    minimum: int, maximum: int = INT32_MAX, *, error: str | None = None, **kwargs: Any
+) -> mf.Integer:
+    """A whole JSON number between `minimum` and `maximum`; `error` is what others are told."""
+    if error is None and maximum == INT32_MAX:
         error = f"Use a whole number of at least {minimum}."
+    elif error is None:
+        error = f"Use a whole number from {minimum} to {maximum}."
     return mf.Integer(
         strict=True, validate=validate.Range(min=minimum, max=maximum, error=error), **kwargs
     )

@@ -1,7 +1,9 @@
-"""The API's event schemas: an event as staff create or change it, and as staff and the
-public read it."""
+"""The API's event schemas: an event as staff create or change it (within the events
+service's limits, so the document states them), and as staff and the public read it."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pycountry
 from marshmallow import fields as mf
@@ -16,10 +18,10 @@ from app.api.schemas.common import (
     Text,
     WebAddress,
     Whole,
-    column_length,
     page_of,
 )
-from app.events.models import EVENT_STATUSES, Campaign, Event
+from app.events import limits
+from app.events.models import EVENT_STATUSES
 from app.events.services import SLUG
 
 CURRENCY_CODES = sorted(currency.alpha_3 for currency in pycountry.currencies)
@@ -27,12 +29,9 @@ CURRENCY_CODES = sorted(currency.alpha_3 for currency in pycountry.currencies)
 YEARS_1970_TO_9000 = r"^(19[7-9][0-9]|[2-8][0-9]{3}|9000)-"
 
 
-def currency_code(raw: str) -> str:
-    """An ISO 4217 currency code, upper case."""
-    code = raw.strip().upper()
-    if len(code) != 3 or pycountry.currencies.get(alpha_3=code) is None:
-        raise fields.InvalidValue("Use a three-letter ISO 4217 currency code, such as USD or EUR.")
-    return code
+def Within(span: limits.Span, **kwargs: Any) -> mf.Integer:
+    """A whole JSON number within one of the events service's spans, refused in its words."""
+    return Whole(span.low, span.high, error=span.message, **kwargs)
 
 
 class EventIn(Schema):
@@ -40,16 +39,18 @@ class EventIn(Schema):
 
     slug = Text(
         required=True,
-        max_length=column_length(Event, "slug"),
+        max_length=limits.SLUG_LENGTH,
         metadata={
             "description": "Lower-case words joined by hyphens; the landing page /e/<slug>.",
             "pattern": SLUG.pattern,
         },
     )
-    title = Text(required=True, max_length=column_length(Event, "title"))
-    description = Text(multiline=True, max_length=100_000, metadata={"description": "Markdown."})
+    title = Text(required=True, max_length=limits.TITLE_LENGTH)
+    description = Text(
+        multiline=True, max_length=limits.DESCRIPTION_LENGTH, metadata={"description": "Markdown."}
+    )
     starts_at = Instant(required=True, metadata={"pattern": YEARS_1970_TO_9000})
-    duration_minutes = Whole(1, 60 * 24 * 31, required=True)
+    duration_minutes = Within(limits.DURATION_MINUTES, required=True)
     timezone = Text(
         required=True,
         rule=fields.time_zone,
@@ -58,24 +59,27 @@ class EventIn(Schema):
             "enum": list(fields.time_zone_choices()),
         },
     )
-    capacity = Whole(0, allow_none=True, metadata={"description": "null: unlimited seats."})
+    capacity = Within(
+        limits.CAPACITY, allow_none=True, metadata={"description": "null: unlimited seats."}
+    )
     waitlist = mf.Boolean()
-    price_cents = Whole(0, metadata={"description": "Price in minor units; 0: free."})
+    price_cents = Within(
+        limits.PRICE_CENTS, metadata={"description": "Price in minor units; 0: free."}
+    )
     currency = Text(
-        rule=currency_code,
+        rule=fields.currency_code,
         metadata={"description": "ISO 4217 code, such as EUR.", "enum": CURRENCY_CODES},
     )
-    refund_until_hours_before = Whole(
-        0,
-        24 * 365,
+    refund_until_hours_before = Within(
+        limits.REFUND_HOURS,
         allow_none=True,
         metadata={
             "description": "A registrant who cancels is refunded until this many hours before "
             "the start; null: until the start."
         },
     )
-    join_url = WebAddress(allow_none=True, max_length=column_length(Event, "join_url"))
-    location = Text(allow_none=True, max_length=column_length(Event, "location"))
+    join_url = WebAddress(allow_none=True, max_length=limits.JOIN_URL_LENGTH)
+    location = Text(allow_none=True, max_length=limits.LOCATION_LENGTH)
     status = mf.String(
         validate=validate.OneOf(
             ("draft", "published"),
@@ -86,7 +90,7 @@ class EventIn(Schema):
     )
     campaign = Text(
         allow_none=True,
-        max_length=column_length(Campaign, "name"),
+        max_length=limits.CAMPAIGN_LENGTH,
         metadata={"description": "Campaign name; created on first use."},
     )
     registration_closes_at = Instant(allow_none=True, metadata={"pattern": YEARS_1970_TO_9000})
