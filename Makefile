@@ -31,8 +31,9 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# One test process per core (pytest-xdist): each has its own databases, ports and browser.
 test: install browser lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 bench: install
 	$(BIN)/python bench/registration.py
