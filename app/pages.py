@@ -1,14 +1,19 @@
-"""What every HTML page shares: time formatting in a named zone and friendly error pages."""
+"""What every HTML page shares: time formatting in a named zone, friendly error pages, and
+showing a service's refusal: next to the form field it names, or in a flash message."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, render_template, request
+from flask import Flask, flash, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from app.refusals import Refusal
 
 
 def local_time(value: datetime, zone: str, fmt: str = "%A %-d %B %Y, %H:%M") -> str:
@@ -48,3 +53,29 @@ def init_app(app: Flask) -> None:
             render_template("error.html", code=error.code, message=error.description),
             error.code or 500,
         )
+
+
+def show_refusal(
+    form: FlaskForm, refusal: Refusal, names: Mapping[str, str | None] | None = None
+) -> list[str]:
+    """Put each of the refusal's field messages next to its form field; return the messages
+    no field of the form shows (the refusal's own message when it names no field).
+
+    `names` maps a service's field name to the form's where the two differ (`price_cents` is
+    the form's `price`), or to None when the form has no field for it.
+    """
+    names = names or {}
+    general = []
+    for name, message in refusal.fields.items():
+        target = names.get(name, name)
+        field = form._fields.get(target) if target else None
+        if field is None:
+            general.append(message)
+        else:
+            field.errors = [*field.errors, message]
+    return general if refusal.fields else [refusal.message]
+
+
+def flash_refusal(refusal: Refusal, lead: str = "") -> None:
+    """Say why the action was refused, for the page the browser is sent to next."""
+    flash(lead + (" ".join(refusal.fields.values()) or refusal.message), "error")

@@ -11,7 +11,7 @@ class Refusal(Exception):
     each field name to what is wrong with it (empty when no one field is to blame).
 
     The API answers every refusal with `status` and the console shows it next to its fields,
-    each in one place (`app.api.errors`, `app.admin.refusals`), so a service only says why.
+    each in one place (`app.api.errors`, `app.pages`), so a service only says why.
     """
 
     # The HTTP status a refusal is answered with: 422 for values the rules refuse; a

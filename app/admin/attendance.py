@@ -25,7 +25,6 @@ from wtforms.validators import DataRequired
 
 from app.admin import bp
 from app.admin.events import event_or_404
-from app.admin.refusals import flash_refusal, show_refusal
 from app.auth.access import roles_required
 from app.db import db
 from app.events.models import Event
@@ -36,6 +35,7 @@ from app.followup.attendance import (
     read_report,
 )
 from app.inputs import body_limit
+from app.pages import flash_refusal, show_refusal
 from app.refusals import Refusal
 from app.registrations.models import Registration
 

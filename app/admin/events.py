@@ -11,7 +11,6 @@ from werkzeug.wrappers import Response
 from app.admin import bp
 from app.admin.event_forms import CancelEventForm, EventForm, utc_to_wall_clock
 from app.admin.forms import ActionForm
-from app.admin.refusals import flash_refusal, show_refusal
 from app.admin.tables import Counts, counts_by_event, event_list
 from app.auth.access import roles_required
 from app.db import db
@@ -27,6 +26,7 @@ from app.events.services import (
     update_event,
 )
 from app.inputs import query_int
+from app.pages import flash_refusal, show_refusal
 from app.payments import display
 from app.payments.records import takings
 from app.refusals import Refusal

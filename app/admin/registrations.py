@@ -18,11 +18,11 @@ from werkzeug.wrappers import Response
 from app.admin import bp
 from app.admin.events import event_or_404
 from app.admin.forms import ActionForm, RegistrationForm
-from app.admin.refusals import flash_refusal
 from app.admin.tables import RegistrationQuery, export_csv, registration_page
 from app.auth.access import roles_required, safe_next
 from app.db import db
 from app.events.models import Event
+from app.pages import flash_refusal
 from app.payments import refunds
 from app.payments.models import Payment
 from app.payments.records import payments_of

@@ -12,7 +12,6 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs are for 3.2
 
 from app.admin import bp
-from app.admin.refusals import flash_refusal, show_refusal
 from app.auth.access import roles_required
 from app.db import db, utcnow
 from app.events.models import Event
@@ -22,6 +21,7 @@ from app.followup.routing import route_followups
 from app.followup.rules import delete_rule, move_rule, ordered_rules, save_rule
 from app.followup.scoring import load_settings, save_settings
 from app.models import User
+from app.pages import flash_refusal, show_refusal
 from app.refusals import Refusal
 
 # Ended events offered for routing on demand, newest first.

@@ -11,12 +11,12 @@ from sqlalchemy.orm import selectinload
 
 from app.admin import bp
 from app.admin.forms import ActionForm, RepProfileForm, SenderForm, StaffEditForm, StaffForm
-from app.admin.refusals import show_refusal
 from app.auth import sessions, tokens
 from app.auth.access import roles_required
 from app.auth.staff import add_staff, change_staff, update_rep_profile
 from app.db import db
 from app.models import RepProfile, User
+from app.pages import show_refusal
 from app.refusals import Refusal
 from app.sender import current_sender, save_sender
 

@@ -10,10 +10,10 @@ from flask_login import current_user
 
 from app.admin import bp
 from app.admin.forms import TokenForm
-from app.admin.refusals import show_refusal
 from app.auth.access import roles_required
 from app.auth.tokens import issue_token, revoke_token, status, token_seen_by, tokens_seen_by
 from app.models import ROLES, User
+from app.pages import show_refusal
 from app.refusals import Refusal
 
 

@@ -18,7 +18,6 @@ from app.followup import bp
 from app.followup.forms import STATUS_LABELS, AssignForm, OutcomeForm
 from app.followup.models import DISQUALIFY_REASONS, PRIORITIES, Escalation
 from app.followup.services import (
-    FollowUpRejected,
     ListFilter,
     assign_by_hand,
     counts_by_status,
@@ -31,6 +30,8 @@ from app.followup.services import (
 )
 from app.inputs import query_int
 from app.models import User
+from app.pages import flash_refusal, show_refusal
+from app.refusals import Refusal
 
 PER_PAGE = 50
 LIST_STATUSES = ("open", "all", "contacted", "qualified", "disqualified", "converted")
@@ -84,10 +85,13 @@ def assign(followup_id: int) -> Response:
         followup = assign_by_hand(followup_id, int(form.rep.data or 0), user)
     except LookupError:
         abort(404, "There is no follow-up at this address.")
-    except (FollowUpRejected, ValueError) as exc:
+    except ValueError:
         db.session.rollback()
-        message = exc.fields["rep"] if isinstance(exc, FollowUpRejected) else "Choose a rep."
-        flash(message, "error")
+        flash("Choose a rep.", "error")
+        return redirect(url_for("followup.detail", followup_id=followup_id), code=303)
+    except Refusal as refusal:
+        db.session.rollback()
+        flash_refusal(refusal)
         return redirect(url_for("followup.detail", followup_id=followup_id), code=303)
     flash(f"Assigned to {followup.rep.name if followup.rep else 'the rep'}.", "ok")
     return redirect(url_for("followup.detail", followup_id=followup_id), code=303)
@@ -101,7 +105,7 @@ def detail(followup_id: int) -> Response | str | tuple[str, int]:
     if followup is None:
         abort(404, "There is no follow-up at this address.")
     form = OutcomeForm(status=followup.status, reason=followup.reason or "")
-    problem = None
+    problems: list[str] = []
     if request.method == "POST":
         if form.validate_on_submit():
             values = {"note": form.note.data}
@@ -113,12 +117,8 @@ def detail(followup_id: int) -> Response | str | tuple[str, int]:
                 }
             try:
                 update_followup(followup.id, user, values)
-            except FollowUpRejected as exc:
-                problem = exc.message
-                for name, message in exc.fields.items():
-                    field = form._fields.get(name)
-                    if field is not None:
-                        field.errors = [*field.errors, message]
+            except Refusal as refusal:
+                problems = show_refusal(form, refusal)
             except LookupError:
                 abort(404, "There is no follow-up at this address.")
             else:
@@ -151,7 +151,7 @@ def detail(followup_id: int) -> Response | str | tuple[str, int]:
             "followup/detail.html",
             followup=followup,
             form=form,
-            problem=problem,
+            problems=problems,
             earlier=earlier_events(followup),
             escalations=escalations,
             assign_form=assign_form,
