@@ -18,7 +18,7 @@ from app.db import db, utcnow
 from app.events.services import create_event, update_event
 from app.models import User
 
-DEMO_USERS = (
+DEMO_USERS: tuple[tuple[str, str, str, str, list[str]], ...] = (
     # email, name, role, password, territory
     ("admin@example.com", "Avery Admin", "admin", "demo-admin-2026", []),
     ("rita.rep@example.com", "Rita Rep", "rep", "demo-rep-2026", ["US", "CA"]),
@@ -46,7 +46,9 @@ def serve(host: str, port: int, worker: bool) -> None:
 
     with worker_beside(enabled=worker):
         click.echo(f"Serving on http://{host}:{port}  (Ctrl+C to stop)")
-        run_simple(host, port, current_app._get_current_object(), threaded=True)
+        # Flask types current_app as the app, not as the proxy it is; the server needs the app.
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        run_simple(host, port, app, threaded=True)
 
 
 @click.group(help="Demo data.")

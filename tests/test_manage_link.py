@@ -218,6 +218,15 @@ def test_cancelling_frees_the_seat_for_the_first_on_the_waitlist(client, app):
     assert services.waitlist_position(alan) == 1
 
 
+def test_a_waitlist_position_counts_those_who_joined_before(client, app):
+    event = make_event(capacity=1)
+    register_person(event, "ada@example.com", now=in_minutes(0))
+    grace = register_person(event, "grace@example.com", now=in_minutes(1))
+    alan = register_person(event, "alan@example.com", now=in_minutes(2))
+    assert services.waitlist_position(grace) == 1
+    assert services.waitlist_position(alan) == 2
+
+
 def test_the_first_on_the_waitlist_is_the_one_who_joined_earliest(client, app):
     event = make_event(capacity=1)
     ada = register_person(event, "ada@example.com", now=in_minutes(0))

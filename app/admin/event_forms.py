@@ -27,7 +27,7 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Optiona
 from wtforms.validators import ValidationError as Invalid
 
 from app import fields
-from app.admin.forms import at_most, checked_by, one_line, plain_text
+from app.admin.forms import at_most, checked_by, one_line, plain_text, zone_choices
 from app.events import limits
 from app.events.models import Event
 from app.payments.display import ZERO_DECIMAL, major_units
@@ -94,13 +94,13 @@ class EventForm(FlaskForm):
         # admin.js picks the browser's own zone while nothing is chosen.
         render_kw={"data-browser-zone": ""},
     )
-    starts_at = DateTimeLocalField(
+    starts_at = DateTimeLocalField(  # type: ignore[call-arg]  # 3.2 stubs lack invalid_value_message
         "Starts at (local time in that zone)",
         format=[WALL_CLOCK, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
         validators=[InputRequired("Enter the date and time the event starts.")],
         invalid_value_message="Enter a date and time, such as 2026-05-14 16:00.",
     )
-    duration_minutes = IntegerField(
+    duration_minutes = IntegerField(  # type: ignore[call-arg]  # 3.2 stubs lack invalid_value_message
         "Duration (minutes)",
         validators=[
             InputRequired("Enter the duration in minutes."),
@@ -108,21 +108,21 @@ class EventForm(FlaskForm):
         ],
         invalid_value_message="Enter the duration as a whole number of minutes.",
     )
-    capacity = IntegerField(
+    capacity = IntegerField(  # type: ignore[call-arg]  # 3.2 stubs lack invalid_value_message
         "Capacity",
         validators=[Optional(), within(limits.CAPACITY)],
         invalid_value_message="Enter the number of seats, or leave it empty for no limit.",
     )
     waitlist = BooleanField("Keep a waitlist when the event is full")
     double_opt_in = BooleanField("Ask registrants to confirm their email address (double opt-in)")
-    price = DecimalField(
+    price = DecimalField(  # type: ignore[call-overload]  # 3.2 stubs lack invalid_value_message
         "Price",
         places=2,
         validators=[Optional()],
         invalid_value_message="Enter a price such as 49.00, or leave it empty for free.",
     )
     currency = SelectField("Currency", validate_choice=False)
-    refund_until_hours_before = IntegerField(
+    refund_until_hours_before = IntegerField(  # type: ignore[call-arg]  # 3.2 stubs lack invalid_value_message
         "Refunds until (hours before the start)",
         validators=[Optional(), within(limits.REFUND_HOURS)],
         invalid_value_message="Refunds until: enter a whole number of hours, or leave it empty.",
@@ -140,7 +140,7 @@ class EventForm(FlaskForm):
         validators=[Optional(), at_most(limits.CAMPAIGN_LENGTH), one_line],
         render_kw={"list": "campaign-names", "autocomplete": "off"},
     )
-    registration_closes_at = DateTimeLocalField(
+    registration_closes_at = DateTimeLocalField(  # type: ignore[call-arg]  # 3.2 stubs lack invalid_value_message
         "Registration closes at (optional, same zone)",
         format=[WALL_CLOCK, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
         validators=[Optional()],
@@ -149,11 +149,11 @@ class EventForm(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.timezone.choices = [("", "Choose a time zone"), *fields.time_zone_choices()]
+        self.timezone.choices = [("", "Choose a time zone"), *zone_choices()]
         currencies = list(CURRENCIES)
         if self.currency.data and self.currency.data not in currencies:
             currencies.append(self.currency.data)
-        self.currency.choices = currencies
+        self.currency.choices = [(code, code) for code in currencies]
 
     @classmethod
     def for_event(cls, event: Event, **kwargs: Any) -> EventForm:
@@ -218,14 +218,17 @@ class EventForm(FlaskForm):
     def values(self) -> dict[str, Any]:
         """The validated form as the events service's input."""
         zone = self.timezone.data
+        starts = self.starts_at.data
+        if starts is None:
+            raise ValueError("values() reads a validated form, and it requires starts_at")
         closes = self.registration_closes_at.data
         currency = (self.currency.data or "USD").strip().upper()
         return {
-            "title": self.title.data.strip(),
+            "title": (self.title.data or "").strip(),
             "slug": (self.slug.data or "").strip().lower(),
             "description": (self.description.data or "").replace("\r\n", "\n"),
             "timezone": zone,
-            "starts_at": wall_clock_to_utc(self.starts_at.data, zone),
+            "starts_at": wall_clock_to_utc(starts, zone),
             "duration_minutes": self.duration_minutes.data,
             "capacity": self.capacity.data,
             "waitlist": bool(self.waitlist.data),

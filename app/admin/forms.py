@@ -27,6 +27,7 @@ from wtforms.validators import ValidationError as Invalid
 
 from app import fields
 from app.auth.tokens import MAX_EXPIRY_DAYS
+from app.db import column_length
 from app.models import ROLES, ApiToken, User
 from app.registrations.forms import checked_by as shared_checked_by
 from app.registrations.models import Registration
@@ -39,8 +40,9 @@ ROLE_LABELS = {
 }
 
 
-def length_of(model: type, column: str) -> int:
-    return model.__table__.c[column].type.length  # type: ignore[attr-defined, no-any-return]
+def zone_choices() -> list[tuple[str, str]]:
+    """Every time zone as a select's (value, label) pair."""
+    return [(zone, zone) for zone in fields.time_zone_choices()]
 
 
 def checked_by(rule: Callable[[str], Any]) -> Callable[[FlaskForm, Any], None]:
@@ -76,7 +78,7 @@ class RegistrationForm(FlaskForm):
         "Email",
         validators=[
             DataRequired("Enter the email address."),
-            Length(max=length_of(Registration, "email")),
+            Length(max=column_length(Registration, "email")),
             checked_by(fields.normalize_email),
         ],
     )
@@ -84,27 +86,27 @@ class RegistrationForm(FlaskForm):
         "First name",
         validators=[
             DataRequired("Enter the first name."),
-            Length(max=length_of(Registration, "first_name")),
+            Length(max=column_length(Registration, "first_name")),
             one_line,
         ],
     )
     last_name = StringField(
         "Last name",
-        validators=[Optional(), Length(max=length_of(Registration, "last_name")), one_line],
+        validators=[Optional(), Length(max=column_length(Registration, "last_name")), one_line],
     )
     company = StringField(
         "Company",
-        validators=[Optional(), Length(max=length_of(Registration, "company")), one_line],
+        validators=[Optional(), Length(max=column_length(Registration, "company")), one_line],
     )
     job_title = StringField(
         "Job title",
-        validators=[Optional(), Length(max=length_of(Registration, "job_title")), one_line],
+        validators=[Optional(), Length(max=column_length(Registration, "job_title")), one_line],
     )
     country = SelectField(
         "Country", validators=[Optional(), checked_by(fields.country_code)], validate_choice=False
     )
     phone = TelField(
-        "Phone", validators=[Optional(), Length(max=length_of(Registration, "phone")), one_line]
+        "Phone", validators=[Optional(), Length(max=column_length(Registration, "phone")), one_line]
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -136,7 +138,7 @@ class StaffForm(FlaskForm):
         "Name",
         validators=[
             DataRequired("Enter a name."),
-            Length(max=length_of(User, "name")),
+            Length(max=column_length(User, "name")),
             one_line,
         ],
     )
@@ -144,7 +146,7 @@ class StaffForm(FlaskForm):
         "Email",
         validators=[
             DataRequired("Enter an email address."),
-            Length(max=length_of(User, "email")),
+            Length(max=column_length(User, "email")),
             checked_by(fields.normalize_email),
         ],
     )
@@ -159,7 +161,7 @@ class StaffEditForm(FlaskForm):
         "Name",
         validators=[
             DataRequired("Enter a name."),
-            Length(max=length_of(User, "name")),
+            Length(max=column_length(User, "name")),
             one_line,
         ],
     )
@@ -177,17 +179,17 @@ class RepProfileForm(FlaskForm):
         validators=[Optional(), Length(max=2000), one_line],
     )
     segments = StringField("Segments", validators=[Optional(), Length(max=2000), one_line])
-    weight = IntegerField(
+    weight = IntegerField(  # type: ignore[call-arg]  # 3.2 stubs lack invalid_value_message
         "Weight",
         validators=[InputRequired("Enter a weight from 1 to 100.")],
         invalid_value_message="Enter the weight as a whole number.",
     )
-    capacity = IntegerField(
+    capacity = IntegerField(  # type: ignore[call-arg]  # 3.2 stubs lack invalid_value_message
         "Capacity (open follow-ups)",
         validators=[Optional()],
         invalid_value_message="Enter a whole number, or leave it empty for no limit.",
     )
-    out_of_office_until = DateField(
+    out_of_office_until = DateField(  # type: ignore[call-arg]  # 3.2 stubs lack invalid_value_message
         "Out of office until",
         validators=[Optional()],
         invalid_value_message="Enter a date such as 2026-12-24, or leave it empty.",
@@ -201,7 +203,7 @@ class RepProfileForm(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.timezone.choices = fields.time_zone_choices()
+        self.timezone.choices = zone_choices()
 
     def values(self) -> dict[str, Any]:
         return {
@@ -237,7 +239,7 @@ class SenderForm(FlaskForm):
 class TokenForm(FlaskForm):
     name = StringField(
         "Name (optional)",
-        validators=[Optional(), Length(max=length_of(ApiToken, "name")), one_line],
+        validators=[Optional(), Length(max=column_length(ApiToken, "name")), one_line],
     )
     expires_in_days = IntegerField(
         "Expires after (days, optional)",

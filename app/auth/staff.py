@@ -15,12 +15,12 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import fields
 from app.auth import sessions
-from app.db import db
+from app.db import column_length, db
 from app.models import ROLES, RepProfile, User, create_user
 from app.refusals import Refusal
 
 MIN_PASSWORD_LENGTH = 8
-MAX_NAME_LENGTH: int = User.__table__.c["name"].type.length  # type: ignore[attr-defined]
+MAX_NAME_LENGTH = column_length(User, "name")
 MAX_WEIGHT = 100
 
 

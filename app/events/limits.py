@@ -9,20 +9,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from app import fields
+from app.db import column_length
 from app.events.models import Campaign, Event
 
-
-def _column_length(model: type, name: str) -> int:
-    return int(model.__table__.c[name].type.length)  # type: ignore[attr-defined]
-
-
-SLUG_LENGTH = _column_length(Event, "slug")
-TITLE_LENGTH = _column_length(Event, "title")
+SLUG_LENGTH = column_length(Event, "slug")
+TITLE_LENGTH = column_length(Event, "title")
 # Markdown for a landing page; the column has no limit, a page should.
 DESCRIPTION_LENGTH = 100_000
-JOIN_URL_LENGTH = _column_length(Event, "join_url")
-LOCATION_LENGTH = _column_length(Event, "location")
-CAMPAIGN_LENGTH = _column_length(Campaign, "name")
+JOIN_URL_LENGTH = column_length(Event, "join_url")
+LOCATION_LENGTH = column_length(Event, "location")
+CAMPAIGN_LENGTH = column_length(Campaign, "name")
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,8 @@ def compose(
     message = MIMEMultipart("mixed" if letter.invite is not None else "alternative", _boundary())
     message["From"] = _address(sender.name, sender.email)
     message["To"] = _address(to_name, to_email)
-    message["Subject"] = _header(letter.subject)
+    # The stdlib takes a Header as a value (compat32); typeshed types the value as str only.
+    message["Subject"] = _header(letter.subject)  # type: ignore[assignment]
     message["Message-ID"] = message_id
     # Asks auto-responders (out-of-office) not to answer a machine.
     message["Auto-Submitted"] = "auto-generated"
@@ -128,4 +129,5 @@ def _header(text: str) -> str | Header:
 
 def _text(body: str, subtype: str) -> MIMEText:
     # Quoted-printable keeps the text readable in the source and in spam filters' eyes.
-    return MIMEText(body, subtype, _UTF8)
+    # MIMEText hands its charset to set_payload, which takes a Charset; typeshed says str only.
+    return MIMEText(body, subtype, _UTF8)  # type: ignore[arg-type]

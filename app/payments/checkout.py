@@ -93,15 +93,13 @@ def checkout_url(registration_id: int) -> str:
         raise PaymentUnavailable(exc.message) from exc
     with writing():
         # The registration first, as everywhere (see `records.locked_payment`).
-        registration = db.session.get(
-            Registration, registration.id, with_for_update=True, populate_existing=True
+        locked_now = db.session.get(
+            Registration, registration_id, with_for_update=True, populate_existing=True
         )
-        payment = record_checkout(checkout, registration.id, event, key)
-        still_held = payment is not None and held_by(payment)
-        if still_held and checkout.expires_at is not None:
-            registration.hold_expires_at = max(
-                registration.hold_expires_at or now, checkout.expires_at
-            )
+        recorded = record_checkout(checkout, registration_id, event, key)
+        still_held = recorded is not None and held_by(recorded)
+        if still_held and locked_now is not None and checkout.expires_at is not None:
+            locked_now.hold_expires_at = max(locked_now.hold_expires_at or now, checkout.expires_at)
     if not still_held:
         # Cancelled while Stripe was asked: nobody may pay for a seat that is gone.
         expire_quietly(checkout.id)

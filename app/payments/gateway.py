@@ -142,7 +142,7 @@ def _client() -> stripe.StripeClient:
     base = config.get("STRIPE_API_BASE")
     return stripe.StripeClient(
         config["STRIPE_SECRET_KEY"],
-        base_addresses={"api": base} if base else None,  # type: ignore[typeddict-item]
+        base_addresses={"api": base} if base else None,
         max_network_retries=config["STRIPE_MAX_NETWORK_RETRIES"],
     )
 

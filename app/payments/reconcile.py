@@ -62,8 +62,12 @@ def reconcile_hold(registration_id: int, now: datetime) -> str:
                 Payment.registration_id == registration_id, Payment.status.in_(STILL_OPEN)
             )
         )
-        stale = registration is not None and registration.status == "pending_payment"
-        if stale and not waiting and (registration.hold_expires_at or now) <= now:
+        if (
+            registration is not None
+            and registration.status == "pending_payment"
+            and not waiting
+            and (registration.hold_expires_at or now) <= now
+        ):
             # No payment on its way (or none ever started): the seat goes back.
             seats.withdraw(registration, by="payment")
             outcomes.append("hold released")

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from app.db import db, utcnow, writing
+from app.db import db, rows_changed, utcnow, writing
 from app.events.models import Event
 from app.mail.outbox import note_draft, queue
 from app.payments import gateway
@@ -44,7 +44,7 @@ def owe_refund_for(registration: Registration, previous_status: str, by: str) ->
 def owe_refunds_for_event(event: Event) -> None:
     """An event was cancelled: everyone who paid gets their money back."""
     now = utcnow()
-    result = db.session.execute(
+    owed = rows_changed(
         update(Payment)
         .where(
             Payment.event_id == event.id,
@@ -55,7 +55,7 @@ def owe_refunds_for_event(event: Event) -> None:
         .values(refund_status="due", refund_reason="event_cancelled", refund_next_attempt_at=now)
         .execution_options(synchronize_session="fetch")
     )
-    if result.rowcount:
+    if owed:
         _refunds_owed()
     # Holds still open are closed too, so nobody pays for a cancelled event.
     open_sessions = db.session.scalars(

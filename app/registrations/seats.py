@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select, update
 
-from app.db import db, utcnow
+from app.db import db, rows_changed, utcnow
 from app.events.models import Event
 from app.registrations import signals
 from app.registrations.models import Registration
@@ -27,7 +27,7 @@ def take_seat(event_id: int) -> bool:
     On PostgreSQL the UPDATE locks the event row, and a waiting UPDATE re-checks the condition
     after the holder commits; on SQLite the write transaction already holds the database lock.
     """
-    result = db.session.execute(
+    taken = rows_changed(
         update(Event)
         .where(
             Event.id == event_id,
@@ -36,7 +36,7 @@ def take_seat(event_id: int) -> bool:
         .values(seats_taken=Event.seats_taken + 1)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return taken == 1
 
 
 def _give_back_seat(event_id: int) -> None:

@@ -331,8 +331,9 @@ def waitlist_position(registration: Registration) -> int | None:
         .where(
             Registration.event_id == registration.event_id,
             Registration.status == "waitlisted",
+            # Bound against the columns' own types, so the instant is stored-format UTC.
             tuple_(Registration.created_at, Registration.id)
-            < tuple_(registration.created_at, registration.id),
+            < (registration.created_at, registration.id),
         )
     )
     return (ahead or 0) + 1

@@ -42,10 +42,6 @@ def text_pattern(*, multiline: bool, blank: bool) -> str:
 COUNTRY_CODES = sorted(country.alpha_2 for country in pycountry.countries)
 
 
-def column_length(model: type, name: str) -> int:
-    return int(model.__table__.c[name].type.length)  # type: ignore[attr-defined]
-
-
 # What email_validator asks beyond RFC 5321's "email" format: a domain with a dot in it, and
 # none of the special-use names it refuses (such as .test or .localhost).
 _SPECIAL_USE = "|".join(SPECIAL_USE_DOMAIN_NAMES)

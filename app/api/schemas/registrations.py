@@ -20,9 +20,9 @@ from app.api.schemas.common import (
     OneOf,
     Schema,
     Text,
-    column_length,
     page_of,
 )
+from app.db import column_length
 from app.payments.records import open_checkout_url
 from app.registrations import links
 from app.registrations.models import REGISTRATION_STATUSES, Registration

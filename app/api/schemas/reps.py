@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import marshmallow as ma
 from marshmallow import fields as mf
@@ -14,11 +14,11 @@ from app.api.schemas.common import (
     Schema,
     Text,
     Whole,
-    column_length,
     page_of,
     text_pattern,
 )
 from app.auth import staff
+from app.db import column_length
 from app.models import User
 
 
@@ -26,7 +26,13 @@ def _email(raw: str) -> str:
     return fields.normalize_email(raw)[0]
 
 
-class Countries(mf.List):
+def _strings(items: list[str | None]) -> list[str]:
+    # marshmallow's List allows for null items; the inner fields here refuse null, so none are.
+    return cast(list[str], items)
+
+
+# The return types follow marshmallow's List (items typed as possibly null), which they override.
+class Countries(mf.List[str]):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
             mf.String(metadata={"enum": COUNTRY_CODES}),
@@ -34,9 +40,11 @@ class Countries(mf.List):
             **kwargs,
         )
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[str]:
-        codes: list[str] = []
-        for raw in super()._deserialize(value, attr, data, **kwargs):
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+    ) -> list[str | None]:
+        codes: list[str | None] = []
+        for raw in _strings(super()._deserialize(value, attr, data, **kwargs)):
             try:
                 code = fields.country_code(raw)
             except fields.InvalidValue as exc:
@@ -46,7 +54,7 @@ class Countries(mf.List):
         return codes
 
 
-class Segments(mf.List):
+class Segments(mf.List[str]):
     def __init__(self, **kwargs: Any) -> None:
         # Blank segments are refused below, with their own message; the document says so here.
         segment = Text(
@@ -55,9 +63,11 @@ class Segments(mf.List):
         )
         super().__init__(segment, **kwargs)
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[str]:
-        segments: list[str] = []
-        for segment in super()._deserialize(value, attr, data, **kwargs):
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+    ) -> list[str | None]:
+        segments: list[str | None] = []
+        for segment in _strings(super()._deserialize(value, attr, data, **kwargs)):
             if not segment:
                 raise ma.ValidationError("A segment cannot be blank.")
             if segment not in segments:
