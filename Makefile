@@ -30,6 +30,7 @@ run: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # One test process per core (pytest-xdist): each has its own databases, ports and browser.
 test: install browser lint
