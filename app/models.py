@@ -18,6 +18,8 @@ from app.db import Model, UTCDateTime, db, utcnow
 # checks). An admin may do everything; the managers run events; a rep works follow-up.
 ROLES = ("admin", "marketer", "rep")
 MANAGER_ROLES = ("admin", "marketer")
+# Who works follow-up: a rep their own list, an admin everyone's.
+FOLLOWUP_ROLES = ("admin", "rep")
 
 
 class User(UserMixin, Model):
@@ -49,6 +51,10 @@ class User(UserMixin, Model):
     @property
     def is_staff_manager(self) -> bool:
         return self.role in MANAGER_ROLES
+
+    @property
+    def works_followups(self) -> bool:
+        return self.role in FOLLOWUP_ROLES
 
 
 class RepProfile(Model):

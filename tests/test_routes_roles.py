@@ -20,10 +20,11 @@ import re
 import secrets
 from typing import Any
 
+import pytest
 from flask import Flask
 from itsdangerous import URLSafeTimedSerializer
 
-from app.models import ROLES
+from app.models import FOLLOWUP_ROLES, ROLES
 from app.registrations.links import manage_token
 from tests.builders import log_in, make_event, make_user, register_person, token_for
 
@@ -239,3 +240,11 @@ def test_settings_are_for_admins_only_and_events_for_marketers_too(app):
             assert roles == {"admin"}, rule.rule
         elif rule.rule.startswith("/admin/events"):
             assert roles == {"admin", "marketer"}, rule.rule
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_console_links_follow_ups_for_the_roles_that_work_them(app: Flask, client: Any, role):
+    log_in(client, make_user(role))
+    page = client.get("/admin/tokens").get_data(as_text=True)
+    linked = 'href="/followups">Follow-ups</a>' in page
+    assert linked == (role in FOLLOWUP_ROLES)

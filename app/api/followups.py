@@ -30,10 +30,7 @@ from app.followup.services import (
     list_query,
     update_followup,
 )
-from app.models import User
-
-# A rep works their own list; an admin sees and changes everyone's.
-WORKERS = ("admin", "rep")
+from app.models import FOLLOWUP_ROLES, User
 
 blp = ApiBlueprint(
     "Follow-ups",
@@ -70,13 +67,13 @@ def _with_rows(statement: Any) -> Any:
 
 
 @blp.route("/followups", methods=["GET"])
-@blp.allow(*WORKERS)
+@blp.allow(*FOLLOWUP_ROLES)
 @blp.arguments(FollowUpListArgs, location="query")
 @blp.response(200, FollowUpPage)
 def list_followups(args: dict[str, Any]) -> Page:
     """List follow-ups most urgent first (priority, then due time): a rep's own, or all for
     admins."""
-    user: User = auth.require(WORKERS)
+    user: User = auth.require(FOLLOWUP_ROLES)
     flt = ListFilter(
         status=args.get("status") or "open",
         priority=args.get("priority"),
@@ -88,7 +85,7 @@ def list_followups(args: dict[str, Any]) -> Page:
 
 
 @blp.route("/followups/<int(max=2147483647):followup_id>", methods=["GET"])
-@blp.allow(*WORKERS)
+@blp.allow(*FOLLOWUP_ROLES)
 @blp.response(200, FollowUpOut)
 @blp.alt_response(404, response="NOT_FOUND")
 def get_followup(followup_id: int) -> dict[str, Any]:
@@ -97,7 +94,7 @@ def get_followup(followup_id: int) -> dict[str, Any]:
 
 
 @blp.route("/followups/<int(max=2147483647):followup_id>", methods=["PATCH"])
-@blp.allow(*WORKERS)
+@blp.allow(*FOLLOWUP_ROLES)
 @blp.arguments(FollowUpPatch)
 @blp.response(200, FollowUpOut)
 @blp.alt_response(404, response="NOT_FOUND")
@@ -109,7 +106,7 @@ def patch_followup(values: dict[str, Any], followup_id: int) -> dict[str, Any]:
     Refused with 422 naming the field: a `reason` with any other status, `other` without
     `reason_note` (or a note), or neither a status nor a note.
     """
-    user: User = auth.require(WORKERS)
+    user: User = auth.require(FOLLOWUP_ROLES)
     _visible_or_404(followup_id)
     try:
         update_followup(followup_id, user, values)
@@ -119,7 +116,7 @@ def patch_followup(values: dict[str, Any], followup_id: int) -> dict[str, Any]:
 
 
 def _visible_or_404(followup_id: int) -> FollowUp:
-    user: User = auth.require(WORKERS)
+    user: User = auth.require(FOLLOWUP_ROLES)
     followup = find_visible(user, followup_id)
     if followup is None:
         fail(404, f"There is no follow-up {followup_id}.")

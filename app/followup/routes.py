@@ -29,7 +29,7 @@ from app.followup.services import (
     with_details,
 )
 from app.inputs import query_int
-from app.models import User
+from app.models import FOLLOWUP_ROLES, User
 from app.pages import flash_refusal, show_refusal
 from app.refusals import Refusal
 
@@ -38,7 +38,7 @@ LIST_STATUSES = ("open", "all", "contacted", "qualified", "disqualified", "conve
 
 
 @bp.get("/followups")
-@roles_required("rep")
+@roles_required(*FOLLOWUP_ROLES)
 def index() -> str:
     user = current_user._get_current_object()
     status = request.args.get("status", "open")
@@ -98,7 +98,7 @@ def assign(followup_id: int) -> Response:
 
 
 @bp.route("/followups/<int:followup_id>", methods=["GET", "POST"])
-@roles_required("rep")
+@roles_required(*FOLLOWUP_ROLES)
 def detail(followup_id: int) -> Response | str | tuple[str, int]:
     user = current_user._get_current_object()
     followup = find_visible(user, followup_id)
