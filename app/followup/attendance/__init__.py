@@ -1,5 +1,6 @@
-"""Attendance from webinar reports: read a Zoom or GoToWebinar attendee report (or a plain CSV
-with `email` and `minutes`), preview it against an event's registrations, apply it at once.
+"""Attendance from webinar reports: read a Zoom, GoToWebinar or Microsoft Teams report (or a
+plain CSV with `email` and `minutes`), preview it against an event's registrations, apply it
+at once.
 
 The console, the API and the CLI all call `read_report` (`reading`: bytes to an AttendeeReport,
 no database), then `preview_attendance` and/or `apply_attendance` (`applying`);

@@ -16,6 +16,7 @@ from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from app.followup.attendance.columns import (
+    MEETING_DURATION_KEYS,
     NO,
     OTHER_SECTIONS,
     STAFF_SECTIONS,
@@ -23,6 +24,8 @@ from app.followup.attendance.columns import (
     Columns,
     cell_at,
     header_key,
+    is_numbered_section,
+    is_organizer,
     is_section_line,
     names_section,
     question_count,
@@ -38,8 +41,11 @@ if TYPE_CHECKING:
     from app.events.models import Event
 
 EXPECTED = (
-    "Expected a Zoom or GoToWebinar attendee report, or a CSV with the columns email and minutes"
+    "Expected a Zoom or GoToWebinar attendee report, a Microsoft Teams attendance report, "
+    "or a CSV with the columns email and minutes"
 )
+# The section of a report after the one read (Teams repeats its participants join by join).
+_READ_ALREADY = "(read already)"
 
 # How many bytes are read before deciding the encoding and the CSV dialect.
 _SAMPLE_BYTES = 64 * 1024
@@ -119,7 +125,11 @@ def _not_utf8(line: int) -> AttendanceFileError:
 
 def _dialect_of(sample: str) -> type[csv.Dialect]:
     """The separator that splits the most of the first lines into the same number (above one)
-    of cells; the tools all quote with `"`.
+    of cells, the wider rows counting for more; the tools all quote with `"`.
+
+    Width counts because Teams writes unquoted dates with a comma (`5/12/26, 4:58:10 PM`) in
+    its tab- or `;`-separated rows: split at commas, every row has three cells, which would
+    otherwise outnumber the participants' seven.
 
     Not csv.Sniffer: its quote guess is a regular expression whose work grows with the square
     of its input (64 KB of `"` and line breaks cost it over a minute of CPU). Reading the
@@ -130,7 +140,7 @@ def _dialect_of(sample: str) -> type[csv.Dialect]:
     best, most = ",", 0
     for delimiter in ",;\t|":
         widths = Counter(len(row) for row in csv.reader(lines, delimiter=delimiter) if len(row) > 1)
-        agreeing = max(widths.values(), default=0)
+        agreeing = max(((width - 1) * count for width, count in widths.items()), default=0)
         if agreeing > most:
             best, most = delimiter, agreeing
 
@@ -186,6 +196,9 @@ class _Reader:
         self.found_header = False
         self.source = "CSV"
         self.times: dict[str, datetime] = {}
+        # Zoom's meeting summary line, whose next row names the host and the meeting's length.
+        self.summary: Columns | None = None
+        self.hosts: set[str] = set()
 
     def read(self, rows: Iterator[list[str]]) -> AttendeeReport:
         section: str | None = None
@@ -213,9 +226,17 @@ class _Reader:
                     self.tool = tool_in(cells)
                 if is_section_line(cells) and (columns is None or names_section(cells[0])):
                     section = header_key(cells[0])
+                    if self.found_header and is_numbered_section(cells[0]):
+                        section = _READ_ALREADY
                     columns = None
                     continue
                 if section in STAFF_SECTIONS or section in OTHER_SECTIONS:
+                    continue
+                if section == _READ_ALREADY:
+                    continue
+                if self.summary is not None:
+                    self._read_summary(self.summary, cells)
+                    self.summary = None
                     continue
                 if columns is not None and "@" in cell_at(cells, columns.email):
                     # An address in the email column: a join, not another header.
@@ -223,7 +244,9 @@ class _Reader:
                     continue
                 found = Columns.find(cells)
                 if found is not None:
-                    if found.tells_time:
+                    if found.is_meeting_summary:
+                        self.summary = found
+                    elif found.tells_time:
                         columns = found
                         self.found_header = True
                         self.source = source_of(found, self.tool)
@@ -257,8 +280,21 @@ class _Reader:
             warnings=self.warnings,
         )
 
+    def _read_summary(self, summary: Columns, cells: list[str]) -> None:
+        """Zoom's meeting line: its host is staff, its duration the meeting's length."""
+        host = cell_at(cells, summary.email).lower()
+        if host:
+            self.hosts.add(host)
+        with contextlib.suppress(ValueError):
+            self.actual_minutes = parse_minutes(cell_at(cells, summary.minutes))
+
     def _read_preamble(self, cells: list[str], duration_at: int | None) -> int | None:
-        """Note the actual duration from the summary lines above the attendee header."""
+        """Note the actual duration from the summary lines above the attendee header: Zoom and
+        GoToWebinar put it under an `Actual Duration (minutes)` header, Teams beside its name."""
+        if len(cells) >= 2 and header_key(cells[0]) in MEETING_DURATION_KEYS:
+            with contextlib.suppress(ValueError):
+                self.actual_minutes = parse_minutes(cells[1])
+            return None
         if duration_at is not None:
             if duration_at < len(cells):
                 with contextlib.suppress(ValueError):
@@ -274,7 +310,7 @@ class _Reader:
             return cell_at(cells, index)
 
         email = cell(columns.email).lower()
-        if not email:
+        if not email or email in self.hosts or is_organizer(cell(columns.role)):
             return
         self.rows += 1
         if "@" not in email or " " in email:

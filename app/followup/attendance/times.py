@@ -52,10 +52,22 @@ _NUMERIC_TIME = re.compile(
 )
 _CLOCK = re.compile(r"^(\d+):(\d{2})(?::(\d{2}(?:\.\d+)?))?$")
 _NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
+# Teams writes a duration in words: `1h 42m 3s`, and in the meeting's language (`1 h 42 min`,
+# `1 Std. 42 Min. 3 Sek.`).
+_SPAN_PART = r"(\d+(?:[.,]\d+)?)\s*([^\W\d_]+)\.?"
+_SPAN = re.compile(rf"^(?:{_SPAN_PART}\s*)+$")
+_UNIT_MINUTES = {
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours", "std", "stunde", "stunden"), 60.0),
+    **dict.fromkeys(("heure", "heures"), 60.0),
+    **dict.fromkeys(("m", "min", "mins", "minute", "minutes", "minuten"), 1.0),
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds", "sek", "sekunde"), 1 / 60),
+    **dict.fromkeys(("sekunden", "seconde", "secondes"), 1 / 60),
+}
 
 
 def parse_minutes(text: str) -> float:
-    """Minutes from `58`, `58.53`, `58,53` or a clock `1:05:30`; ValueError otherwise."""
+    """Minutes from `58`, `58.53`, `58,53`, a clock `1:05:30` or words `1h 42m 3s`;
+    ValueError otherwise."""
     text = text.strip()
     if _NUMBER.match(text):
         return float(text.replace(",", "."))
@@ -63,6 +75,13 @@ def parse_minutes(text: str) -> float:
     if clock:
         hours, minutes, seconds = clock.groups()
         return int(hours) * 60 + int(minutes) + float(seconds or 0) / 60
+    if len(text) <= TIME_CHARS and _SPAN.match(text):
+        total = 0.0
+        for amount, unit in re.findall(_SPAN_PART, text):
+            if unit.lower() not in _UNIT_MINUTES:
+                raise ValueError(text)
+            total += float(amount.replace(",", ".")) * _UNIT_MINUTES[unit.lower()]
+        return total
     raise ValueError(text)
 
 
