@@ -221,8 +221,9 @@ def test_the_crm_export_maps_columns_and_neutralises_formulas(app, client, event
     assert sf["Phone"] == "+14155550100"
     assert sf["Country"] == "United States"
     assert sf["Lead Status"] == "Open - Not Contacted"
-    assert sf["Lead Owner"] == "ana@example.com"
-    assert sf["Email Opt Out"] == "false"
+    assert sf["Record Owner"] == "ana@example.com"
+    # The lead consented: Salesforce's Data Import Wizard reads `0` as "wants emails".
+    assert sf["Email Opt Out"] == "0"
     assert sf["UTM Source"] == "linkedin"
     assert hs["Email"] == "evil@firm.example"
     assert hs["Company Name"] == "'+Acme" and hs["Job Title"] == "'-Boss"
@@ -254,3 +255,23 @@ def test_the_export_shows_the_reps_verdict_from_the_leads_latest_follow_up(app, 
     assert row["Follow-up Outcome"] == "disqualified"
     assert row["Disqualified Reason"] == "Chose or uses a competitor"
     assert row["Company"] == "[not provided]"
+
+
+def test_a_lead_without_marketing_consent_is_opted_out_as_salesforce_documents_it(
+    app, client, event
+):
+    make_rep("ana@example.com")
+    register_person(event, "quiet@firm.example", consent_marketing=False)
+    route_followups(event.id, now=after(event))
+    log_in(client, make_user("marketer", "m@example.com"))
+
+    sf_text = client.get("/admin/leads.csv?crm=salesforce").get_data(as_text=True)
+    hs_text = client.get("/admin/leads.csv?crm=hubspot").get_data(as_text=True)
+
+    (sf,) = csv.DictReader(io.StringIO(sf_text.lstrip("\ufeff")))
+    (hs,) = csv.DictReader(io.StringIO(hs_text.lstrip("\ufeff")))
+    # Salesforce's Data Import Wizard: `1` opts out; its owner column is Record Owner.
+    assert sf["Email Opt Out"] == "1"
+    assert sf["Record Owner"] == "ana@example.com"
+    assert "Lead Owner" not in sf
+    assert hs["Marketing consent"] == "false"

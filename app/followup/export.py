@@ -51,6 +51,9 @@ HUBSPOT_LIFECYCLE = {
     "converted": "opportunity",
 }
 PRIORITY_RATING = {"hot": "Hot", "warm": "Warm", "cold": "Cold"}
+# Salesforce's "Field Mapping for Importing Leads": Email Opt Out is `1` for a lead who opts out
+# and `0` for one who wants emails; the wizard does not read `true`/`false` there.
+SALESFORCE_OPT_OUT = {True: "1", False: "0"}
 
 # (Salesforce header, HubSpot header, our field); order is the file's column order.
 COLUMNS = (
@@ -64,7 +67,8 @@ COLUMNS = (
     ("Lead Status", "Lead Status", "status"),
     ("Rating", "Lifecycle Stage", "stage"),
     ("Lead Source", "Lead Source", "source"),
-    ("Lead Owner", "Contact owner", "owner"),
+    # The wizard maps a lead's owner from a column it calls Record Owner.
+    ("Record Owner", "Contact owner", "owner"),
     ("Email Opt Out", "Marketing consent", "consent"),
     ("Campaign", "Campaign", "campaign"),
     ("Event", "Event", "event"),
@@ -105,7 +109,7 @@ def rows(crm: str) -> Iterator[dict[str, Any]]:
         if crm == "salesforce":
             shown_status = SALESFORCE_STATUS[status]
             stage = PRIORITY_RATING.get(followup.priority, "") if followup is not None else ""
-            consent = "false" if lead.consent_marketing else "true"
+            consent = SALESFORCE_OPT_OUT[not lead.consent_marketing]
             # Salesforce refuses a lead without a company; web-to-lead uses this placeholder.
             company = lead.company or "[not provided]"
         else:
