@@ -56,6 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         pages,
         payments,
         registrations,
+        webhooks,
         worker,
     )
     from app.admin import bp as admin_bp
@@ -70,6 +71,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.registrations import bp as registrations_bp
     from app.registrations import models as registration_models  # noqa: F401
     from app.reports import bp as reports_bp
+    from app.webhooks import models as webhook_models  # noqa: F401
 
     app.register_blueprint(health.bp)
     app.register_blueprint(events_bp)
@@ -90,4 +92,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     registrations.init_app(app)
     followup.init_app(app)
     payments.init_app(app)
+    webhooks.init_app(app)
     return app

@@ -104,6 +104,19 @@ class Config:
         self.PAYMENT_HOLD_MINUTES = 31
         self.PROMOTED_HOLD_MINUTES = 24 * 60
 
+        # Outgoing webhooks: receivers on private, loopback or link-local addresses are
+        # refused unless this is set (a local receiver in development and the tests). The
+        # worker sends this many deliveries per claim, leaves a claimed one to its worker this
+        # long, waits this long for a receiver, retries a failure doubling from the base wait
+        # (capped), and gives a delivery up after this many attempts.
+        self.WEBHOOKS_ALLOW_PRIVATE = _flag("WEBHOOKS_ALLOW_PRIVATE", "0")
+        self.WEBHOOKS_BATCH_SIZE = 50
+        self.WEBHOOKS_LEASE_SECONDS = 300
+        self.WEBHOOKS_TIMEOUT_SECONDS = 15
+        self.WEBHOOKS_RETRY_BASE_SECONDS = 5
+        self.WEBHOOKS_RETRY_CAP_SECONDS = 24 * 3600
+        self.WEBHOOKS_MAX_ATTEMPTS = 10
+
         # Double opt-in: how long a registrant has to open the link in the verification email
         # before their unverified registration (and the seat it holds) is given up.
         self.VERIFICATION_HOURS = int(env("VERIFICATION_HOURS", "24") or 24)

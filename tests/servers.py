@@ -42,6 +42,7 @@ APP_SETTINGS = frozenset(
         "SESSION_IDLE_HOURS",
         "MAX_PUBLIC_BODY_BYTES",
         "MAX_STAFF_BODY_BYTES",
+        "WEBHOOKS_ALLOW_PRIVATE",
     }
 )
 
