@@ -55,6 +55,8 @@ RULES_BEYOND_THE_SCHEMA = {
     "POST /api/v1/events/{slug}/registrations": {"answers.", "phone", "email"},
     "POST /api/v1/events/{slug}/attendance": {"file"},
     "PATCH /api/v1/followups/{followup_id}": {"status", "reason", "reason_note"},
+    # A receiver must resolve to a public address (after DNS, which the document cannot say).
+    "POST /api/v1/webhooks": {"url"},
 }
 
 

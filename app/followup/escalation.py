@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from app.db import db, utcnow, writing
 from app.events.models import Campaign, Event
-from app.followup import email
+from app.followup import email, signals
 from app.followup.models import Escalation, FollowUp
 from app.followup.router import Rep, Router, lock_routing
 from app.followup.rules import LeadFacts, email_domain, segment_of
@@ -108,6 +108,7 @@ def _escalate(
     followup.assigned_at = now
     followup.due_at = due_at(now, followup.priority, decision.rep.timezone, settings)
     lead.owner_id = decision.rep.id
+    signals.assigned.send(followup)
     return _record(followup, previous, decision.rep, "reassigned", reason, now)
 
 

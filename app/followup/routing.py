@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from app.db import db, utcnow, writing
 from app.events.models import Event
-from app.followup import email
+from app.followup import email, signals
 from app.followup.models import PRIORITY_RANK, FollowUp, RoutingRun
 from app.followup.router import Router, lock_routing
 from app.followup.rules import LeadFacts, email_domain, segment_of
@@ -198,6 +198,7 @@ def _route_event(event_id: int, trigger: str, actor_id: int | None, now: datetim
             new_by_rep.setdefault(decision.rep.id, []).append(position)
 
     db.session.execute(insert(FollowUp.__table__), followups)
+    signals.routed.send(event, run_id=run.id)
     _hand_over_leads(event.id, run.id, now)
     router.save()
     run.created = len(followups)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.db import db, utcnow, writing
 from app.events.models import Event
+from app.followup import signals
 from app.followup.models import (
     DISQUALIFY_REASONS,
     FOLLOWUP_STATUSES,
@@ -157,6 +158,7 @@ def update_followup(
             raise LookupError(followup_id)
         if status is not None and status != followup.status:
             _apply_verdict(followup, status, reason, reason_note or note or None, now)
+            signals.updated.send(followup)
         if note:
             db.session.add(FollowUpNote(followup=followup, author_id=actor.id, body=note))
         followup.updated_at = now
@@ -208,4 +210,5 @@ def assign_by_hand(
         followup.flagged_at = None
         followup.due_at = due_at(now, followup.priority, rep.rep_profile.timezone, load_settings())
         followup.updated_at = now
+        signals.assigned.send(followup)
     return followup

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from app.db import db, rows_changed, utcnow, writing
 from app.events.models import Event
 from app.mail.outbox import note_draft, queue
-from app.payments import gateway
+from app.payments import gateway, signals
 from app.payments.checkout import expire_quietly
 from app.payments.models import Payment
 from app.payments.records import locked
@@ -238,6 +238,7 @@ def retry_refund(payment_id: int) -> None:
 
 
 def tell_refunded(payment: Payment) -> None:
+    signals.refunded.send(payment)
     key = f"refunded:payment:{payment.id}"
     queue(
         [

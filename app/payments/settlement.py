@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from app.db import db, insert_ignoring_conflict, utcnow, writing
 from app.events.models import Event
-from app.payments import gateway
+from app.payments import gateway, signals
 from app.payments.checkout import attempt_key, expire_quietly, record_checkout
 from app.payments.models import Payment, StripeEvent
 from app.payments.records import STILL_OPEN, held_by, locked_payment, of_this_life
@@ -129,6 +129,7 @@ def _paid(payment: Payment, checkout: gateway.Checkout, now: datetime) -> str:
     payment.payment_intent_id = checkout.payment_intent or payment.payment_intent_id
     if checkout.amount_total:
         payment.amount_cents = checkout.amount_total
+    signals.paid.send(payment)
     registration = payment.registration  # locked and loaded with the payment
     current = of_this_life(payment, registration)
     if current and seats.confirm_paid(registration, now, reseat=lapsed):

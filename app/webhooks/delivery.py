@@ -34,7 +34,9 @@ def deliver_due(now: datetime | None = None) -> int:
     batch = int(current_app.config["WEBHOOKS_BATCH_SIZE"])
     seen: set[int] = set()
     while True:
-        moment = now or utcnow()
+        # The pass's moment, or the clock if later: rows the jobs before this one wrote
+        # during the pass are due too.
+        moment = max(now, utcnow()) if now else utcnow()
         lease, ids = claim(batch, moment)
         # A row retried "now" (a 0 s back-off) is left to the next pass, not spun on here.
         if not ids or seen.issuperset(ids):

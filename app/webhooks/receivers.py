@@ -5,6 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
+from app.db import db, utcnow
+from app.events.models import Event
+from app.followup import signals as followup_signals
+from app.followup.models import FollowUp
+from app.payments import signals as payment_signals
+from app.payments.models import Payment
 from app.registrations import signals as registration_signals
 from app.registrations.models import Registration
 from app.webhooks.outbox import announce, iso, stamp
@@ -15,6 +23,12 @@ def connect() -> None:
     registration_signals.registered.connect(on_registered, weak=False)
     registration_signals.promoted.connect(on_promoted, weak=False)
     registration_signals.cancelled.connect(on_cancelled, weak=False)
+    followup_signals.attendance_applied.connect(on_attendance_applied, weak=False)
+    followup_signals.routed.connect(on_routed, weak=False)
+    followup_signals.assigned.connect(on_assigned, weak=False)
+    followup_signals.updated.connect(on_updated, weak=False)
+    payment_signals.paid.connect(on_paid, weak=False)
+    payment_signals.refunded.connect(on_refunded, weak=False)
 
 
 def registration_data(registration: Registration) -> dict[str, Any]:
@@ -55,4 +69,72 @@ def on_cancelled(registration: Registration, *, by: str = "", **_: Any) -> None:
         "registration.cancelled",
         _life(registration),
         registration_data(registration) | {"cancelled_by": by},
+    )
+
+
+def on_attendance_applied(event: Event, *, summary: Any, **_: Any) -> None:
+    # The same report applied again keeps the import's time, so it is not news twice.
+    moment = event.attendance_imported_at or utcnow()
+    announce(
+        "attendance.applied",
+        f"event:{event.id}:{stamp(moment)}",
+        {"event_id": event.id, **summary.counts(), "imported_at": iso(moment)},
+    )
+
+
+def followup_data(followup: FollowUp) -> dict[str, Any]:
+    return {
+        "followup_id": followup.id,
+        "event_id": followup.event_id,
+        "lead_id": followup.lead_id,
+        "registration_id": followup.registration_id,
+        "rep_id": followup.rep_id,
+        "status": followup.status,
+        "priority": followup.priority,
+        "score": followup.score,
+        "reason": followup.reason,
+        "due_at": iso(followup.due_at) if followup.due_at else None,
+    }
+
+
+def on_routed(event: Event, *, run_id: int, **_: Any) -> None:
+    # Routing writes its follow-ups in bulk; those it gave to a rep are read back once.
+    made = db.session.scalars(
+        select(FollowUp).where(FollowUp.run_id == run_id, FollowUp.rep_id.is_not(None))
+    )
+    for followup in made:
+        on_assigned(followup)
+
+
+def on_assigned(followup: FollowUp, **_: Any) -> None:
+    moment = followup.assigned_at or utcnow()
+    announce("followup.assigned", f"fu:{followup.id}:{stamp(moment)}", followup_data(followup))
+
+
+def on_updated(followup: FollowUp, **_: Any) -> None:
+    key = f"fu:{followup.id}:{followup.status}:{stamp(utcnow())}"
+    announce("followup.updated", key, followup_data(followup))
+
+
+def payment_data(payment: Payment) -> dict[str, Any]:
+    return {
+        "payment_id": payment.id,
+        "registration_id": payment.registration_id,
+        "event_id": payment.event_id,
+        "amount_cents": payment.amount_cents,
+        "refunded_cents": payment.refunded_cents,
+        "currency": payment.currency,
+        "status": payment.status,
+    }
+
+
+def on_paid(payment: Payment, **_: Any) -> None:
+    announce("payment.succeeded", f"pay:{payment.id}", payment_data(payment))
+
+
+def on_refunded(payment: Payment, **_: Any) -> None:
+    announce(
+        "payment.refunded",
+        f"pay:{payment.id}:refunded:{payment.refunded_cents}",
+        payment_data(payment),
     )

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from app.db import db, utcnow, writing
 from app.events.models import Event
+from app.followup import signals
 from app.followup.attendance.reading import AttendanceFileError, read_report
 from app.followup.attendance.report import Attendee, AttendeeReport
 from app.registrations.models import Registration
@@ -182,6 +183,7 @@ def apply_attendance(
             source=report.source,
             imported_at=locked.attendance_imported_at,
         )
+        signals.attendance_applied.send(locked, summary=summary)
     return summary
 
 
