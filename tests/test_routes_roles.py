@@ -45,6 +45,10 @@ API_ADMINS = {
     ("GET", "/api/v1/reps"),
     ("POST", "/api/v1/reps"),
     ("PATCH", "/api/v1/reps/<rep_id>"),
+    ("GET", "/api/v1/webhooks"),
+    ("POST", "/api/v1/webhooks"),
+    ("DELETE", "/api/v1/webhooks/<webhook_id>"),
+    ("GET", "/api/v1/webhooks/<webhook_id>/deliveries"),
 }
 CHECKED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
