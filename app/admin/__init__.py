@@ -12,4 +12,5 @@ from app.admin import (  # noqa: E402, F401
     routing,
     settings,
     tokens,
+    webhooks,
 )
