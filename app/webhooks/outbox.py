@@ -8,43 +8,57 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import event as orm_event
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from app.db import db, utcnow
 from app.webhooks.models import EVENT_TYPES, WebhookDelivery, WebhookSubscription
 from app.worker import wake_after_commit
 
+_SUBSCRIBERS = "reserve_webhook_subscribers"
+
+
+def connect() -> None:
+    """Forget the transaction's subscribers at its end (once per process)."""
+    if not orm_event.contains(Session, "after_commit", _forget_subscribers):
+        orm_event.listen(Session, "after_commit", _forget_subscribers)
+        orm_event.listen(Session, "after_rollback", _forget_subscribers)
+
+
+def wanted(event_type: str) -> bool:
+    """Whether any active subscription wants `event_type` (so a receiver can skip its work)."""
+    return bool(_subscribers(event_type))
+
 
 def announce(event_type: str, key: str, data: dict[str, Any]) -> int:
     """Owe every active subscription to `event_type` this event, once: `key` names its cause,
     so announcing the same cause again adds nothing. Returns how many rows were added."""
+    return announce_many(event_type, [(key, data)])
+
+
+def announce_many(event_type: str, events: list[tuple[str, dict[str, Any]]]) -> int:
+    """`announce` for many events of one type (a routing run's follow-ups), in one INSERT."""
     assert event_type in EVENT_TYPES, event_type
-    wanting = [
-        subscription.id
-        for subscription in db.session.scalars(
-            select(WebhookSubscription).where(WebhookSubscription.active.is_(True))
-        )
-        if event_type in subscription.events
-    ]
-    if not wanting:
+    wanting = _subscribers(event_type)
+    if not wanting or not events:
         return 0
     now = utcnow()
-    body = {"type": event_type, "timestamp": iso(now), "data": data}
-    event_key = f"{event_type}:{key}"[:200]
     rows = [
         {
             "subscription_id": subscription_id,
-            "event_key": event_key,
+            "event_key": f"{event_type}:{key}"[:200],
             "event_type": event_type,
             "message_id": "msg_" + secrets.token_hex(16),
-            "payload": body,
+            "payload": {"type": event_type, "timestamp": iso(now), "data": data},
             "status": "pending",
             "attempts": 0,
             "next_attempt_at": now,
             "created_at": now,
         }
+        for key, data in events
         for subscription_id in wanting
     ]
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
@@ -57,6 +71,22 @@ def announce(event_type: str, key: str, data: dict[str, Any]) -> int:
     if added:
         wake_after_commit()
     return added
+
+
+def _subscribers(event_type: str) -> list[int]:
+    """The active subscriptions to `event_type`: one lookup per transaction, not per event
+    (cancelling or routing thousands of registrations announces thousands)."""
+    cached: list[tuple[int, list[str]]] | None = db.session.info.get(_SUBSCRIBERS)
+    if cached is None:
+        active = db.session.scalars(
+            select(WebhookSubscription).where(WebhookSubscription.active.is_(True))
+        )
+        cached = db.session.info[_SUBSCRIBERS] = [(s.id, list(s.events)) for s in active]
+    return [subscription_id for subscription_id, events in cached if event_type in events]
+
+
+def _forget_subscribers(session: Session) -> None:
+    session.info.pop(_SUBSCRIBERS, None)
 
 
 def iso(moment: datetime) -> str:

@@ -15,11 +15,13 @@ from app.payments import signals as payment_signals
 from app.payments.models import Payment
 from app.registrations import signals as registration_signals
 from app.registrations.models import Registration
-from app.webhooks.outbox import announce, iso, stamp
+from app.webhooks import outbox
+from app.webhooks.outbox import announce, announce_many, iso, stamp, wanted
 
 
 def connect() -> None:
     """Connect the receivers (once per process; blinker ignores a second connection)."""
+    outbox.connect()
     registration_signals.registered.connect(on_registered, weak=False)
     registration_signals.promoted.connect(on_promoted, weak=False)
     registration_signals.cancelled.connect(on_cancelled, weak=False)
@@ -98,17 +100,23 @@ def followup_data(followup: FollowUp) -> dict[str, Any]:
 
 
 def on_routed(event: Event, *, run_id: int, **_: Any) -> None:
-    # Routing writes its follow-ups in bulk; those it gave to a rep are read back once.
+    # Routing writes its follow-ups in bulk; those it gave to a rep are read back once, and
+    # only when someone listens.
+    if not wanted("followup.assigned"):
+        return
     made = db.session.scalars(
         select(FollowUp).where(FollowUp.run_id == run_id, FollowUp.rep_id.is_not(None))
     )
-    for followup in made:
-        on_assigned(followup)
+    announce_many("followup.assigned", [_assigned(followup) for followup in made])
 
 
 def on_assigned(followup: FollowUp, **_: Any) -> None:
+    announce("followup.assigned", *_assigned(followup))
+
+
+def _assigned(followup: FollowUp) -> tuple[str, dict[str, Any]]:
     moment = followup.assigned_at or utcnow()
-    announce("followup.assigned", f"fu:{followup.id}:{stamp(moment)}", followup_data(followup))
+    return f"fu:{followup.id}:{stamp(moment)}", followup_data(followup)
 
 
 def on_updated(followup: FollowUp, **_: Any) -> None:
