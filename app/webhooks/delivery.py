@@ -16,7 +16,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from standardwebhooks import Webhook
 
 from app.db import db, utcnow, writing
@@ -46,7 +46,7 @@ def deliver_due(now: datetime | None = None) -> int:
     return delivered
 
 
-def _due(now: datetime) -> object:
+def _due(now: datetime) -> ColumnElement[bool]:
     return or_(
         and_(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now),
         and_(WebhookDelivery.status == "sending", WebhookDelivery.locked_until <= now),

@@ -5,7 +5,8 @@ from __future__ import annotations
 from marshmallow import fields as mf
 from marshmallow import validate
 
-from app.api.schemas.common import Instant, Schema, WebAddress, column_length, page_of
+from app.api.schemas.common import Instant, Schema, WebAddress, page_of
+from app.db import column_length
 from app.webhooks.models import EVENT_TYPES, WebhookSubscription
 
 _EVENTS_DOC = {"description": "The event types to receive: " + ", ".join(EVENT_TYPES) + "."}
