@@ -15,7 +15,7 @@ blp = ApiBlueprint(
     "Attendance",
     __name__,
     url_prefix="/api/v1/events",
-    description="Attendance from Zoom or GoToWebinar attendee reports, or a plain CSV.",
+    description="Attendance from Zoom, GoToWebinar or Microsoft Teams reports, or a plain CSV.",
 )
 
 

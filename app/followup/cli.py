@@ -20,7 +20,7 @@ def attendance() -> None:
 @click.argument("slug")
 @click.argument("report", type=click.File("rb"))
 def attendance_import(slug: str, report: BinaryIO) -> None:
-    """Apply a Zoom or GoToWebinar attendee report (or a CSV with email and minutes) to SLUG."""
+    """Apply a Zoom, GoToWebinar or Teams attendance report (or a CSV of email, minutes) to SLUG."""
     from app.events.services import by_slug
     from app.followup.attendance import AttendanceFileError, import_attendance
 

@@ -11,8 +11,8 @@ class AttendanceUpload(ma.Schema):
     file = Upload(
         required=True,
         metadata={
-            "description": "A Zoom or GoToWebinar attendee report (CSV), or a CSV with the "
-            "columns `email` and `minutes`. The format is read from the content."
+            "description": "A Zoom, GoToWebinar or Microsoft Teams attendance report, or a CSV "
+            "with the columns `email` and `minutes`. The format is read from the content."
         },
     )
 
