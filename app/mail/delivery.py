@@ -11,17 +11,16 @@ sent by the next run.
 from __future__ import annotations
 
 import logging
-import random
-import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Connection, and_, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Connection, bindparam, select
 
-from app.db import db, utcnow, writing
+from app import leasing
+from app.db import db, utcnow
 from app.events.models import Event
 from app.mail.compose import dated
 from app.mail.letters import write_unwritten
@@ -98,42 +97,9 @@ def deliver_due(now: datetime | None = None, *, batch_size: int | None = None) -
     return report
 
 
-def _due(now: datetime) -> Any:
-    return or_(
-        and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
-        and_(OutboxMessage.status == "sending", OutboxMessage.locked_until <= now),
-    )
-
-
 def claim(limit: int, now: datetime) -> tuple[str, list[int]]:
-    """Lease up to `limit` due rows to this run; returns the lease and the ids it won.
-
-    The UPDATE repeats the due condition, so a row another worker claimed in the meantime is
-    not taken again; on PostgreSQL SKIP LOCKED also keeps two workers off the same rows.
-    """
-    lease = secrets.token_hex(16)
-    seconds = int(current_app.config["MAIL_LEASE_SECONDS"])
-    with writing():
-        candidates = list(
-            db.session.scalars(
-                select(OutboxMessage.id)
-                .where(_due(now))
-                .order_by(OutboxMessage.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-        )
-        if not candidates:
-            return lease, []
-        won = db.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(candidates), _due(now))
-            .values(status="sending", lease=lease, locked_until=now + timedelta(seconds=seconds))
-            .returning(OutboxMessage.id)
-            .execution_options(synchronize_session=False)
-        )
-        ids = sorted(won.scalars())
-    return lease, ids
+    """Lease up to `limit` due outbox rows to this run; returns the lease and the ids it won."""
+    return leasing.claim(OutboxMessage, limit, now, int(current_app.config["MAIL_LEASE_SECONDS"]))
 
 
 def _send_batch(post: Post, marks: Connection, lease: str, now: datetime, report: Report) -> bool:
@@ -300,13 +266,11 @@ def _release(marks: Connection, ids: list[int], lease: str) -> None:
 
 
 def retry_delay(attempts: int) -> timedelta:
-    """30 s, 1 min, 2 min, … doubling up to the cap, each within ±20 % so that messages
-    that failed together do not all come back in the same second."""
+    """30 s, 1 min, 2 min, … doubling up to the cap, each within ±20 %."""
     config = current_app.config
-    base = float(config["MAIL_RETRY_BASE_SECONDS"])
-    cap = float(config["MAIL_RETRY_CAP_SECONDS"])
-    seconds = min(base * 2 ** (attempts - 1), cap)
-    return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
+    return leasing.retry_delay(
+        attempts, float(config["MAIL_RETRY_BASE_SECONDS"]), float(config["MAIL_RETRY_CAP_SECONDS"])
+    )
 
 
 def failed_messages(limit: int = 100) -> list[OutboxMessage]:

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
-import random
-import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import select, update
 from standardwebhooks import Webhook
 
-from app.db import db, utcnow, writing
+from app import leasing
+from app.db import db, utcnow
 from app.webhooks.models import WebhookDelivery, WebhookSubscription
 from app.webhooks.post import post
 from app.webhooks.targets import TargetRefused
@@ -46,38 +45,10 @@ def deliver_due(now: datetime | None = None) -> int:
     return delivered
 
 
-def _due(now: datetime) -> ColumnElement[bool]:
-    return or_(
-        and_(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now),
-        and_(WebhookDelivery.status == "sending", WebhookDelivery.locked_until <= now),
-    )
-
-
 def claim(limit: int, now: datetime) -> tuple[str, list[int]]:
-    """Lease up to `limit` due rows to this run; the lease and the ids it won."""
-    lease = secrets.token_hex(16)
+    """Lease up to `limit` due deliveries to this run; the lease and the ids it won."""
     seconds = int(current_app.config["WEBHOOKS_LEASE_SECONDS"])
-    with writing():
-        candidates = list(
-            db.session.scalars(
-                select(WebhookDelivery.id)
-                .where(_due(now))
-                .order_by(WebhookDelivery.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-        )
-        if not candidates:
-            return lease, []
-        won = db.session.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id.in_(candidates), _due(now))
-            .values(status="sending", lease=lease, locked_until=now + timedelta(seconds=seconds))
-            .returning(WebhookDelivery.id)
-            .execution_options(synchronize_session=False)
-        )
-        ids = sorted(won.scalars())
-    return lease, ids
+    return leasing.claim(WebhookDelivery, limit, now, seconds)
 
 
 def send_claimed(lease: str, now: datetime) -> int:
@@ -125,13 +96,10 @@ def signed_headers(secret: str, message_id: str, moment: datetime, body: str) ->
 
 
 def backoff(attempts: int) -> timedelta:
-    """How long to wait after the `attempts`th failure: doubling from the base, capped,
-    ±20 % so that the retries of one outage do not arrive all at once."""
+    """How long to wait after the `attempts`th failure: doubling from the base, capped, ±20 %."""
     config = current_app.config
     base = float(config["WEBHOOKS_RETRY_BASE_SECONDS"])
-    cap = float(config["WEBHOOKS_RETRY_CAP_SECONDS"])
-    seconds = min(cap, base * 2 ** max(attempts - 1, 0))
-    return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
+    return leasing.retry_delay(attempts, base, float(config["WEBHOOKS_RETRY_CAP_SECONDS"]))
 
 
 def _retry(
