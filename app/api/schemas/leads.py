@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import fields as mf
 
 from app.api.schemas.common import ListArgs, OneOf, Schema, Text, page_of
+from app.registrations.search import SEARCH_LENGTH
 
 LEAD_STATUSES = ("new", "open", "contacted", "qualified", "disqualified", "converted")
 
@@ -32,7 +33,7 @@ class LeadOut(Schema):
 class LeadListArgs(ListArgs):
     status = OneOf(LEAD_STATUSES)
     q = Text(
-        max_length=200,
+        max_length=SEARCH_LENGTH,
         metadata={"description": "Finds leads whose email, name or company hold it."},
     )
 

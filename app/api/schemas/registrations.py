@@ -26,6 +26,7 @@ from app.db import column_length
 from app.payments.records import open_checkout_url
 from app.registrations import links
 from app.registrations.models import REGISTRATION_STATUSES, Registration
+from app.registrations.search import SEARCH_LENGTH
 from app.registrations.services import Registrant
 
 
@@ -192,7 +193,7 @@ class RegistrationDetail(Schema):
 class RegistrationListArgs(ListArgs):
     status = OneOf(REGISTRATION_STATUSES)
     q = Text(
-        max_length=200,
+        max_length=SEARCH_LENGTH,
         metadata={"description": "Finds registrations whose email, name or company hold it."},
     )
 
