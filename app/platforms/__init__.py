@@ -1,0 +1,1 @@
+"""Webinar platforms (Zoom, GoTo): registrants pushed, attendance pulled, by the worker."""
