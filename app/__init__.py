@@ -55,6 +55,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         models,  # noqa: F401
         pages,
         payments,
+        privacy,
         registrations,
         webhooks,
         worker,
@@ -68,6 +69,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.followup import models as followup_models  # noqa: F401
     from app.payments import bp as payments_bp
     from app.payments import models as payment_models  # noqa: F401
+    from app.privacy import bp as privacy_bp
     from app.registrations import bp as registrations_bp
     from app.registrations import models as registration_models  # noqa: F401
     from app.reports import bp as reports_bp
@@ -81,6 +83,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(reports_bp)
     app.register_blueprint(followup_bp)
     app.register_blueprint(payments_bp)
+    app.register_blueprint(privacy_bp)
     register_api(app)
     pages.init_app(app)
     cli.init_app(app)
@@ -93,4 +96,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     followup.init_app(app)
     payments.init_app(app)
     webhooks.init_app(app)
+    privacy.init_app(app)
+    # The console keeps attendance previews (names, addresses) as files for an hour.
+    from app.admin.attendance import forget_previews_of
+    from app.privacy.registry import add_eraser
+
+    add_eraser(app, "attendance_previews", forget_previews_of)
     return app

@@ -170,6 +170,15 @@ class Config:
         self.OPENAPI_VERSION = "3.0.3"
         self.OPENAPI_URL_PREFIX = "/api/v1"
         self.OPENAPI_JSON_PATH = "openapi.json"
+        # Privacy: how long a registrant's emailed "erase my data" link works; how long data
+        # is kept (people whose every event ended this long ago, double opt-ins never
+        # confirmed, sent emails' bodies, finished webhook deliveries); erased per pass.
+        self.ERASURE_LINK_HOURS = float(env("ERASURE_LINK_HOURS", "24") or 24)
+        self.RETAIN_REGISTRATIONS_DAYS = int(env("RETAIN_REGISTRATIONS_DAYS", "730") or 730)
+        self.RETAIN_UNCONFIRMED_DAYS = int(env("RETAIN_UNCONFIRMED_DAYS", "30") or 30)
+        self.RETAIN_OUTBOX_BODY_DAYS = int(env("RETAIN_OUTBOX_BODY_DAYS", "90") or 90)
+        self.RETAIN_DELIVERY_LOG_DAYS = int(env("RETAIN_DELIVERY_LOG_DAYS", "90") or 90)
+        self.RETENTION_BATCH = 200
         # The marketing-consent sentence shown on the form and stored with each consent.
         self.CONSENT_TEXT = env(
             "CONSENT_TEXT",

@@ -22,7 +22,7 @@ PARTS.discard("__init__")
 FACTORY = "app"  # app/__init__.py: the factory, which may import every part.
 
 FACES = {"admin", "api"}
-DOMAIN = {"events", "registrations", "followup", "payments", "mail", "auth", "reports"}
+DOMAIN = {"events", "registrations", "followup", "payments", "mail", "auth", "reports", "privacy"}
 
 
 def _part_of(path: Path) -> str:

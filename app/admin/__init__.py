@@ -8,6 +8,7 @@ from app.admin import (  # noqa: E402, F401
     attendance,
     events,
     leads,
+    people,
     registrations,
     routing,
     settings,

@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from app.followup.attendance import (
 )
 from app.inputs import body_limit
 from app.pages import flash_refusal, show_refusal
+from app.privacy.registry import Person
 from app.refusals import Refusal
 from app.registrations.models import Registration
 
@@ -186,3 +188,18 @@ def _sweep(folder: Path) -> None:
                 path.unlink()
         except FileNotFoundError:
             continue
+
+
+def forget_previews_of(person: Person, _now: datetime) -> int:
+    """Privacy's eraser for kept previews: any that names the person is deleted."""
+    removed = 0
+    for path in _previews().glob("*.json"):
+        try:
+            # Read back as text: the file escapes accented names.
+            kept = json.dumps(json.loads(path.read_text(encoding="utf-8")), ensure_ascii=False)
+            if person.mentioned_in(kept):
+                path.unlink()
+                removed += 1
+        except (FileNotFoundError, ValueError):
+            continue
+    return removed

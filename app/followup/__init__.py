@@ -7,13 +7,18 @@ bp = Blueprint("followup", __name__, cli_group=None)
 
 
 def init_app(app: Flask) -> None:
-    """Give the background worker its follow-up jobs: routing ended events, escalating."""
+    """Give the background worker its follow-up jobs (routing ended events, escalating) and
+    privacy what follow-up holds about a person."""
+    from app.followup import privacy
     from app.followup.due import route_due_events
     from app.followup.escalation import escalate_overdue
+    from app.privacy.registry import add_eraser, add_exporter
     from app.worker import add_job
 
     add_job(app, "followup_routing", route_due_events)
     add_job(app, "followup_escalation", lambda now: len(escalate_overdue(now)))
+    add_exporter(app, "followups", privacy.export)
+    add_eraser(app, "followups", privacy.erase)
 
 
 from app.followup import cli, routes  # noqa: E402, F401

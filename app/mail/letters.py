@@ -35,6 +35,7 @@ SUBJECTS = {
     "refunded": "Your payment was refunded: {title}",
     "manage_link": "Your registration link: {title}",
     "verification": "Confirm your registration: {title}",
+    "erasure_request": "Confirm erasing your data",
 }
 
 

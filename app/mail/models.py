@@ -24,6 +24,7 @@ KINDS = (
     "refunded",
     "manage_link",
     "verification",
+    "erasure_request",
 )
 
 

@@ -23,6 +23,7 @@ from app.mail.outbox import (
     request_draft,
     stamp,
 )
+from app.privacy import signals as privacy_signals
 from app.registrations import signals as registration_signals
 from app.registrations.models import Registration
 
@@ -42,6 +43,7 @@ def connect() -> None:
     registration_signals.link_requested.connect(on_link_requested, weak=False)
     event_signals.event_changed.connect(on_event_changed, weak=False)
     event_signals.event_cancelled.connect(on_event_cancelled, weak=False)
+    privacy_signals.erasure_requested.connect(on_erasure_requested, weak=False)
 
 
 def on_registered(registration: Registration, **_: Any) -> None:
@@ -158,3 +160,10 @@ def on_event_cancelled(event: Event, **_: Any) -> None:
     queue_for_registrants(
         event, "event_cancelled", key=key, statuses=("waitlisted", "pending_payment")
     )
+
+
+def on_erasure_requested(registration: Registration, *, url: str, **_: Any) -> None:
+    """The registrant asked to be erased: the stored address gets the confirming link (at
+    most one a minute, so the button cannot flood a mailbox)."""
+    key = f"erasure-request:reg:{registration.id}:{utcnow():%Y%m%dT%H%M}"
+    queue([note_draft("erasure_request", registration, key, erase_url=url)])

@@ -20,11 +20,13 @@ bp = Blueprint("payments", __name__, cli_group=None)
 def init_app(app: Flask) -> None:
     """Take the payments of held seats and show them on the registrant's pages, hear
     cancellations (refunds are owed in their transaction) and give the worker its payments
-    job: stale holds reconciled with Stripe, owed refunds made."""
-    from app.payments import receivers
+    job: stale holds reconciled with Stripe, owed refunds made; and give privacy a person's
+    payments to export."""
+    from app.payments import privacy, receivers
     from app.payments.checkout import checkout_url
     from app.payments.reconcile import run_due
     from app.payments.records import current_payment
+    from app.privacy.registry import add_exporter
     from app.registrations import payment_hooks
     from app.worker import add_job
 
@@ -34,6 +36,7 @@ def init_app(app: Flask) -> None:
     receivers.connect()
     app.after_request(receivers.refund_at_the_end_of_the_request)
     add_job(app, "payments", run_due)
+    add_exporter(app, "payments", privacy.export)
 
 
 from app.payments import cli, routes  # noqa: E402, F401

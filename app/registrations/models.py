@@ -193,3 +193,30 @@ class Registration(Model):
         if self.status == "unverified":
             return self.verified_status == "confirmed"
         return self.status in SEAT_HOLDING
+
+
+CONSENT_SOURCES = ("form", "api", "import", "link", "manage", "console")
+
+
+class ConsentRecord(Model):
+    """One consent to marketing email, or its withdrawal, as proof: when, through which door,
+    and the exact words the person saw. The lead's `consent_marketing` is the latest of these."""
+
+    __tablename__ = "consent_records"
+    __table_args__ = (
+        CheckConstraint("action IN ('given', 'withdrawn')", name="action"),
+        CheckConstraint(
+            "source IN (" + ", ".join(f"'{source}'" for source in CONSENT_SOURCES) + ")",
+            name="source",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(String(1000))
+    registration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("registrations.id", ondelete="SET NULL")
+    )
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -18,10 +18,11 @@ from sqlalchemy import exists, select
 from app.db import db, utcnow, writing
 from app.events.models import Event
 from app.registrations import signals
+from app.registrations.consent import record_consent
 from app.registrations.links import registration_signed, signed_token
 from app.registrations.models import Registration
 from app.registrations.seats import take_seat, withdraw
-from app.registrations.services import RegistrationRefused, record_consent
+from app.registrations.services import RegistrationRefused
 
 # The expiry job gives up at most this many registrations per pass (one short transaction each).
 EXPIRY_BATCH = 500
@@ -78,7 +79,7 @@ def verify(registration_id: int, now: datetime | None = None) -> Verification | 
         registration.verify_by = None
         registration.verified_at = now
         if registration.consent_marketing:
-            record_consent(registration.lead, now)
+            record_consent(registration.lead, now, "link", registration)
         db.session.flush()
         # The usual confirmation and invite (or waitlist letter) go out now, not before.
         signals.registered.send(registration)

@@ -22,6 +22,7 @@ from app.db import db, insert_ignoring_conflict, utcnow, writing
 from app.events.models import Event
 from app.refusals import Refusal
 from app.registrations import links, signals
+from app.registrations.consent import record_consent
 from app.registrations.models import Lead, Registration
 from app.registrations.seats import hold_until, seat_waitlisted, take_seat, withdraw
 
@@ -57,6 +58,8 @@ class Registrant:
     utm_campaign: str | None = None
     referrer: str | None = None
     consent_marketing: bool = False
+    # Which door the consent came through (the consent record's `source`); not a column.
+    consent_source: str = "form"
 
     # The fields a person types, in the names forms and the API use.
     TYPED: ClassVar[tuple[str, ...]] = (
@@ -89,8 +92,11 @@ class Registrant:
         )
 
 
-# Every field of a Registrant is a column of the same name on Registration.
-_PERSON_FIELDS = tuple(item.name for item in dataclass_fields(Registrant))
+# Every field of a Registrant but its consent's source is a column of the same name on
+# Registration.
+_PERSON_FIELDS = tuple(
+    item.name for item in dataclass_fields(Registrant) if item.name != "consent_source"
+)
 
 
 @dataclass
@@ -258,16 +264,9 @@ def _touch_lead(event: Event, person: Registrant, now: datetime, *, consent: boo
         if value := getattr(person, name):
             setattr(lead, name, value)
     if consent and person.consent_marketing:
-        record_consent(lead, now)
+        record_consent(lead, now, person.consent_source)
     db.session.flush()
     return lead
-
-
-def record_consent(lead: Lead, now: datetime) -> None:
-    """The lead agreed to marketing email now, in the words the form showed."""
-    lead.consent_marketing = True
-    lead.consent_at = now
-    lead.consent_text = current_app.config["CONSENT_TEXT"]
 
 
 def cancel(registration_id: int, *, by: str = "registrant") -> Registration | None:

@@ -22,6 +22,7 @@ EVENT_TYPES = (
     "followup.updated",
     "payment.succeeded",
     "payment.refunded",
+    "person.erased",
 )
 # pending: waiting for its next attempt; sending: leased to a worker until `locked_until`.
 DELIVERY_STATUSES = ("pending", "sending", "delivered", "failed")

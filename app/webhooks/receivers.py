@@ -13,6 +13,8 @@ from app.followup import signals as followup_signals
 from app.followup.models import FollowUp
 from app.payments import signals as payment_signals
 from app.payments.models import Payment
+from app.privacy import signals as privacy_signals
+from app.privacy.models import Erasure
 from app.registrations import signals as registration_signals
 from app.registrations.models import Registration
 from app.webhooks import outbox
@@ -31,6 +33,7 @@ def connect() -> None:
     followup_signals.updated.connect(on_updated, weak=False)
     payment_signals.paid.connect(on_paid, weak=False)
     payment_signals.refunded.connect(on_refunded, weak=False)
+    privacy_signals.erased.connect(on_erased, weak=False)
 
 
 def registration_data(registration: Registration) -> dict[str, Any]:
@@ -145,4 +148,14 @@ def on_refunded(payment: Payment, **_: Any) -> None:
         "payment.refunded",
         f"pay:{payment.id}:refunded:{payment.refunded_cents}",
         payment_data(payment),
+    )
+
+
+def on_erased(erasure: Erasure, **_: Any) -> None:
+    # The hash, never the address: a receiver that holds the address can match it, and one
+    # that does not learns nothing.
+    announce(
+        "person.erased",
+        f"erasure:{erasure.id}",
+        {"email_sha256": erasure.email_sha256, "erased_at": iso(erasure.erased_at)},
     )

@@ -131,6 +131,7 @@ class RegistrationIn(Schema):
             utm_medium=data.get("utm_medium"),
             utm_campaign=data.get("utm_campaign"),
             consent_marketing=bool(data.get("consent_marketing")),
+            consent_source="api",
         )
 
 

@@ -1,0 +1,90 @@
+"""Consent to marketing email: given, withdrawn, and the record that proves each.
+
+Every change is a `ConsentRecord` (time, source, the exact words); the lead's
+`consent_marketing` follows the newest, so a withdrawal stops marketing mail from the moment
+it is committed. Unsubscribe links name the lead, signed, and never expire.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from itsdangerous import BadData, URLSafeSerializer
+
+from app.db import db
+from app.registrations.models import ConsentRecord, Lead, Registration
+
+UNSUBSCRIBE_SALT = "unsubscribe"
+# What the person saw when they withdrew: the words of every withdrawing button and link.
+WITHDRAWAL_TEXT = "Stop sending me news about upcoming events and products."
+
+
+def record_consent(
+    lead: Lead, now: datetime, source: str, registration: Registration | None = None
+) -> None:
+    """The lead agreed to marketing email now, in the words the form showed."""
+    text = current_app.config["CONSENT_TEXT"]
+    lead.consent_marketing = True
+    lead.consent_at = now
+    lead.consent_text = text
+    _record(lead, "given", source, text, registration, now)
+
+
+def withdraw_consent(lead: Lead, now: datetime, source: str) -> bool:
+    """The lead wants no more marketing email, from now on. False when they had none to give."""
+    if not lead.consent_marketing:
+        return False
+    lead.consent_marketing = False
+    lead.consent_at = now
+    lead.consent_text = WITHDRAWAL_TEXT
+    _record(lead, "withdrawn", source, WITHDRAWAL_TEXT, None, now)
+    return True
+
+
+def may_send_marketing(lead: Lead) -> bool:
+    """Whether marketing email (not the transactional mail of a registration) may go out."""
+    return lead.consent_marketing
+
+
+def unsubscribe_token(lead: Lead) -> str:
+    return str(
+        URLSafeSerializer(current_app.config["SECRET_KEY"], salt=UNSUBSCRIBE_SALT).dumps(lead.id)
+    )
+
+
+def unsubscribe_url(lead: Lead) -> str:
+    return f"{current_app.config['BASE_URL']}/u/{unsubscribe_token(lead)}"
+
+
+def lead_unsubscribing(token: str) -> Lead | None:
+    """The lead an unsubscribe link names, or None for a forged one."""
+    try:
+        lead_id = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=UNSUBSCRIBE_SALT).loads(
+            token
+        )
+    except BadData:
+        return None
+    if not isinstance(lead_id, int):
+        return None
+    return db.session.get(Lead, lead_id)
+
+
+def _record(
+    lead: Lead,
+    action: str,
+    source: str,
+    text: str,
+    registration: Registration | None,
+    now: datetime,
+) -> None:
+    db.session.add(
+        ConsentRecord(
+            lead_id=lead.id,
+            action=action,
+            source=source,
+            text=text,
+            registration_id=registration.id if registration is not None else None,
+            recorded_at=now,
+        )
+    )
