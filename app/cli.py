@@ -42,13 +42,14 @@ def serve(host: str, port: int, worker: bool) -> None:
     from flask import current_app
     from werkzeug.serving import run_simple
 
+    from app.access_log import PatternLoggingHandler
     from app.worker import worker_beside
 
     with worker_beside(enabled=worker):
         click.echo(f"Serving on http://{host}:{port}  (Ctrl+C to stop)")
         # Flask types current_app as the app, not as the proxy it is; the server needs the app.
         app = current_app._get_current_object()  # type: ignore[attr-defined]
-        run_simple(host, port, app, threaded=True)
+        run_simple(host, port, app, threaded=True, request_handler=PatternLoggingHandler)
 
 
 @click.group(help="Demo data.")

@@ -10,9 +10,10 @@ from werkzeug.wrappers import Response
 # Pages only staff see, and the sign-in pages leading there: a shared or back-buttoned browser
 # must not show them from its cache.
 CONSOLE_PREFIXES = ("/admin", "/followups", "/login", "/logout")
-# A registrant's own pages carry the manage token in their address: not cached, and never sent
-# on as a Referer to the join link, Stripe or any other site they link to.
-MANAGE_PREFIX = "/r/"
+# A registrant's own pages carry a token in their address (manage, unsubscribe and erasure
+# links): not cached, and never sent on as a Referer to the join link, Stripe or any other
+# site they link to.
+TOKEN_PREFIXES = ("/r/", "/u/", "/privacy/")
 
 # Features no page here uses; a script injected despite the policy gets none of them either.
 PERMISSIONS_POLICY = {
@@ -71,9 +72,9 @@ def init_app(app: Flask) -> None:
 
 def _per_page_rules(response: Response) -> Response:
     path = request.path
-    if path.startswith(MANAGE_PREFIX):
+    if path.startswith(TOKEN_PREFIXES):
         response.headers["Referrer-Policy"] = "no-referrer"
-    if path.startswith(MANAGE_PREFIX) or _is_console(path):
+    if path.startswith(TOKEN_PREFIXES) or _is_console(path):
         response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -102,11 +102,14 @@ class FilePost:
 
     def send(self, message_id: str, recipient: str, data: bytes) -> None:
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             path = self.directory / f"{eml_name(message_id)}.eml"
             # Written aside and renamed, so a reader never sees half a message.
             partial = path.with_suffix(".partial")
-            partial.write_bytes(data)
+            # Readable by the app's own user only: a message holds a person's details.
+            descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "wb") as file:
+                file.write(data)
             os.replace(partial, path)
         except OSError as exc:
             raise Transient(f"cannot write {self.directory}: {exc}", connection=True) from None
