@@ -4,6 +4,7 @@ held about them, download it as JSON, withdraw their consent, erase them after a
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -15,9 +16,9 @@ from wtforms.validators import DataRequired
 
 from app.admin import bp
 from app.auth.access import roles_required
-from app.db import db, utcnow, writing
+from app.db import db, utcnow
 from app.privacy.people import ERASED_DOMAIN, erase_person, export_person, find_person
-from app.registrations.consent import withdraw_consent
+from app.registrations.consent import withdraw_lead_consent
 from app.registrations.models import Lead
 from app.registrations.search import lead_matches, search_text
 
@@ -53,21 +54,24 @@ def people() -> str:
     return render_template("admin/people.html", q=text, found=found, shown=SHOWN)
 
 
-@bp.get("/people/<email>")
-@roles_required("admin")
-def person(email: str) -> str:
+def _held_about(email: str) -> dict[str, Any]:
     document = export_person(email)
     if document is None:
         abort(404, "Nothing is held about this address.")
+    return document
+
+
+@bp.get("/people/<email>")
+@roles_required("admin")
+def person(email: str) -> str:
+    document = _held_about(email)
     return render_template("admin/person.html", person=document, withdraw_form=WithdrawForm())
 
 
 @bp.get("/people/<email>/export.json")
 @roles_required("admin")
 def person_json(email: str) -> Response:
-    document = export_person(email)
-    if document is None:
-        abort(404, "Nothing is held about this address.")
+    document = _held_about(email)
     name = f"person-{utcnow():%Y-%m-%d}.json"
     return Response(
         json.dumps(document, indent=2, ensure_ascii=False),
@@ -84,19 +88,15 @@ def person_withdraw(email: str) -> WerkzeugResponse:
     found = find_person(email)
     if found is None or found.lead_id is None:
         abort(404, "Nothing is held about this address.")
-    with writing():
-        lead = db.session.get(Lead, found.lead_id)
-        if lead is not None and withdraw_consent(lead, utcnow(), "console"):
-            flash("Marketing consent withdrawn; no more marketing email goes to this person.")
+    if withdraw_lead_consent(found.lead_id, "console"):
+        flash("Marketing consent withdrawn; no more marketing email goes to this person.")
     return redirect(url_for("admin.person", email=found.email), code=303)
 
 
 @bp.route("/people/<email>/erase", methods=["GET", "POST"])
 @roles_required("admin")
 def person_erase(email: str) -> str | WerkzeugResponse | tuple[str, int]:
-    document = export_person(email)
-    if document is None:
-        abort(404, "Nothing is held about this address.")
+    document = _held_about(email)
     form = EraseForm()
     if form.validate_on_submit():
         report = erase_person(email, actor=current_user.email, source="console")

@@ -9,10 +9,8 @@ from app.api import auth
 from app.api.blueprint import ApiBlueprint
 from app.api.errors import fail
 from app.api.schemas.people import ConsentOut, ErasureOut, PersonOut
-from app.db import db, utcnow, writing
 from app.privacy.people import erase_person, export_person, find_person
-from app.registrations.consent import withdraw_consent
-from app.registrations.models import Lead
+from app.registrations.consent import withdraw_lead_consent
 
 blp = ApiBlueprint(
     "People",
@@ -29,16 +27,20 @@ def _nothing_held(email: str) -> NoReturn:
     fail(404, f"Nothing is held about {email}.")
 
 
+def _held_about(email: str) -> dict[str, Any]:
+    document = export_person(email)
+    if document is None:
+        _nothing_held(email)
+    return document
+
+
 @blp.route("/<email>", methods=["GET"])
 @blp.allow(*ADMIN)
 @blp.response(200, PersonOut)
 @blp.alt_response(404, response="NOT_FOUND")
 def get_person(email: str) -> dict[str, Any]:
     """Everything held about the address, as one document."""
-    document = export_person(email)
-    if document is None:
-        _nothing_held(email)
-    return document
+    return _held_about(email)
 
 
 @blp.route("/<email>/erase", methods=["POST"])
@@ -64,12 +66,9 @@ def withdraw(email: str) -> dict[str, Any]:
     person = find_person(email)
     if person is None or person.lead_id is None:
         _nothing_held(email)
-    with writing():
-        lead = db.session.get(Lead, person.lead_id)
-        assert lead is not None
-        withdraw_consent(lead, utcnow(), "api")
-    document = export_person(email) or {}
+    withdraw_lead_consent(person.lead_id, "api")
+    document = _held_about(email)
     return {
-        "consent_marketing": bool((document.get("lead") or {}).get("consent_marketing")),
+        "consent_marketing": bool((document["lead"] or {}).get("consent_marketing")),
         "consents": document.get("consents", []),
     }

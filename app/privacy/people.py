@@ -22,6 +22,9 @@ from app.registrations.models import ConsentRecord, Lead, Registration
 # What an erased registration and lead are left with: no name, no address anyone owns.
 ERASED_DOMAIN = "erased.invalid"
 ERASED_NAME = "Erased"
+# What a lead and a registration know of the person, by column.
+PERSON_FIELDS = ("email", "first_name", "last_name", "company", "job_title", "country", "phone")
+UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign")
 REFUNDS_NOTE = (
     "Erasure refunds nothing: payments stay as they were (amounts and Stripe references, "
     "kept for the accounts). Refund a paid seat before erasing if one is owed."
@@ -168,31 +171,23 @@ def _held_here(person: Person) -> dict[str, Any]:
 def _lead(lead: Lead) -> dict[str, Any]:
     return {
         "id": lead.id,
-        "email": lead.email,
-        "first_name": lead.first_name,
-        "last_name": lead.last_name,
-        "company": lead.company,
-        "job_title": lead.job_title,
-        "country": lead.country,
-        "phone": lead.phone,
+        **{name: getattr(lead, name) for name in PERSON_FIELDS},
         "status": lead.status,
         "score": lead.score,
         "consent_marketing": lead.consent_marketing,
         "consent_at": _when(lead.consent_at),
         "consent_text": lead.consent_text,
-        "first_touch": {
-            "utm_source": lead.first_utm_source,
-            "utm_medium": lead.first_utm_medium,
-            "utm_campaign": lead.first_utm_campaign,
-            "at": _when(lead.first_touch_at),
-        },
-        "latest_touch": {
-            "utm_source": lead.latest_utm_source,
-            "utm_medium": lead.latest_utm_medium,
-            "utm_campaign": lead.latest_utm_campaign,
-            "at": _when(lead.latest_touch_at),
-        },
+        "first_touch": _touch(lead, "first"),
+        "latest_touch": _touch(lead, "latest"),
         "created_at": _when(lead.created_at),
+    }
+
+
+def _touch(lead: Lead, which: str) -> dict[str, Any]:
+    """The campaign that brought the lead first, or most recently."""
+    return {
+        **{name: getattr(lead, f"{which}_{name}") for name in UTM_FIELDS},
+        "at": _when(getattr(lead, f"{which}_touch_at")),
     }
 
 
@@ -201,17 +196,9 @@ def _registration(registration: Registration) -> dict[str, Any]:
         "id": registration.id,
         "event": registration.event.slug,
         "event_title": registration.event.title,
-        "email": registration.email,
-        "first_name": registration.first_name,
-        "last_name": registration.last_name,
-        "company": registration.company,
-        "job_title": registration.job_title,
-        "country": registration.country,
-        "phone": registration.phone,
+        **{name: getattr(registration, name) for name in PERSON_FIELDS},
         "answers": registration.answers or {},
-        "utm_source": registration.utm_source,
-        "utm_medium": registration.utm_medium,
-        "utm_campaign": registration.utm_campaign,
+        **{name: getattr(registration, name) for name in UTM_FIELDS},
         "referrer": registration.referrer,
         "consent_marketing": registration.consent_marketing,
         "status": registration.status,

@@ -12,7 +12,7 @@ from datetime import datetime
 from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer
 
-from app.db import db
+from app.db import db, utcnow, writing
 from app.registrations.models import ConsentRecord, Lead, Registration
 
 UNSUBSCRIBE_SALT = "unsubscribe"
@@ -40,6 +40,13 @@ def withdraw_consent(lead: Lead, now: datetime, source: str) -> bool:
     lead.consent_text = WITHDRAWAL_TEXT
     _record(lead, "withdrawn", source, WITHDRAWAL_TEXT, None, now)
     return True
+
+
+def withdraw_lead_consent(lead_id: int, source: str, now: datetime | None = None) -> bool:
+    """`withdraw_consent` in its own write transaction, for the faces that withdraw."""
+    with writing():
+        lead = db.session.get(Lead, lead_id)
+        return lead is not None and withdraw_consent(lead, now or utcnow(), source)
 
 
 def may_send_marketing(lead: Lead) -> bool:

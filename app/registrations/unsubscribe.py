@@ -6,13 +6,11 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from app.db import db, utcnow, writing
 from app.extensions import csrf
 from app.registrations import bp
-from app.registrations.consent import WITHDRAWAL_TEXT, lead_unsubscribing, withdraw_consent
+from app.registrations.consent import WITHDRAWAL_TEXT, lead_unsubscribing, withdraw_lead_consent
 from app.registrations.forms import CancelForm
 from app.registrations.links import open_link
-from app.registrations.models import Lead
 
 
 @bp.route("/u/<token>", methods=["GET", "POST"])
@@ -23,7 +21,7 @@ def unsubscribe(token: str) -> str:
         abort(404, "This unsubscribe link is not valid. Check that you copied the whole link.")
     done = False
     if request.method == "POST":
-        _withdraw(lead.id, "link")
+        withdraw_lead_consent(lead.id, "link")
         done = True
     return render_template(
         "registrations/unsubscribe.html", token=token, done=done, words=WITHDRAWAL_TEXT
@@ -35,13 +33,6 @@ def withdraw_on_manage_page(token: str) -> Response:
     registration = open_link(token)
     if not CancelForm().validate_on_submit():
         abort(400, "This form has expired. Reload the page and try again.")
-    _withdraw(registration.lead_id, "manage")
+    withdraw_lead_consent(registration.lead_id, "manage")
     flash("Done: we will send you no more news about events and products.")
     return redirect(url_for("registrations.manage", token=token), code=303)
-
-
-def _withdraw(lead_id: int, source: str) -> None:
-    with writing():
-        lead = db.session.get(Lead, lead_id)
-        if lead is not None:
-            withdraw_consent(lead, utcnow(), source)
