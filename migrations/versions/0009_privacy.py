@@ -1,6 +1,6 @@
 """privacy: the erasure log and consent records (existing consents become "given" records)
 
-Revision ID: 0014
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-02 05:50:52.589240
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0014'
+revision = '0009'
 down_revision = '0008'
 branch_labels = None
 depends_on = None
