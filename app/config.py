@@ -108,7 +108,9 @@ class Config:
         # refused unless this is set (a local receiver in development and the tests). The
         # worker sends this many deliveries per claim, leaves a claimed one to its worker this
         # long, waits this long for a receiver, retries a failure doubling from the base wait
-        # (capped), and gives a delivery up after this many attempts.
+        # (capped), and gives a delivery up after this many attempts. A subscription is
+        # paused (its owner told) when a delivery is given up, or when this many attempts in a
+        # row failed over at least this many minutes (a receiver that is down, not a blip).
         self.WEBHOOKS_ALLOW_PRIVATE = _flag("WEBHOOKS_ALLOW_PRIVATE", "0")
         self.WEBHOOKS_BATCH_SIZE = 50
         self.WEBHOOKS_LEASE_SECONDS = 300
@@ -116,6 +118,8 @@ class Config:
         self.WEBHOOKS_RETRY_BASE_SECONDS = 5
         self.WEBHOOKS_RETRY_CAP_SECONDS = 24 * 3600
         self.WEBHOOKS_MAX_ATTEMPTS = 10
+        self.WEBHOOKS_PAUSE_AFTER_FAILURES = 50
+        self.WEBHOOKS_PAUSE_AFTER_MINUTES = 15
 
         # Double opt-in: how long a registrant has to open the link in the verification email
         # before their unverified registration (and the seat it holds) is given up.

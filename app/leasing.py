@@ -14,7 +14,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, true, update
 
 from app.db import db, writing
 
@@ -27,8 +27,16 @@ def due(model: Any, now: datetime) -> ColumnElement[bool]:
     )
 
 
-def claim(model: Any, limit: int, now: datetime, seconds: int) -> tuple[str, list[int]]:
+def claim(
+    model: Any,
+    limit: int,
+    now: datetime,
+    seconds: int,
+    *,
+    among: ColumnElement[bool] = true(),  # noqa: B008 (an immutable SQL constant)
+) -> tuple[str, list[int]]:
     """Lease up to `limit` due rows of `model` for `seconds`; the lease and the ids it won.
+    `among` narrows the rows that may be taken (a paused receiver's are not).
 
     The UPDATE repeats the due condition, so a row another worker claimed in the meantime is
     not taken again; on PostgreSQL SKIP LOCKED also keeps two workers off the same rows.
@@ -38,7 +46,7 @@ def claim(model: Any, limit: int, now: datetime, seconds: int) -> tuple[str, lis
         candidates = list(
             db.session.scalars(
                 select(model.id)
-                .where(due(model, now))
+                .where(due(model, now), among)
                 .order_by(model.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True)

@@ -1,5 +1,6 @@
 """A local webhook receiver for the tests: a real HTTP server on 127.0.0.1 that records each
-request (headers and raw body) and answers with the statuses it is told to, then 204."""
+request (headers and raw body) and answers with the statuses (and headers) it is told to, then
+204."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ class Received:
 class FakeReceiver:
     def __init__(self) -> None:
         self.received: list[Received] = []
-        self._answers: list[int] = []
+        self._answers: list[tuple[int, dict[str, str]]] = []
         self._lock = threading.Lock()
         receiver = self
 
@@ -31,8 +32,10 @@ class FakeReceiver:
                     receiver.received.append(
                         Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                     )
-                    status = receiver._answers.pop(0) if receiver._answers else 204
+                    status, headers = receiver._answers.pop(0) if receiver._answers else (204, {})
                 self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 if 300 <= status < 400:
                     self.send_header("Location", "http://127.0.0.1:9/elsewhere")
                 self.send_header("Content-Length", "0")
@@ -54,7 +57,8 @@ class FakeReceiver:
         self._server.shutdown()
         self._server.server_close()
 
-    def answer_next(self, *statuses: int) -> None:
-        """Answer the next requests with these statuses (then 204 again)."""
+    def answer_next(self, *statuses: int, headers: dict[str, str] | None = None) -> None:
+        """Answer the next requests with these statuses (then 204 again), each with
+        `headers` (a `Retry-After`) when given."""
         with self._lock:
-            self._answers.extend(statuses)
+            self._answers.extend((status, dict(headers or {})) for status in statuses)

@@ -110,9 +110,11 @@ def test_a_delivery_gives_up_after_the_last_attempt(app, receiver, subscription)
     now = utcnow()
     deliver_due(now)
     deliver_due(now + timedelta(days=2))
-    assert {(r.status, r.attempts) for r in deliveries()} == {("failed", 2)}
+    # The first to give up pauses the subscription (see test_webhooks_pausing.py): the other
+    # is held back, pending, for when it is resumed.
+    assert [(r.status, r.attempts) for r in deliveries()] == [("failed", 2), ("pending", 1)]
     deliver_due(now + timedelta(days=4))
-    assert len(receiver.received) == 4
+    assert len(receiver.received) == 3
 
 
 def test_a_killed_worker_s_batch_is_delivered_once_after_its_lease(app, receiver, subscription):

@@ -1,11 +1,13 @@
-"""The console's webhooks pages (admins): each subscription, its delivery log, and a button
-to send a delivery again. Subscriptions are added through the API, which shows the secret."""
+"""The console's webhooks pages (admins): each subscription, its delivery log, a button to
+send a delivery again, and buttons to pause and resume. Subscriptions are added through the
+API, which shows the secret."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
 
 from app.admin import bp
 from app.auth.access import roles_required
@@ -48,5 +50,25 @@ def resend_delivery(webhook_id: int, delivery_id: int) -> Any:
     if delivery is None or delivery.subscription_id != webhook_id:
         abort(404)
     subscriptions.resend(delivery)
-    flash("The delivery will be sent again at the worker's next pass.", "success")
+    if _subscription_or_404(webhook_id).active:
+        flash("The delivery will be sent again at the worker's next pass.", "success")
+    else:
+        flash("The delivery will be sent again once this webhook is resumed.", "success")
+    return redirect(url_for("admin.webhook_log", webhook_id=webhook_id), 303)
+
+
+@bp.post("/webhooks/<int(max=2147483647):webhook_id>/resume")
+@roles_required("admin")
+def resume_webhook(webhook_id: int) -> Any:
+    due = subscriptions.resume(_subscription_or_404(webhook_id))
+    waiting = f"{due} pending deliver{'y' if due == 1 else 'ies'}"
+    flash(f"Resumed: {waiting} will be sent at the worker's next pass.", "success")
+    return redirect(url_for("admin.webhook_log", webhook_id=webhook_id), 303)
+
+
+@bp.post("/webhooks/<int(max=2147483647):webhook_id>/pause")
+@roles_required("admin")
+def pause_webhook(webhook_id: int) -> Any:
+    subscriptions.pause_by_hand(_subscription_or_404(webhook_id), current_user)
+    flash("Paused: nothing is sent to this receiver until it is resumed.", "success")
     return redirect(url_for("admin.webhook_log", webhook_id=webhook_id), 303)

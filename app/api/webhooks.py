@@ -5,11 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.api import auth
 from app.api.blueprint import ApiBlueprint
 from app.api.errors import fail
 from app.api.lists import Page, paginate
 from app.api.schemas.common import ListArgs
-from app.api.schemas.webhooks import DeliveryPage, WebhookCreated, WebhookIn, WebhookPage
+from app.api.schemas.webhooks import (
+    DeliveryPage,
+    WebhookChange,
+    WebhookCreated,
+    WebhookIn,
+    WebhookOut,
+    WebhookPage,
+)
 from app.db import db
 from app.webhooks import subscriptions
 from app.webhooks.models import WebhookSubscription
@@ -49,7 +57,24 @@ def create_webhook(values: dict[str, Any]) -> WebhookSubscription:
 
     A URL whose host resolves to a private, loopback or link-local address is refused (422).
     """
-    return subscriptions.subscribe(values["url"], values["events"])
+    return subscriptions.subscribe(values["url"], values["events"], owner=auth.require(ADMIN))
+
+
+@blp.route("/<int(max=2147483647):webhook_id>", methods=["PATCH"])
+@blp.allow(*ADMIN)
+@blp.arguments(WebhookChange)
+@blp.response(200, WebhookOut)
+@blp.alt_response(404, response="NOT_FOUND")
+def change_webhook(values: dict[str, Any], webhook_id: int) -> WebhookSubscription:
+    """Pause a subscription (`{"active": false}`) or resume it (`{"active": true}`): a
+    resumed one starts a fresh failure count and its pending deliveries are sent at the
+    worker's next pass. Events that happened while it was paused were not queued for it."""
+    subscription = _subscription(webhook_id)
+    if values["active"]:
+        subscriptions.resume(subscription)
+    else:
+        subscriptions.pause_by_hand(subscription, auth.require(ADMIN))
+    return subscription
 
 
 @blp.route("/<int(max=2147483647):webhook_id>", methods=["DELETE"])

@@ -1,6 +1,7 @@
 """Sending webhook deliveries: the worker claims due rows under a lease, signs each per the
 Standard Webhooks specification, posts it, and records the outcome; anything but a 2xx is
-retried with exponential back-off until the attempts run out.
+retried with exponential back-off (or when a throttling receiver's `Retry-After` asks) until
+the attempts run out. A receiver that keeps failing has its subscription paused (`pausing`).
 
 A row is claimed by one conditional UPDATE (still pending and due, or its lease expired), so
 two workers never hold the same row, and the rows of a worker killed mid-batch go back into
@@ -11,7 +12,8 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -19,11 +21,15 @@ from standardwebhooks import Webhook
 
 from app import leasing
 from app.db import db, utcnow
+from app.webhooks import pausing
 from app.webhooks.models import WebhookDelivery, WebhookSubscription
-from app.webhooks.post import post
+from app.webhooks.post import Answer, post
 from app.webhooks.targets import TargetRefused
 
 log = logging.getLogger(__name__)
+
+# Answers that mean "not now" (Standard Webhooks: throttle): their `Retry-After` is honoured.
+THROTTLED = frozenset({429, 502, 503, 504})
 
 
 def deliver_due(now: datetime | None = None) -> int:
@@ -46,13 +52,17 @@ def deliver_due(now: datetime | None = None) -> int:
 
 
 def claim(limit: int, now: datetime) -> tuple[str, list[int]]:
-    """Lease up to `limit` due deliveries to this run; the lease and the ids it won."""
+    """Lease up to `limit` due deliveries of active subscriptions to this run; the lease and
+    the ids it won (a paused subscription's deliveries wait for it to be resumed)."""
     seconds = int(current_app.config["WEBHOOKS_LEASE_SECONDS"])
-    return leasing.claim(WebhookDelivery, limit, now, seconds)
+    active = select(WebhookSubscription.id).where(WebhookSubscription.active.is_(True))
+    among = WebhookDelivery.subscription_id.in_(active)
+    return leasing.claim(WebhookDelivery, limit, now, seconds, among=among)
 
 
 def send_claimed(lease: str, now: datetime) -> int:
-    """Post every row held under `lease`; how many the receivers accepted."""
+    """Post every row held under `lease`; how many the receivers accepted. A row whose
+    subscription is paused meanwhile (by an earlier row of this batch) is put back unsent."""
     rows = db.session.execute(
         select(WebhookDelivery, WebhookSubscription)
         .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
@@ -61,28 +71,43 @@ def send_claimed(lease: str, now: datetime) -> int:
     ).all()
     db.session.commit()
     delivered = 0
-    timeout = float(current_app.config["WEBHOOKS_TIMEOUT_SECONDS"])
+    paused = {subscription.id for _, subscription in rows if not subscription.active}
     for delivery, subscription in rows:
-        body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True)
-        # Signed at the moment it leaves (receivers allow five minutes of skew), whatever
-        # moment the pass acts for.
-        headers = signed_headers(subscription.secret, delivery.message_id, utcnow(), body)
-        code: int | None = None
-        try:
-            answer = post(subscription.url, body.encode(), headers, timeout=timeout)
-        except TargetRefused as exc:
-            error = exc.fields.get("url", exc.message)
-        except OSError as exc:
-            error = f"could not reach the receiver: {exc}"
+        if subscription.id in paused:
+            _put_back(delivery.id, lease)
         else:
-            code = answer.status
-            if answer.ok:
-                _finish(delivery.id, lease, now, status="delivered", code=code)
-                delivered += 1
-                continue
-            error = f"answered {answer.status}: {answer.text}"
-        _retry(delivery, lease, now, code, error)
+            outcome = _send(delivery, subscription, lease, now)
+            delivered += outcome == "delivered"
+            if outcome == "paused":
+                paused.add(subscription.id)
+        db.session.commit()
     return delivered
+
+
+def _send(
+    delivery: WebhookDelivery, subscription: WebhookSubscription, lease: str, now: datetime
+) -> str:
+    """One attempt and its outcome, in the session (the caller commits): "delivered",
+    "failed", or "paused" when this failure paused the subscription."""
+    body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True)
+    # Signed at the moment it leaves (receivers allow five minutes of skew), whatever moment
+    # the pass acts for.
+    headers = signed_headers(subscription.secret, delivery.message_id, utcnow(), body)
+    answer: Answer | None = None
+    timeout = float(current_app.config["WEBHOOKS_TIMEOUT_SECONDS"])
+    try:
+        answer = post(subscription.url, body.encode(), headers, timeout=timeout)
+    except TargetRefused as exc:
+        error = exc.fields.get("url", exc.message)
+    except OSError as exc:
+        error = f"could not reach the receiver: {exc}"
+    else:
+        if answer.ok:
+            _finish(delivery.id, lease, now, status="delivered", code=answer.status)
+            pausing.note_success(subscription.id)
+            return "delivered"
+        error = f"answered {answer.status}: {answer.text}"
+    return "paused" if _failed(delivery, subscription.id, lease, now, answer, error) else "failed"
 
 
 def signed_headers(secret: str, message_id: str, moment: datetime, body: str) -> dict[str, str]:
@@ -102,23 +127,82 @@ def backoff(attempts: int) -> timedelta:
     return leasing.retry_delay(attempts, base, float(config["WEBHOOKS_RETRY_CAP_SECONDS"]))
 
 
-def _retry(
-    delivery: WebhookDelivery, lease: str, now: datetime, code: int | None, error: str
-) -> None:
+def next_attempt(answer: Answer | None, attempts: int, now: datetime) -> datetime:
+    """When to try again after the `attempts`th failure: when a throttling receiver's
+    `Retry-After` asks (capped like the back-off), else after the back-off."""
+    if answer is not None and answer.status in THROTTLED and answer.retry_after:
+        asked = retry_after(answer.retry_after, now)
+        if asked is not None:
+            cap = timedelta(seconds=float(current_app.config["WEBHOOKS_RETRY_CAP_SECONDS"]))
+            return now + min(asked, cap)
+    return now + backoff(attempts)
+
+
+def retry_after(value: str, now: datetime) -> timedelta | None:
+    """A `Retry-After` value (RFC 9110: seconds, or an HTTP date) as a wait from `now`; None
+    when it is neither."""
+    value = value.strip()
+    if value.isdigit():
+        return timedelta(seconds=int(value))
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(moment - now, timedelta(0))
+
+
+def _failed(
+    delivery: WebhookDelivery,
+    subscription_id: int,
+    lease: str,
+    now: datetime,
+    answer: Answer | None,
+    error: str,
+) -> bool:
+    """Record a failed attempt: retried later or given up, counted in the receiver's failure
+    streak, and the subscription paused when the rules say so (see `pausing`); whether it
+    paused the subscription."""
     attempts = delivery.attempts + 1
-    if attempts >= int(current_app.config["WEBHOOKS_MAX_ATTEMPTS"]):
+    code = answer.status if answer is not None else None
+    gave_up = attempts >= int(current_app.config["WEBHOOKS_MAX_ATTEMPTS"])
+    if gave_up:
         _finish(delivery.id, lease, now, status="failed", code=code, error=error)
-        return
-    _finish(
-        delivery.id,
-        lease,
-        now,
-        status="pending",
-        code=code,
-        error=error,
-        next_attempt_at=now + backoff(attempts),
+    else:
+        retry_at = next_attempt(answer, attempts, now)
+        _finish(
+            delivery.id,
+            lease,
+            now,
+            status="pending",
+            code=code,
+            error=error,
+            next_attempt_at=retry_at,
+        )
+        log.info("webhook delivery %s failed (%s); will retry", delivery.id, error)
+    streak = pausing.note_failure(subscription_id, now)
+    if code == 410:
+        reason: str | None = pausing.GONE
+    elif gave_up:
+        reason = f"A delivery failed all of its {attempts} attempts and was given up."
+    else:
+        reason = streak
+    if reason is None:
+        return False
+    if pausing.pause(subscription_id, reason, now, last_error=error):
+        log.warning("webhook subscription %s paused: %s", subscription_id, reason)
+    return True
+
+
+def _put_back(delivery_id: int, lease: str) -> None:
+    """Release a leased row unsent, as it was (its attempts and due time unchanged)."""
+    db.session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.lease == lease)
+        .values(status="pending", lease=None, locked_until=None)
+        .execution_options(synchronize_session=False)
     )
-    log.info("webhook delivery %s failed (%s); will retry", delivery.id, error)
 
 
 def _finish(
@@ -132,7 +216,7 @@ def _finish(
     next_attempt_at: datetime | None = None,
 ) -> None:
     """Record one attempt's outcome, only while our lease holds (a row that went back into
-    play is no longer ours), committed at once."""
+    play is no longer ours), in the session (the caller commits)."""
     values: dict[str, object] = {
         "status": status,
         "attempts": WebhookDelivery.attempts + 1,
@@ -151,4 +235,3 @@ def _finish(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()

@@ -30,7 +30,12 @@ DELIVERY_STATUSES = ("pending", "sending", "delivered", "failed")
 
 class WebhookSubscription(Model):
     """A receiver's URL, the event types it wants, and the secret its deliveries are signed
-    with (kept to sign; shown to its creator once)."""
+    with (kept to sign; shown to its creator once).
+
+    `failures` counts the attempts that failed in a row since the receiver last accepted one
+    (the streak began at `failing_since`); a receiver that keeps failing is paused
+    (`active` false, with `paused_at` and `paused_reason`) and its `owner` is told.
+    """
 
     __tablename__ = "webhook_subscriptions"
 
@@ -40,6 +45,12 @@ class WebhookSubscription(Model):
     secret: Mapped[str] = mapped_column(String(100))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The staff user who added it: the one told when it is paused.
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    failures: Mapped[int] = mapped_column(default=0)
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class WebhookDelivery(Model):

@@ -19,6 +19,8 @@ ANSWER_CHARS = 500
 class Answer:
     status: int
     text: str
+    # The receiver's `Retry-After` header, as sent (seconds or an HTTP date), if any.
+    retry_after: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -71,7 +73,7 @@ def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float) -> A
         )
         response = connection.getresponse()
         text = response.read(ANSWER_CHARS * 4).decode("utf-8", "replace")[:ANSWER_CHARS]
-        return Answer(response.status, text)
+        return Answer(response.status, text, response.getheader("Retry-After"))
     except http.client.HTTPException as exc:
         raise OSError(f"bad answer: {exc!r}") from exc
     finally:

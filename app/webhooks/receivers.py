@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from app.db import db, utcnow
+from app.events import signals as event_signals
 from app.events.models import Event
 from app.followup import signals as followup_signals
 from app.followup.models import FollowUp
@@ -27,6 +28,7 @@ def connect() -> None:
     registration_signals.registered.connect(on_registered, weak=False)
     registration_signals.promoted.connect(on_promoted, weak=False)
     registration_signals.cancelled.connect(on_cancelled, weak=False)
+    event_signals.event_cancelled.connect(on_event_cancelled, weak=False)
     followup_signals.attendance_applied.connect(on_attendance_applied, weak=False)
     followup_signals.routed.connect(on_routed, weak=False)
     followup_signals.assigned.connect(on_assigned, weak=False)
@@ -36,7 +38,7 @@ def connect() -> None:
     privacy_signals.erased.connect(on_erased, weak=False)
 
 
-def registration_data(registration: Registration) -> dict[str, Any]:
+def registration_data(registration: Registration | Row[Any]) -> dict[str, Any]:
     return {
         "registration_id": registration.id,
         "event_id": registration.event_id,
@@ -48,7 +50,7 @@ def registration_data(registration: Registration) -> dict[str, Any]:
     }
 
 
-def _life(registration: Registration) -> str:
+def _life(registration: Registration | Row[Any]) -> str:
     """This registration's life: one made again after a cancel is a new one."""
     return f"reg:{registration.id}:{stamp(registration.created_at)}"
 
@@ -74,6 +76,34 @@ def on_cancelled(registration: Registration, *, by: str = "", **_: Any) -> None:
         "registration.cancelled",
         _life(registration),
         registration_data(registration) | {"cancelled_by": by},
+    )
+
+
+def on_event_cancelled(event: Event, **_: Any) -> None:
+    # Cancelling the event ends every registration still standing, without changing their
+    # rows; each is told as its own cancel would be, under the same key, so a registrant who
+    # cancels afterwards (or had before) is announced once. Read as plain columns: an event
+    # may have thousands.
+    if not wanted("registration.cancelled"):
+        return
+    columns = Registration.__table__.c
+    standing = db.session.execute(
+        select(
+            columns.id,
+            columns.event_id,
+            columns.email,
+            columns.first_name,
+            columns.last_name,
+            columns.status,
+            columns.created_at,
+        ).where(columns.event_id == event.id, columns.status != "cancelled")
+    )
+    announce_many(
+        "registration.cancelled",
+        [
+            (_life(row), registration_data(row) | {"status": "cancelled", "cancelled_by": "event"})
+            for row in standing
+        ],
     )
 
 

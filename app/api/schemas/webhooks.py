@@ -30,8 +30,32 @@ class WebhookOut(Schema):
     id = mf.Integer(required=True)
     url = mf.String(required=True)
     events = mf.List(mf.String(), required=True, metadata=_EVENTS_DOC)
-    active = mf.Boolean(required=True)
+    active = mf.Boolean(
+        required=True,
+        metadata={"description": "False while paused: nothing is sent; see `paused_reason`."},
+    )
     created_at = Instant(required=True)
+    owner_id = mf.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The staff user who added it, emailed if it is paused."},
+    )
+    paused_at = Instant(required=True, allow_none=True)
+    paused_reason = mf.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Why it is paused (410 Gone, a receiver that kept failing, …)."},
+    )
+
+
+class WebhookChange(Schema):
+    active = mf.Boolean(
+        required=True,
+        metadata={
+            "description": "true resumes a paused subscription and sends what is still "
+            "pending; false pauses it."
+        },
+    )
 
 
 class WebhookCreated(WebhookOut):
