@@ -91,6 +91,9 @@ def test_a_receiver_failing_for_long_enough_is_paused_and_its_owner_emailed(
     assert receiver.url in text
     assert "Last error: answered 500" in text
     assert f"{app.config['BASE_URL']}/admin/webhooks/{subscription.id}" in text
+    html = letter.get_body(("html",)).get_content()
+    assert f'href="{app.config["BASE_URL"]}/admin/webhooks/{subscription.id}"' in html
+    assert receiver.url in html and "answered 500" in html
     # Told once, however many failures follow.
     run_due_jobs(t0 + timedelta(days=4))
     assert len(letters_to(smtp_server, owner.email)) == 1
