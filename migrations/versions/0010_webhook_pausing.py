@@ -1,7 +1,7 @@
 """webhook pausing: a subscription's owner, its failure streak and why it was paused
 
-Revision ID: 0013
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-02 06:00:00.000000
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0013'
-down_revision = '0008'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
