@@ -103,7 +103,8 @@ def apply_attendance_report(slug: str) -> Any:
         return redirect(url_for("admin.attendance", slug=event.slug), code=303)
     flash(
         f"Attendance imported from the {summary.source}: {summary.attended} attended, "
-        f"{summary.no_show} no-shows, {summary.unmatched} in the report without a registration.",
+        f"{summary.no_show} no-shows, {summary.unmatched} in the report without a registration "
+        "(followed up as walk-ins).",
         "ok",
     )
     return redirect(url_for("admin.attendance", slug=slug), code=303)

@@ -36,6 +36,7 @@ STATUS_LABELS = {
     "pending_payment": "Awaiting payment",
     "unverified": "Email not yet confirmed",
     "cancelled": "Cancelled",
+    "walk_in": "Walk-in",
 }
 
 
@@ -125,6 +126,12 @@ def cancel_registration(slug: str, registration_id: int) -> Response:
     registration = _registration_of(event, registration_id)
     if registration.status == "cancelled":
         flash(f"{registration.email} was already cancelled.", "error")
+        return _back_to_table(event)
+    if registration.is_walk_in:
+        flash(
+            f"{registration.email} walked in without registering: there is nothing to cancel.",
+            "error",
+        )
         return _back_to_table(event)
     promoted = services.cancel(registration.id, by="staff")
     message = f"Cancelled {registration.email}."

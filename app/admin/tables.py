@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, ColumnExpressionArgument, case, func, sele
 from app.db import db, utcnow
 from app.events.models import Event
 from app.inputs import query_int
-from app.registrations.models import REGISTRATION_STATUSES, Registration
+from app.registrations.models import REGISTRATION_STATUSES, WALK_IN, Registration
 from app.registrations.search import registration_matches, search_text
 from app.spreadsheet import csv_writer, safe_cell
 
@@ -54,13 +54,14 @@ def _counted(condition: ColumnExpressionArgument[bool]) -> Any:
 
 
 def counts_by_event(event_ids: Sequence[int]) -> dict[int, Counts]:
-    """Registered (not cancelled), confirmed, waitlisted and attended, per event, in one query."""
+    """Registered (not cancelled, not walk-ins), confirmed, waitlisted and attended (walk-ins
+    too), per event, in one query."""
     if not event_ids:
         return {}
     rows = db.session.execute(
         select(
             Registration.event_id,
-            _counted(Registration.status != "cancelled"),
+            _counted(Registration.status.not_in(("cancelled", WALK_IN))),
             _counted(Registration.status == "confirmed"),
             _counted(Registration.status == "waitlisted"),
             _counted(Registration.attended),

@@ -69,6 +69,9 @@ class Event(Model):
     # Minutes before the start at which confirmed registrants get a reminder.
     reminder_minutes: Mapped[list[int]] = mapped_column(JSON, default=lambda: [1440, 60])
     attendance_imported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the webinar actually ended, as its platform reported it (`mark_ended`); None until
+    # then. Speed to lead is measured from it, else from the scheduled `ends_at`.
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

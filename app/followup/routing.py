@@ -29,10 +29,11 @@ from app.followup.rules import LeadFacts, email_domain, segment_of
 from app.followup.scoring import Engagement, FollowUpSettings, Score, due_at, load_settings, score
 from app.models import User
 from app.refusals import Refusal
-from app.registrations.models import Lead, Registration
+from app.registrations.models import WALK_IN, Lead, Registration
 
-# Registrants who held or waited for a seat; cancelled and unpaid ones are not followed up.
-FOLLOWED_UP_REGISTRATIONS = ("confirmed", "waitlisted")
+# Registrants who held or waited for a seat, and walk-ins (they were there); cancelled and
+# unpaid ones are not followed up.
+FOLLOWED_UP_REGISTRATIONS = ("confirmed", "waitlisted", WALK_IN)
 _RACE_RETRIES = 3
 
 

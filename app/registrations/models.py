@@ -28,9 +28,19 @@ def new_invite_uid() -> str:
     return f"{uuid.uuid4()}@reserve-invite"
 
 
-REGISTRATION_STATUSES = ("confirmed", "waitlisted", "pending_payment", "unverified", "cancelled")
+REGISTRATION_STATUSES = (
+    "confirmed",
+    "waitlisted",
+    "pending_payment",
+    "unverified",
+    "cancelled",
+    "walk_in",
+)
 # An unverified registration holds a seat only when `verified_status` is "confirmed".
 SEAT_HOLDING = ("confirmed", "pending_payment")
+# Someone the attendance report places in the room who never registered: they hold no seat
+# and were sent nothing, but they were there, so they are followed up like attendees.
+WALK_IN = "walk_in"
 # What opening the verification link turns an unverified registration into.
 VERIFIED_STATUSES = ("confirmed", "waitlisted")
 
@@ -111,7 +121,7 @@ class Registration(Model):
             "attended_minutes IS NULL OR attended_minutes >= 0", name="attended_not_negative"
         ),
         CheckConstraint(
-            "status IN ('confirmed', 'waitlisted', 'pending_payment', 'unverified', 'cancelled')",
+            "status IN (" + ", ".join(f"'{status}'" for status in REGISTRATION_STATUSES) + ")",
             name="status",
         ),
         CheckConstraint(
@@ -186,6 +196,10 @@ class Registration(Model):
     @classmethod
     def _attended_condition(cls) -> ColumnElement[bool]:
         return or_(cls.checked_in_at.is_not(None), cls.attended_minutes > 0)
+
+    @property
+    def is_walk_in(self) -> bool:
+        return self.status == WALK_IN
 
     @property
     def holds_seat(self) -> bool:

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from app.db import db, rows_changed, utcnow
 from app.events.models import Event
 from app.registrations import signals
-from app.registrations.models import Registration
+from app.registrations.models import WALK_IN, Registration
 
 # Who may give a seat up; "verification": an unverified registration whose link was not
 # opened in time.
@@ -51,8 +51,9 @@ def _give_back_seat(event_id: int) -> None:
 def withdraw(registration: Registration, *, by: str) -> Registration | None:
     """Cancel `registration` (`by` one of `CANCELLED_BY`) and hand its seat to the first on
     the waitlist; returns the promoted registration, if any. Cancelling twice changes
-    nothing."""
-    if registration.status == "cancelled":
+    nothing, and so does cancelling a walk-in (they were never registered, hold nothing and
+    were sent nothing)."""
+    if registration.status in ("cancelled", WALK_IN):
         return None
     previous_status = registration.status
     held_seat = registration.holds_seat

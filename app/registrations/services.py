@@ -18,12 +18,12 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from app import fields
-from app.db import db, insert_ignoring_conflict, utcnow, writing
+from app.db import column_length, db, insert_ignoring_conflict, utcnow, writing
 from app.events.models import Event
 from app.refusals import Refusal
 from app.registrations import links, signals
 from app.registrations.consent import record_consent
-from app.registrations.models import Lead, Registration
+from app.registrations.models import WALK_IN, Lead, Registration
 from app.registrations.seats import hold_until, seat_waitlisted, take_seat, withdraw
 
 # A unique-key race (the same email twice in the same instant) is retried this many times.
@@ -152,7 +152,9 @@ def _register_once(
             Registration.email_normalized == person.email_normalized,
         )
     )
-    if existing is not None and existing.status != "cancelled":
+    # A walk-in who registers later gets their row back as a real registration, as does a
+    # cancelled registrant.
+    if existing is not None and existing.status not in ("cancelled", WALK_IN):
         # A link past its time would open nothing: no email for it.
         if mail_existing_link and now < links.expires_at(existing):
             # Locked, so that concurrent requests count each other's emails against the cap.
@@ -225,6 +227,44 @@ def _take_seat_or_waitlist(event: Event, *, comped: bool = False) -> str:
     if event.waitlist:
         return "waitlisted"
     raise RegistrationRefused("This event is full.", full=True)
+
+
+def record_walk_in(event: Event, email: str, name: str, now: datetime) -> Registration | None:
+    """The registration of someone an attendance report places in the room who never
+    registered: a `walk_in` row on their lead (found or created by email), holding no seat and
+    sending nothing. Runs inside the caller's write transaction; returns the existing row when
+    there is one, and None for an address no lead can have."""
+    try:
+        address, key = fields.normalize_email(email)
+    except fields.InvalidValue:
+        return None
+    existing = db.session.scalar(
+        select(Registration).where(
+            Registration.event_id == event.id, Registration.email_normalized == key
+        )
+    )
+    if existing is not None:
+        return existing
+    first_name, _, last_name = name.strip().partition(" ")
+    person = Registrant(
+        email=address,
+        email_normalized=key,
+        first_name=first_name[: column_length(Registration, "first_name")],
+        last_name=last_name.strip()[: column_length(Registration, "last_name")],
+    )
+    lead = _touch_lead(event, person, now, consent=False)
+    registration = Registration(
+        event_id=event.id,
+        lead_id=lead.id,
+        status=WALK_IN,
+        manage_token=secrets.token_urlsafe(24),
+        created_at=now,
+    )
+    for field_name in _PERSON_FIELDS:
+        setattr(registration, field_name, getattr(person, field_name))
+    db.session.add(registration)
+    db.session.flush()
+    return registration
 
 
 def _touch_lead(event: Event, person: Registrant, now: datetime, *, consent: bool) -> Lead:

@@ -17,15 +17,16 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.db import db
 from app.events.models import Campaign, Event
-from app.registrations.models import Lead, Registration
+from app.registrations.models import WALK_IN, Lead, Registration
 
 # Lead statuses that mean a rep has been in touch: "contacted" and every later step.
 FOLLOWED_UP = ("contacted", "qualified", "disqualified", "converted")
 QUALIFIED = ("qualified", "converted")
 CONVERTED = ("converted",)
 # The same definition as the console's event tables (app/admin/tables.py), so that the numbers
-# agree: "registered" leaves out cancellations. "Attended" is `Registration.attended` in both.
-REGISTERED = Registration.status != "cancelled"
+# agree: "registered" leaves out cancellations and walk-ins (they never registered). "Attended"
+# is `Registration.attended` in both, walk-ins included.
+REGISTERED = Registration.status.not_in(("cancelled", WALK_IN))
 
 STAGES = (
     ("registered", "Registered"),

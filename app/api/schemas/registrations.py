@@ -144,7 +144,9 @@ class RegistrationOut(Schema):
         metadata={
             "enum": list(REGISTRATION_STATUSES),
             "description": "`unverified`: the event asks for double opt-in, and the link "
-            "emailed to the registrant has not been opened yet.",
+            "emailed to the registrant has not been opened yet. `walk_in`: the event's "
+            "attendance report placed this person in the room without a registration; "
+            "they hold no seat and are followed up like attendees.",
         },
     )
     manage_url = mf.String(

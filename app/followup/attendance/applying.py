@@ -4,7 +4,7 @@ then writing minutes, joins and no-shows in one transaction."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import IO
 from zoneinfo import ZoneInfo
@@ -16,7 +16,8 @@ from app.events.models import Event
 from app.followup import signals
 from app.followup.attendance.reading import AttendanceFileError, read_report
 from app.followup.attendance.report import Attendee, AttendeeReport
-from app.registrations.models import Registration
+from app.registrations.models import WALK_IN, Registration
+from app.registrations.services import record_walk_in
 
 # Rejoins after a dropped connection, or a second device, make rows whose minutes add up to
 # more than anyone could have watched; a webinar also often runs over. Past the longer of the
@@ -43,11 +44,14 @@ class Preview:
     event: Event
     report: AttendeeReport
     matched: list[Matched]
+    # In the room but never registered: they become walk-ins (`record_walk_in`).
     unmatched: list[Attendee]
     no_shows: list[Registration]
     # Registrations neither in the room nor holding a seat: their attendance becomes unknown.
     cleared: list[Registration]
     warnings: list[str]
+    # The walk-in rows an earlier report created for people in `unmatched`, by email.
+    walk_ins: dict[str, Registration] = field(default_factory=dict)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -77,6 +81,10 @@ def minutes_cap(event: Event, report: AttendeeReport) -> float:
     return max(float(event.duration_minutes), report.actual_minutes or 0.0) + SLACK_MINUTES
 
 
+def credited_minutes(person: Attendee, cap: float) -> float:
+    return round(min(person.minutes, cap), 2)
+
+
 def preview_attendance(event: Event, report: AttendeeReport) -> Preview:
     """Match the report to the event's registrations (one query); writes nothing."""
     registrations = db.session.scalars(
@@ -88,12 +96,19 @@ def preview_attendance(event: Event, report: AttendeeReport) -> Preview:
     cap = minutes_cap(event, report)
     matched: list[Matched] = []
     capped = 0
+    unmatched: list[Attendee] = []
+    walk_ins: dict[str, Registration] = {}
     for email, person in sorted(report.attendees.items()):
         registration = by_email.get(email)
-        if registration is None or not person.attended:
+        if not person.attended:
             continue
-        minutes = round(min(person.minutes, cap), 2)
         capped += person.minutes > cap
+        if registration is None or registration.status == WALK_IN:
+            unmatched.append(person)
+            if registration is not None:
+                walk_ins[email] = registration
+            continue
+        minutes = credited_minutes(person, cap)
         matched.append(
             Matched(
                 registration=registration,
@@ -105,12 +120,8 @@ def preview_attendance(event: Event, report: AttendeeReport) -> Preview:
             )
         )
     present = {item.registration.id for item in matched}
+    present |= {registration.id for registration in walk_ins.values()}
     absent = [registration for registration in registrations if registration.id not in present]
-    unmatched = [
-        person
-        for email, person in sorted(report.attendees.items())
-        if person.attended and email not in by_email
-    ]
     warnings = list(report.warnings)
     if capped:
         warnings.append(
@@ -126,6 +137,7 @@ def preview_attendance(event: Event, report: AttendeeReport) -> Preview:
         no_shows=[item for item in absent if item.status == "confirmed"],
         cleared=[item for item in absent if item.status != "confirmed"],
         warnings=warnings,
+        walk_ins=walk_ins,
     )
 
 
@@ -151,8 +163,9 @@ def apply_attendance(
 
     Values are set, never added: the event's attendance is what the last applied report says,
     so applying the same report twice changes nothing. Attendees get their minutes, first join,
-    last leave and questions; confirmed registrants who were not there get 0 minutes (a
-    no-show); everyone else's attendance becomes unknown.
+    last leave and questions; people there who never registered get a walk-in registration
+    (once) with theirs; confirmed registrants who were not there get 0 minutes (a no-show);
+    everyone else's attendance becomes unknown.
     """
     event_id = event.id
     with writing():
@@ -170,6 +183,7 @@ def apply_attendance(
             _set(item.registration, item.minutes, item.joined_at, item.left_at, item.questions)
             for item in preview.matched
         ]
+        changed += _record_walk_ins(locked, preview, now or utcnow())
         changed += [_set(registration, 0.0, None, None, 0) for registration in preview.no_shows]
         changed += [_set(registration, None, None, None, 0) for registration in preview.cleared]
         # The time of the import that last changed something: routing waits for it, and the
@@ -185,6 +199,24 @@ def apply_attendance(
         )
         signals.attendance_applied.send(locked, summary=summary)
     return summary
+
+
+def _record_walk_ins(event: Event, preview: Preview, now: datetime) -> list[bool]:
+    """Credit each unregistered attendee's walk-in row, creating it the first time."""
+    cap = minutes_cap(event, preview.report)
+    changed = []
+    for person in preview.unmatched:
+        registration = preview.walk_ins.get(person.email)
+        if registration is None:
+            registration = record_walk_in(event, person.email, person.name, now)
+            if registration is None:
+                continue
+            changed.append(True)
+        minutes = credited_minutes(person, cap)
+        changed.append(
+            _set(registration, minutes, person.joined_at, person.left_at, person.questions)
+        )
+    return changed
 
 
 def _set(

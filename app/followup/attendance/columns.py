@@ -124,6 +124,20 @@ _COLUMN_NAMES = {
         "letztes verlassen",
         "letzter austritt",
     },
+    "name": {
+        "name",
+        "full name",
+        "attendee name",
+        "participant name",
+        "user name",
+        "user name (original name)",
+        "name (original name)",
+        "nom",
+        "nom complet",
+        "vollstandiger name",
+    },
+    "first_name": {"first name", "prenom", "vorname"},
+    "last_name": {"last name", "nom de famille", "nachname"},
     "attended": {"attended"},
     "role": {"role", "rolle"},
     "questions": {"questions asked by attendee", "questions asked", "questions"},
@@ -162,6 +176,9 @@ class Columns:
     attended: int | None
     questions: int | None
     role: int | None
+    name: int | None = None
+    first_name: int | None = None
+    last_name: int | None = None
 
     @classmethod
     def find(cls, cells: list[str]) -> Columns | None:
@@ -185,6 +202,9 @@ class Columns:
             attended=places.get("attended"),
             questions=places.get("questions"),
             role=places.get("role"),
+            name=places.get("name"),
+            first_name=places.get("first_name"),
+            last_name=places.get("last_name"),
         )
 
     @property

@@ -317,6 +317,8 @@ class _Reader:
             self._warn(f"Line {line}: {email[:60]!r} is not an email address; the row was skipped.")
             return
         person = self.attendees.setdefault(email, Attendee(email=email))
+        if not person.name:
+            person.name = _person_name(columns, cell)
         said = cell(columns.attended).lower()
         if said in NO:
             return
@@ -368,3 +370,10 @@ class _Reader:
             self.warnings.append(message)
         else:
             self.extra_warnings += 1
+
+
+def _person_name(columns: Columns, cell: Callable[[int | None], str]) -> str:
+    """The name on a row: a full-name column, else first and last name (GoToWebinar)."""
+    if columns.name is not None:
+        return cell(columns.name).strip()
+    return f"{cell(columns.first_name).strip()} {cell(columns.last_name).strip()}".strip()

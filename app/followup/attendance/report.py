@@ -16,6 +16,8 @@ class Attendee:
     """One person in the report, every row (join) for their email taken together."""
 
     email: str
+    # As the report spells it, when it does: a walk-in's lead is named by it.
+    name: str = ""
     attended: bool = False
     minutes: float = 0.0
     joined_at: datetime | None = None
@@ -42,6 +44,7 @@ class Attendee:
     def to_json(self) -> dict[str, Any]:
         return {
             "email": self.email,
+            "name": self.name,
             "attended": self.attended,
             "minutes": self.minutes,
             "joined_at": self.joined_at.isoformat() if self.joined_at else None,
@@ -57,6 +60,7 @@ class Attendee:
 
         return cls(
             email=str(data["email"]),
+            name=str(data.get("name", "")),
             attended=bool(data["attended"]),
             minutes=float(data["minutes"]),
             joined_at=instant(data.get("joined_at")),
