@@ -7,11 +7,11 @@ import unicodedata
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.config import stripe_configured
-from app.db import db, utcnow
+from app.db import db, rows_changed, utcnow
 from app.events.limits import SLUG_LENGTH, limit_problems
 from app.events.models import Campaign, Event
 from app.events.signals import event_cancelled, event_changed
@@ -187,6 +187,25 @@ def _save(event: Event) -> None:
     except IntegrityError:
         db.session.rollback()
         raise EventRejected(fields={"slug": SLUG_TAKEN}) from None
+
+
+def mark_ended(event: Event, at: datetime) -> bool:
+    """Record when the webinar actually ended, as its platform reported it (`at`, aware).
+
+    The first report wins: a replayed or later `webinar.ended` changes nothing, so calling it
+    again is harmless. Runs in the caller's transaction (the caller commits); True when this
+    call set the time.
+    """
+    if at.tzinfo is None:
+        raise ValueError("the end of a webinar is an aware datetime")
+    marked = rows_changed(
+        update(Event)
+        .where(Event.id == event.id, Event.ended_at.is_(None))
+        .values(ended_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(event, ["ended_at"])
+    return marked == 1
 
 
 def upcoming_published(now: datetime | None = None) -> list[Event]:

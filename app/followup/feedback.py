@@ -1,4 +1,8 @@
-"""Feedback to marketing: how the leads of each campaign, event and source fared with sales."""
+"""Feedback to marketing: how the leads of each campaign, event and source fared with sales.
+
+Speed to lead runs from the webinar's actual end (`Event.ended_at`, from its platform) when
+known, else from its scheduled end (`starts_at` + duration), to the rep's first contact.
+"""
 
 from __future__ import annotations
 
@@ -33,6 +37,21 @@ class Quality:
     reasons: Counter[str] = field(default_factory=Counter)
     # Hours from the event's end to the first contact, one per contacted lead.
     speeds: list[float] = field(default_factory=list)
+    # How many of `speeds` were measured from the webinar's actual end (its platform reported
+    # it); the others from the scheduled end.
+    from_actual_end: int = 0
+
+    @property
+    def measured_from(self) -> str | None:
+        """Which moment speed to lead runs from, in words: "actual end", "scheduled end",
+        or "actual end for N of M" when the line's events differ."""
+        if not self.speeds:
+            return None
+        if self.from_actual_end == len(self.speeds):
+            return "actual end"
+        if self.from_actual_end == 0:
+            return "scheduled end"
+        return f"actual end for {self.from_actual_end} of {len(self.speeds)}"
 
     @property
     def median_hours(self) -> float | None:
@@ -63,6 +82,7 @@ def lead_quality(by: str) -> list[Quality]:
             FollowUp.reason,
             FollowUp.first_contacted_at,
             Event.ends_at,
+            Event.ended_at,
             Event.title,
             Event.slug,
             Campaign.name,
@@ -74,7 +94,7 @@ def lead_quality(by: str) -> list[Quality]:
         .execution_options(yield_per=2000)
     )
     groups: dict[str, Quality] = {}
-    for status, reason, contacted_at, ends_at, title, slug, campaign, utm_source in rows:
+    for status, reason, contacted_at, ends_at, ended_at, title, slug, campaign, utm_source in rows:
         if by == "campaign":
             label = campaign or NONE_LABEL
         elif by == "event":
@@ -95,5 +115,8 @@ def lead_quality(by: str) -> list[Quality]:
             line.disqualified += 1
             line.reasons[reason or "other"] += 1
         if contacted_at is not None:
-            line.speeds.append(max((contacted_at - ends_at).total_seconds(), 0) / 3600)
+            # From the moment the webinar really ended when its platform said so.
+            ended = ended_at or ends_at
+            line.speeds.append(max((contacted_at - ended).total_seconds(), 0) / 3600)
+            line.from_actual_end += ended_at is not None
     return sorted(groups.values(), key=lambda line: (-line.routed, line.label))
