@@ -31,7 +31,7 @@ from app.payments import display
 from app.payments.records import takings
 from app.refusals import Refusal
 from app.registrations.forms import ReserveForm
-from app.registrations.models import Registration
+from app.registrations.models import WALK_IN, Registration
 
 # Which form field shows a message the events service gives for one of its fields.
 FIELD_FOR = {"price_cents": "price", "status": None}
@@ -209,7 +209,9 @@ def cancel(slug: str) -> Any:
         return redirect(url_for("admin.event", slug=event.slug), code=303)
     affected = db.session.scalar(
         db.select(db.func.count(Registration.id)).where(
-            Registration.event_id == event.id, Registration.status != "cancelled"
+            # Walk-ins are told nothing: they never registered.
+            Registration.event_id == event.id,
+            Registration.status.not_in(("cancelled", WALK_IN)),
         )
     )
     return (
