@@ -23,8 +23,9 @@ from app.db import db
 from tests.builders import log_in, make_event, make_user
 
 # Fixtures kept beside the helpers they use: `smtp_server` (a real local SMTP server) and
-# `fake_stripe` (a local fake of the Stripe API the official client is pointed at).
-pytest_plugins = ["tests.smtp", "tests.fake_stripe"]
+# `fake_stripe` (a local fake of the Stripe API the official client is pointed at) and
+# `fake_goto` (a local fake of GoTo Webinar's OAuth and REST API).
+pytest_plugins = ["tests.smtp", "tests.fake_stripe", "tests.fake_goto"]
 
 PG_URL = os.environ.get("DATABASE_URL", "")
 ON_POSTGRES = PG_URL.startswith("postgresql")
