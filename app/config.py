@@ -121,6 +121,22 @@ class Config:
         self.WEBHOOKS_PAUSE_AFTER_FAILURES = 50
         self.WEBHOOKS_PAUSE_AFTER_MINUTES = 15
 
+        # Webinar platforms: the credentials an admin may also save in the console's
+        # "Webinar platforms" settings, which win over these (app/platforms/credentials.py).
+        # The API and OAuth bases point the connectors at another server (the tests' fakes).
+        self.ZOOM_ACCOUNT_ID = env("ZOOM_ACCOUNT_ID") or None
+        self.ZOOM_CLIENT_ID = env("ZOOM_CLIENT_ID") or None
+        self.ZOOM_CLIENT_SECRET = env("ZOOM_CLIENT_SECRET") or None
+        self.ZOOM_WEBHOOK_SECRET_TOKEN = env("ZOOM_WEBHOOK_SECRET_TOKEN") or None
+        self.ZOOM_API_BASE = env("ZOOM_API_BASE") or "https://api.zoom.us/v2"
+        self.ZOOM_OAUTH_BASE = env("ZOOM_OAUTH_BASE") or "https://zoom.us"
+        self.GOTO_CLIENT_ID = env("GOTO_CLIENT_ID") or None
+        self.GOTO_CLIENT_SECRET = env("GOTO_CLIENT_SECRET") or None
+        self.GOTO_REFRESH_TOKEN = env("GOTO_REFRESH_TOKEN") or None
+        self.GOTO_ORGANIZER_KEY = env("GOTO_ORGANIZER_KEY") or None
+        self.GOTO_API_BASE = env("GOTO_API_BASE") or "https://api.getgo.com/G2W/rest/v2"
+        self.GOTO_OAUTH_BASE = env("GOTO_OAUTH_BASE") or "https://authentication.logmeininc.com"
+
         # Double opt-in: how long a registrant has to open the link in the verification email
         # before their unverified registration (and the seat it holds) is given up.
         self.VERIFICATION_HOURS = int(env("VERIFICATION_HOURS", "24") or 24)

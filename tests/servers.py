@@ -48,6 +48,18 @@ APP_SETTINGS = frozenset(
         "MAX_PUBLIC_BODY_BYTES",
         "MAX_STAFF_BODY_BYTES",
         "WEBHOOKS_ALLOW_PRIVATE",
+        "ZOOM_ACCOUNT_ID",
+        "ZOOM_CLIENT_ID",
+        "ZOOM_CLIENT_SECRET",
+        "ZOOM_WEBHOOK_SECRET_TOKEN",
+        "ZOOM_API_BASE",
+        "ZOOM_OAUTH_BASE",
+        "GOTO_CLIENT_ID",
+        "GOTO_CLIENT_SECRET",
+        "GOTO_API_BASE",
+        "GOTO_OAUTH_BASE",
+        "GOTO_REFRESH_TOKEN",
+        "GOTO_ORGANIZER_KEY",
     }
 )
 

@@ -9,6 +9,7 @@ from app.admin import (  # noqa: E402, F401
     events,
     leads,
     people,
+    platforms,
     registrations,
     routing,
     settings,

@@ -60,7 +60,8 @@ class GoToCredentials:
         )
 
 
-def _saved(key: str) -> str | None:
+def console_value(key: str) -> str | None:
+    """What an admin saved for `key` in the console, if anything."""
     row = db.session.get(Setting, _ROW_PREFIX + key)
     return str(row.value) if row is not None and row.value else None
 
@@ -68,7 +69,7 @@ def _saved(key: str) -> str | None:
 def setting(key: str) -> str | None:
     """The console's value for `key`, else the configuration's (the environment, or
     `create_app(config=...)`); None when neither has one."""
-    if saved := _saved(key):
+    if saved := console_value(key):
         return saved
     value = current_app.config.get(key)
     return str(value) if value else None
@@ -76,7 +77,7 @@ def setting(key: str) -> str | None:
 
 def source_of(key: str) -> str | None:
     """Where `key`'s value comes from: "console", "configuration" or None (unset)."""
-    if _saved(key):
+    if console_value(key):
         return "console"
     return "configuration" if setting(key) else None
 

@@ -254,15 +254,19 @@ class GoToConnector:
 
     def _api(self, method: str, path: str, what: str, **options: Any) -> httpx.Response:
         """Call the API; an access token GoTo no longer takes is renewed once."""
-        for attempt in range(2):
-            token = self.access_token()
-            headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+
+        def send() -> httpx.Response:
+            # The token first: its answer may name the organizer the path needs.
+            headers = {"Authorization": f"Bearer {self.access_token()}"}
             url = f"{self.credentials.api_base}{self._webinar_path(path)}"
-            response = _send(method, url, what, headers=headers, **options)
-            if response.status_code != 401 or attempt:
-                return response
+            headers["Accept"] = "application/json"
+            return _send(method, url, what, headers=headers, **options)
+
+        response = send()
+        if response.status_code == 401:
             self._forget_token()
-        raise AssertionError("unreachable")
+            response = send()
+        return response
 
     def _webinar_path(self, path: str) -> str:
         if not self._organizer_key:
