@@ -9,9 +9,16 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
+from app.admin.platform_forms import GoToForm, ZoomForm
 from app.db import db
 from app.models import Setting
-from app.platforms.credentials import goto_credentials, setting, zoom_credentials
+from app.platforms.credentials import (
+    GOTO_KEYS,
+    ZOOM_KEYS,
+    goto_credentials,
+    setting,
+    zoom_credentials,
+)
 from tests.builders import csrf_token, form_token, log_in, make_user
 from tests.fake_goto import CLIENT_ID, CLIENT_SECRET, ORGANIZER_KEY, REFRESH_TOKEN
 
@@ -61,6 +68,11 @@ def _press(client, action: str):  # type: ignore[no-untyped-def]
 def _goto_client(client) -> None:  # type: ignore[no-untyped-def]
     response = _save(client, "goto", client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
     assert response.status_code == 303, response.text
+
+
+def test_each_console_field_saves_one_platform_credential():
+    assert set(ZoomForm.KEYS.values()) == set(ZOOM_KEYS)
+    assert set(GoToForm.KEYS.values()) == set(GOTO_KEYS)
 
 
 def test_only_admins_reach_the_platform_settings(client, app):

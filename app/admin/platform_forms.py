@@ -8,13 +8,31 @@ from typing import ClassVar
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
+from wtforms.fields.core import UnboundField
 
 from app.platforms.credentials import SECRET_KEYS
 
 
 class PlatformForm(FlaskForm):
-    # Form field name -> the credential it saves (its environment variable's name).
+    """A platform's OAuth client and what else it needs: a field `client_id` of the form whose
+    PREFIX is `GOTO` saves `GOTO_CLIENT_ID`."""
+
+    PREFIX: ClassVar[str]
+    # Form field name -> the credential it saves, filled in for each platform's form below.
     KEYS: ClassVar[dict[str, str]] = {}
+
+    client_id = StringField("Client ID")
+    client_secret = PasswordField("Client secret")
+    remove_client_secret = BooleanField("Remove the saved client secret")
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.KEYS = {
+            name: f"{cls.PREFIX}_{name.upper()}"
+            for klass in reversed(cls.__mro__)
+            for name, value in vars(klass).items()
+            if isinstance(value, UnboundField) and not name.startswith("remove_")
+        }
 
     def changes(self) -> dict[str, str | None]:
         """What to save: a plain field's text (blank: the console's value is removed, so the
@@ -36,32 +54,16 @@ class PlatformForm(FlaskForm):
 
 
 class ZoomForm(PlatformForm):
-    KEYS: ClassVar[dict[str, str]] = {
-        "account_id": "ZOOM_ACCOUNT_ID",
-        "client_id": "ZOOM_CLIENT_ID",
-        "client_secret": "ZOOM_CLIENT_SECRET",
-        "webhook_secret_token": "ZOOM_WEBHOOK_SECRET_TOKEN",
-    }
+    PREFIX = "ZOOM"
 
     account_id = StringField("Account ID")
-    client_id = StringField("Client ID")
-    client_secret = PasswordField("Client secret")
-    remove_client_secret = BooleanField("Remove the saved client secret")
     webhook_secret_token = PasswordField("Webhook secret token")
     remove_webhook_secret_token = BooleanField("Remove the saved webhook secret token")
 
 
 class GoToForm(PlatformForm):
-    KEYS: ClassVar[dict[str, str]] = {
-        "client_id": "GOTO_CLIENT_ID",
-        "client_secret": "GOTO_CLIENT_SECRET",
-        "organizer_key": "GOTO_ORGANIZER_KEY",
-        "refresh_token": "GOTO_REFRESH_TOKEN",
-    }
+    PREFIX = "GOTO"
 
-    client_id = StringField("Client ID")
-    client_secret = PasswordField("Client secret")
-    remove_client_secret = BooleanField("Remove the saved client secret")
     organizer_key = StringField("Organizer key")
     refresh_token = PasswordField("Refresh token")
     remove_refresh_token = BooleanField("Remove the saved refresh token")

@@ -82,14 +82,19 @@ def source_of(key: str) -> str | None:
     return "configuration" if setting(key) else None
 
 
+def _base(url: str | None) -> str:
+    """A base address to put paths after: `https://zoom.us/` and `https://zoom.us` alike."""
+    return (url or "").rstrip("/")
+
+
 def zoom_credentials() -> ZoomCredentials:
     return ZoomCredentials(
         account_id=setting("ZOOM_ACCOUNT_ID"),
         client_id=setting("ZOOM_CLIENT_ID"),
         client_secret=setting("ZOOM_CLIENT_SECRET"),
         webhook_secret_token=setting("ZOOM_WEBHOOK_SECRET_TOKEN"),
-        api_base=(setting("ZOOM_API_BASE") or "").rstrip("/"),
-        oauth_base=(setting("ZOOM_OAUTH_BASE") or "").rstrip("/"),
+        api_base=_base(setting("ZOOM_API_BASE")),
+        oauth_base=_base(setting("ZOOM_OAUTH_BASE")),
     )
 
 
@@ -99,8 +104,8 @@ def goto_credentials() -> GoToCredentials:
         client_secret=setting("GOTO_CLIENT_SECRET"),
         organizer_key=setting("GOTO_ORGANIZER_KEY"),
         refresh_token=setting("GOTO_REFRESH_TOKEN"),
-        api_base=(setting("GOTO_API_BASE") or "").rstrip("/"),
-        oauth_base=(setting("GOTO_OAUTH_BASE") or "").rstrip("/"),
+        api_base=_base(setting("GOTO_API_BASE")),
+        oauth_base=_base(setting("GOTO_OAUTH_BASE")),
     )
 
 
