@@ -168,6 +168,7 @@ def test_every_console_page_is_accessible_and_fits_a_tablet(open_context, live_s
         "/admin/events/walk/registrations",
         "/admin/events/walk/registrations/new",
         "/admin/settings",
+        "/admin/settings/platforms",
         "/admin/settings/staff/new",
         f"/admin/settings/staff/{rep.id}",
         "/logout",
