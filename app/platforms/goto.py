@@ -151,9 +151,13 @@ def request_token(credentials: GoToCredentials, grant: dict[str, str]) -> TokenA
     if not isinstance(body, dict) or not body.get("access_token"):
         raise PlatformError("GoTo's token answer had no access token.")
     organizer = body.get("organizer_key")
+    try:
+        expires_in = max(float(body.get("expires_in") or 0), 0.0)
+    except (TypeError, ValueError):
+        expires_in = 0.0  # unsaid: used for this call only, never kept
     return TokenAnswer(
         access_token=str(body["access_token"]),
-        expires_in=float(body.get("expires_in") or 0),
+        expires_in=expires_in,
         refresh_token=str(body["refresh_token"]) if body.get("refresh_token") else None,
         organizer_key=str(organizer) if organizer else None,
     )
