@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, false
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Model, UTCDateTime, utcnow
@@ -63,8 +63,14 @@ class Event(Model):
     registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A new registration stays `unverified` until its verification email's link is opened.
     double_opt_in: Mapped[bool] = mapped_column(default=False, server_default=false())
-    # Confirmed, pending-payment and seat-holding unverified registrations; changed only by
-    # conditional updates.
+    # A new registration is `pending_approval` until staff approve or decline it; while it
+    # waits it holds a seat only when `approval_holds_seat` (and one was free).
+    requires_approval: Mapped[bool] = mapped_column(default=False, server_default=false())
+    approval_holds_seat: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The landing page says how many seats are left (or that it is full) only when true.
+    show_seats_left: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Confirmed, pending-payment, and seat-holding unverified or pending-approval registrations;
+    # changed only by conditional updates.
     seats_taken: Mapped[int] = mapped_column(default=0)
     # Minutes before the start at which confirmed registrants get a reminder.
     reminder_minutes: Mapped[list[int]] = mapped_column(JSON, default=lambda: [1440, 60])

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Index,
     String,
     UniqueConstraint,
+    false,
     or_,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
@@ -35,8 +36,11 @@ REGISTRATION_STATUSES = (
     "unverified",
     "cancelled",
     "walk_in",
+    "pending_approval",
+    "declined",
 )
-# An unverified registration holds a seat only when `verified_status` is "confirmed".
+# An unverified registration holds a seat only when `verified_status` is "confirmed", one
+# pending approval only when `approval_seat`.
 SEAT_HOLDING = ("confirmed", "pending_payment")
 # Someone the attendance report places in the room who never registered: they hold no seat
 # and were sent nothing, but they were there, so they are followed up like attendees.
@@ -124,6 +128,10 @@ class Registration(Model):
             "status IN (" + ", ".join(f"'{status}'" for status in REGISTRATION_STATUSES) + ")",
             name="status",
         ),
+        # Only a registration waiting for staff's decision holds a seat on its behalf.
+        CheckConstraint(
+            "NOT approval_seat OR status = 'pending_approval'", name="approval_seat_pending"
+        ),
         CheckConstraint(
             "verified_status IS NULL OR verified_status IN ('confirmed', 'waitlisted')",
             name="verified_status",
@@ -170,6 +178,11 @@ class Registration(Model):
     verify_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
     verified_status: Mapped[str | None] = mapped_column(String(16))
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Approval: a pending_approval registration holds a seat while staff decide when this is
+    # true (its event's `approval_holds_seat`, and a seat was free); it is counted in
+    # `seats_taken` until it is approved into it, declined or cancelled.
+    approval_seat: Mapped[bool] = mapped_column(default=False, server_default=false())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The calendar invite: one UID for the registration's whole life, SEQUENCE raised on change.
     invite_uid: Mapped[str] = mapped_column(String(80), unique=True, default=new_invite_uid)
     invite_sequence: Mapped[int] = mapped_column(default=0)
@@ -206,6 +219,8 @@ class Registration(Model):
         """Whether this registration counts in its event's `seats_taken`."""
         if self.status == "unverified":
             return self.verified_status == "confirmed"
+        if self.status == "pending_approval":
+            return self.approval_seat
         return self.status in SEAT_HOLDING
 
 
