@@ -34,6 +34,9 @@ EDITABLE = (
     "location",
     "registration_closes_at",
     "double_opt_in",
+    "requires_approval",
+    "approval_holds_seat",
+    "show_seats_left",
 )
 
 
@@ -66,6 +69,9 @@ def create_event(values: dict[str, Any]) -> Event:
         description="",
         reminder_minutes=[1440, 60],
         double_opt_in=False,
+        requires_approval=False,
+        approval_holds_seat=False,
+        show_seats_left=True,
     )
     _apply(event, values)
     db.session.add(event)
@@ -144,6 +150,12 @@ def _problems(event: Event) -> dict[str, str]:
         problems["double_opt_in"] = (
             "Double opt-in is for free events: on a paid event, the payment already "
             "confirms the registrant's email address."
+        )
+    if event.requires_approval and event.is_paid:
+        # A seat is paid for when it is taken; approval would have to come before checkout,
+        # and a registrant declined after paying would need a refund for nothing.
+        problems["requires_approval"] = (
+            "Approval is for free events: a paid registration takes its seat when it is paid."
         )
     return problems
 
@@ -280,5 +292,8 @@ def duplicate_event(event: Event) -> Event:
             "campaign": event.campaign.name if event.campaign else None,
             "registration_closes_at": event.registration_closes_at,
             "double_opt_in": event.double_opt_in,
+            "requires_approval": event.requires_approval,
+            "approval_holds_seat": event.approval_holds_seat,
+            "show_seats_left": event.show_seats_left,
         }
     )

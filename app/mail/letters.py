@@ -36,6 +36,8 @@ SUBJECTS = {
     "manage_link": "Your registration link: {title}",
     "verification": "Confirm your registration: {title}",
     "erasure_request": "Confirm erasing your data",
+    "approval_pending": "We'll confirm your registration shortly: {title}",
+    "declined": "About your registration: {title}",
 }
 
 

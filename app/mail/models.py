@@ -25,6 +25,8 @@ KINDS = (
     "manage_link",
     "verification",
     "erasure_request",
+    "approval_pending",
+    "declined",
 )
 
 

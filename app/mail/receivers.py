@@ -41,6 +41,7 @@ def connect() -> None:
     registration_signals.promoted.connect(on_promoted, weak=False)
     registration_signals.cancelled.connect(on_cancelled, weak=False)
     registration_signals.link_requested.connect(on_link_requested, weak=False)
+    registration_signals.declined.connect(on_declined, weak=False)
     event_signals.event_changed.connect(on_event_changed, weak=False)
     event_signals.event_cancelled.connect(on_event_cancelled, weak=False)
     privacy_signals.erasure_requested.connect(on_erasure_requested, weak=False)
@@ -57,6 +58,16 @@ def on_registered(registration: Registration, **_: Any) -> None:
     elif registration.status == "unverified":
         # Double opt-in: only the link to verify the address; the confirmation follows it.
         queue([note_draft("verification", registration, verification_key(registration, 0))])
+    elif registration.status == "pending_approval":
+        # "We'll confirm shortly"; the confirmation and invite follow the approval.
+        key = f"approval-pending:reg:{registration.id}:{stamp(registration.created_at)}"
+        queue([note_draft("approval_pending", registration, key)])
+
+
+def on_declined(registration: Registration, **_: Any) -> None:
+    # A pending registration had no invite, so a polite note withdraws nothing.
+    key = f"declined:reg:{registration.id}:{stamp(registration.created_at)}"
+    queue([note_draft("declined", registration, key)])
 
 
 def resend_verification(registration: Registration) -> None:
@@ -158,7 +169,10 @@ def on_event_cancelled(event: Event, **_: Any) -> None:
     key = ("event-cancelled:reg:", "")
     queue_for_registrants(event, "event_cancelled", key=key, statuses=HOLDS_INVITE, method="CANCEL")
     queue_for_registrants(
-        event, "event_cancelled", key=key, statuses=("waitlisted", "pending_payment")
+        event,
+        "event_cancelled",
+        key=key,
+        statuses=("waitlisted", "pending_payment", "pending_approval"),
     )
 
 

@@ -123,7 +123,7 @@ class ReserveForm(FlaskForm):
         validate_choice=False,
         widget=CountrySelect(),
     )
-    phone = TelField("Phone (optional)", **_text(None, "phone"))
+    phone = TelField("Phone", **_text(None, "phone"))
     consent_marketing = BooleanField()
     utm_source = HiddenField()
     utm_medium = HiddenField()
@@ -138,6 +138,15 @@ class ReserveForm(FlaskForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.country.choices = [COUNTRY_PROMPT, *fields.country_choices()]
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Judge the form; after a failed submit the first field in error gets `autofocus`, so
+        the page opens with focus where the visitor must correct it (no script needed: CSP)."""
+        valid = super().validate(extra_validators)
+        first = next((field for field in self if field.errors), None)
+        if first is not None:
+            first.render_kw = {**(first.render_kw or {}), "autofocus": True}
+        return valid
 
     def validate_phone(self, field: Any) -> None:
         if field.data:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import exists, select
+from sqlalchemy import select
 
 from app.db import db, utcnow, writing
 from app.events.models import Event
@@ -21,8 +21,8 @@ from app.registrations import signals
 from app.registrations.consent import record_consent
 from app.registrations.links import registration_signed, signed_token
 from app.registrations.models import Registration
-from app.registrations.seats import take_seat, withdraw
-from app.registrations.services import RegistrationRefused
+from app.registrations.seats import seat_behind_waitlist, withdraw
+from app.registrations.services import RegistrationRefused, await_approval
 
 # The expiry job gives up at most this many registrations per pass (one short transaction each).
 EXPIRY_BATCH = 500
@@ -74,14 +74,19 @@ def verify(registration_id: int, now: datetime | None = None) -> Verification | 
             raise RegistrationRefused("This event has been cancelled.")
         if now >= event.ends_at:
             raise RegistrationRefused("This event has already taken place.")
-        registration.status = _status_once_verified(registration, event)
+        if event.requires_approval:
+            # The address is proven; now staff decide, and the seat held (or not) stays so.
+            await_approval(registration, holding=registration.verified_status == "confirmed")
+        else:
+            registration.status = _status_once_verified(registration, event)
         registration.verified_status = None
         registration.verify_by = None
         registration.verified_at = now
         if registration.consent_marketing:
             record_consent(registration.lead, now, "link", registration)
         db.session.flush()
-        # The usual confirmation and invite (or waitlist letter) go out now, not before.
+        # The usual confirmation and invite (or waitlist or "we'll confirm shortly" letter) go
+        # out now, not before.
         signals.registered.send(registration)
         return Verification(registration, "verified")
 
@@ -89,16 +94,8 @@ def verify(registration_id: int, now: datetime | None = None) -> Verification | 
 def _status_once_verified(registration: Registration, event: Event) -> str:
     if registration.verified_status == "confirmed":
         return "confirmed"  # its seat has been held since it registered
-    # It registered when the event was full. A seat freed meanwhile went to the waitlist; if
-    # nobody is waiting for one, it may take it now.
-    nobody_waiting = not db.session.scalar(
-        select(
-            exists().where(Registration.event_id == event.id, Registration.status == "waitlisted")
-        )
-    )
-    if nobody_waiting and take_seat(event.id):
-        return "confirmed"
-    return "waitlisted"
+    # It registered when the event was full; a seat freed meanwhile went to the waitlist.
+    return "confirmed" if seat_behind_waitlist(event.id) else "waitlisted"
 
 
 def expire_unverified(now: datetime) -> int:

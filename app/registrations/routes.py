@@ -178,6 +178,8 @@ def invite_ics(token: str) -> Response:
             404,
             "Confirm your email address first: your calendar invite comes with the confirmation.",
         )
+    if registration.status in ("pending_approval", "declined"):
+        abort(404, "Your registration has not been approved: there is no calendar invite for it.")
     method = invites.current_method(registration)
     ics = invites.personal_invite(
         registration, method=method, sequence=registration.invite_sequence

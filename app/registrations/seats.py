@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 
 from app.db import db, rows_changed, utcnow
 from app.events.models import Event
@@ -60,12 +60,30 @@ def withdraw(registration: Registration, *, by: str) -> Registration | None:
     registration.status = "cancelled"
     registration.cancelled_at = utcnow()
     registration.hold_expires_at = None
+    registration.approval_seat = False
     db.session.flush()
     signals.cancelled.send(registration, previous_status=previous_status, by=by)
     if not held_seat:
         return None
-    _give_back_seat(registration.event_id)
-    return promote_waitlist(registration.event_id)
+    return free_seat(registration.event_id)
+
+
+def free_seat(event_id: int) -> Registration | None:
+    """A registration just gave its seat up: hand it to the first on the waitlist; returns the
+    promoted registration, if any."""
+    _give_back_seat(event_id)
+    return promote_waitlist(event_id)
+
+
+def seat_behind_waitlist(event_id: int) -> bool:
+    """Take a free seat for a newcomer only when nobody is waiting for one: the waitlist keeps
+    its turn (a seat freed meanwhile went to it). True when the seat was taken."""
+    waiting = db.session.scalar(
+        select(
+            exists().where(Registration.event_id == event_id, Registration.status == "waitlisted")
+        )
+    )
+    return not waiting and take_seat(event_id)
 
 
 def confirm_paid(registration: Registration, now: datetime, *, reseat: bool = False) -> bool:

@@ -173,10 +173,15 @@ def _register_once(
     # Double opt-in: the address is proven by opening the verification link (staff vouch for
     # whom they add; a payment proves it on a paid event).
     verifying = event.double_opt_in and not by_staff and not event.is_paid
+    # Approval: staff decide who comes (whom they add themselves, they have decided on).
+    approving = event.requires_approval and not by_staff
     # Consent comes with the proof that the address is the registrant's: not yet, if verifying.
     lead = _touch_lead(event, person, now, consent=not verifying)
     # Taken last: on PostgreSQL the seat UPDATE locks the event row until the commit.
-    status = _take_seat_or_waitlist(event, comped=by_staff)
+    if approving and not event.approval_holds_seat:
+        status = _no_seat_until_approved(event)
+    else:
+        status = _take_seat_or_waitlist(event, comped=by_staff)
     registration = existing or Registration(event_id=event.id)
     # A cancelled registrant who registers again gets their old row back (its invite UID, its
     # history) but a new manage link: whoever held the old one no longer reaches this seat.
@@ -185,10 +190,13 @@ def _register_once(
     for name in _PERSON_FIELDS:
         setattr(registration, name, getattr(person, name))
     registration.status = "unverified" if verifying else status
+    if approving and not verifying:
+        await_approval(registration, holding=status == "confirmed")
     # A seat taken for an unverified registration stays held until it is verified or expires.
     registration.verified_status = status if verifying else None
     registration.verify_by = verification_deadline(now) if verifying else None
     registration.verified_at = None
+    registration.decided_at = None
     registration.cancelled_at = None
     registration.created_at = now
     registration.hold_expires_at = hold_until(
@@ -199,6 +207,13 @@ def _register_once(
     signals.registered.send(registration)
     # A revived (previously cancelled) registration counts as new: the person was not registered.
     return Outcome(registration, created=True)
+
+
+def await_approval(registration: Registration, *, holding: bool) -> None:
+    """Leave `registration` for staff to approve or decline (`approval.py`); `holding`: the
+    seat taken for it stays held meanwhile."""
+    registration.status = "pending_approval"
+    registration.approval_seat = holding
 
 
 def verification_deadline(now: datetime) -> datetime:
@@ -265,6 +280,12 @@ def record_walk_in(event: Event, email: str, name: str, now: datetime) -> Regist
     db.session.add(registration)
     db.session.flush()
     return registration
+def _no_seat_until_approved(event: Event) -> str:
+    """The seat status of a registration that takes no seat before it is approved: none held
+    ("waitlisted" in the status's words), unless there is none to give it and no waitlist."""
+    if event.seats_left == 0 and not event.waitlist:
+        raise RegistrationRefused("This event is full.", full=True)
+    return "waitlisted"
 
 
 def _touch_lead(event: Event, person: Registrant, now: datetime, *, consent: bool) -> Lead:

@@ -15,6 +15,8 @@ promoted = _signals.signal("promoted")
 # sender: the Registration just cancelled; keywords `previous_status` (its status before) and
 # `by`: who gave the seat up ("registrant", "staff" or "payment": a hold never paid).
 cancelled = _signals.signal("cancelled")
+# sender: the Registration staff just declined (it was pending approval).
+declined = _signals.signal("declined")
 # sender: an existing Registration whose email was registered again by someone who may not be
 # its registrant; the stored address is to be sent its manage link (within a rate cap).
 link_requested = _signals.signal("link-requested")

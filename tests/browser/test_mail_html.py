@@ -13,7 +13,7 @@ from app.db import db
 from app.events.services import cancel_event, update_event
 from app.mail.models import KINDS, OutboxMessage
 from app.payments.checkout import checkout_url
-from app.registrations import services
+from app.registrations import approval, services
 from app.worker import run_due_jobs
 from tests.a11y import assert_accessible
 from tests.builders import make_event, register_person, registrant
@@ -59,6 +59,9 @@ def every_kind_of_message(client, fake_stripe: FakeStripe) -> dict[str, bytes]: 
     register_person(
         make_event(slug="open-house", double_opt_in=True), "fay@example.com", first_name="Fay"
     )
+    approved = make_event(slug="round-table", requires_approval=True)
+    register_person(approved, "gus@example.com", first_name="Gus")  # "we'll confirm shortly"
+    approval.decline(register_person(approved, "hal@example.com", first_name="Hal").id)
     run_due_jobs()
     found: dict[str, bytes] = {}
     for row in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)):
