@@ -36,6 +36,11 @@ EVENT_FIELDS = {
     "refund_until_hours_before",
     # Issue "Trust": new registrations stay unverified until their email link is opened.
     "double_opt_in",
+    # Issue "Capture": registrations wait for staff's approval (`requires_approval`); the rest
+    # are ours to name (CONTRACT.md names only `requires_approval`).
+    "requires_approval",
+    "approval_holds_seat",
+    "show_seats_left",
 }
 # The environment variables of the CONTRACT's "Configuration" table.
 CONFIGURATION_VARIABLES = {

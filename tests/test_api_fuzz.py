@@ -42,6 +42,7 @@ RULES_BEYOND_THE_SCHEMA = {
         "price_cents",
         "join_url",
         "double_opt_in",
+        "requires_approval",
     },
     "PATCH /api/v1/events/{slug}": {
         "slug",
@@ -51,6 +52,7 @@ RULES_BEYOND_THE_SCHEMA = {
         "join_url",
         "status",
         "double_opt_in",
+        "requires_approval",
     },
     "POST /api/v1/events/{slug}/registrations": {"answers.", "phone", "email"},
     "POST /api/v1/events/{slug}/attendance": {"file"},

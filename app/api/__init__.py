@@ -22,6 +22,7 @@ class JsonApi(Api):
 def register_api(app: Flask) -> None:
     """Serve the API and its OpenAPI document (GET /api/v1/openapi.json) on `app`."""
     from app.api import (
+        approval,
         attendance,
         events,
         followups,
@@ -46,7 +47,17 @@ def register_api(app: Flask) -> None:
     # The event list is answered in one of these two (see `events.LIST_SHAPES`).
     api.spec.components.schema("EventPage", schema=EventPage)
     api.spec.components.schema("PublicEventPage", schema=PublicEventPage)
-    for module in (events, registrations, leads, reps, attendance, followups, webhooks, people):
+    for module in (
+        events,
+        registrations,
+        approval,
+        leads,
+        reps,
+        attendance,
+        followups,
+        webhooks,
+        people,
+    ):
         api.register_blueprint(module.blp)
         # Bearer tokens are not sent by browsers on their own, so cross-site forgery has
         # nothing to ride on; the form CSRF token would only shut integrations out.

@@ -100,6 +100,22 @@ class EventIn(Schema):
             "verification email is opened (free events only); default false."
         }
     )
+    requires_approval = mf.Boolean(
+        metadata={
+            "description": "New registrations stay `pending_approval` until staff approve or "
+            "decline them (free events only); default false."
+        }
+    )
+    approval_holds_seat = mf.Boolean(
+        metadata={
+            "description": "With `requires_approval`: a registration pending approval holds a "
+            "seat (when one is free) while staff decide; default false: it takes one only "
+            "when approved."
+        }
+    )
+    show_seats_left = mf.Boolean(
+        metadata={"description": "The landing page shows how many seats are left; default true."}
+    )
 
 
 class EventPatch(EventIn):
@@ -129,6 +145,9 @@ class EventOut(Schema):
     )
     registration_closes_at = Instant(required=True, allow_none=True)
     double_opt_in = mf.Boolean(required=True)
+    requires_approval = mf.Boolean(required=True)
+    approval_holds_seat = mf.Boolean(required=True)
+    show_seats_left = mf.Boolean(required=True)
 
 
 class PublicEventOut(EventOut):

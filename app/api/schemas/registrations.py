@@ -146,7 +146,8 @@ class RegistrationOut(Schema):
             "description": "`unverified`: the event asks for double opt-in, and the link "
             "emailed to the registrant has not been opened yet. `walk_in`: the event's "
             "attendance report placed this person in the room without a registration; "
-            "they hold no seat and are followed up like attendees.",
+            "they hold no seat and are followed up like attendees. `pending_approval`: the event "
+            "requires approval, and staff have not decided yet (`declined`: they declined).",
         },
     )
     manage_url = mf.String(
