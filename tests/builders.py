@@ -39,6 +39,7 @@ def event_form(client: Any, path: str = "/admin/events/new", **changes: str | No
         "duration_minutes": "45",
         "capacity": "100",
         "waitlist": "y",
+        "show_seats_left": "y",
         "price": "",
         "currency": "USD",
         "join_url": "https://meet.example.com/tour",

@@ -115,6 +115,9 @@ class EventForm(FlaskForm):
     )
     waitlist = BooleanField("Keep a waitlist when the event is full")
     double_opt_in = BooleanField("Ask registrants to confirm their email address (double opt-in)")
+    requires_approval = BooleanField("Approve each registration before it gets a seat")
+    approval_holds_seat = BooleanField("Hold a seat for registrations waiting for approval")
+    show_seats_left = BooleanField("Show how many seats are left on the landing page", default=True)
     price = DecimalField(  # type: ignore[call-overload]  # 3.2 stubs lack invalid_value_message
         "Price",
         places=2,
@@ -171,6 +174,9 @@ class EventForm(FlaskForm):
                 "capacity": event.capacity,
                 "waitlist": event.waitlist,
                 "double_opt_in": event.double_opt_in,
+                "requires_approval": event.requires_approval,
+                "approval_holds_seat": event.approval_holds_seat,
+                "show_seats_left": event.show_seats_left,
                 "price": price,
                 "currency": event.currency,
                 "refund_until_hours_before": event.refund_until_hours_before,
@@ -233,6 +239,9 @@ class EventForm(FlaskForm):
             "capacity": self.capacity.data,
             "waitlist": bool(self.waitlist.data),
             "double_opt_in": bool(self.double_opt_in.data),
+            "requires_approval": bool(self.requires_approval.data),
+            "approval_holds_seat": bool(self.approval_holds_seat.data),
+            "show_seats_left": bool(self.show_seats_left.data),
             "price_cents": cents_of(self.price.data, currency),
             "currency": currency,
             "refund_until_hours_before": self.refund_until_hours_before.data,

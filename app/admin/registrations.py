@@ -13,6 +13,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.admin import bp
@@ -27,7 +28,7 @@ from app.payments import refunds
 from app.payments.models import Payment
 from app.payments.records import payments_of
 from app.refusals import Refusal
-from app.registrations import services
+from app.registrations import approval, services
 from app.registrations.models import REGISTRATION_STATUSES, Registration
 
 STATUS_LABELS = {
@@ -37,7 +38,11 @@ STATUS_LABELS = {
     "unverified": "Email not yet confirmed",
     "cancelled": "Cancelled",
     "walk_in": "Walk-in",
+    "pending_approval": "Pending approval",
+    "declined": "Declined",
 }
+# What staff may decide on a registration pending approval, and what it is called after.
+DECISIONS = {"approve": (approval.approve, "approved"), "decline": (approval.decline, "declined")}
 
 
 @bp.get("/events/<slug>/registrations")
@@ -153,6 +158,59 @@ def promote(slug: str, registration_id: int) -> Response:
         flash_refusal(refusal)
     else:
         flash(f"{registration.email} has a seat now.", "ok")
+    return _back_to_table(event)
+
+
+@bp.post("/events/<slug>/registrations/<int:registration_id>/<any(approve, decline):decision>")
+@roles_required("marketer")
+def decide(slug: str, registration_id: int, decision: str) -> Response:
+    """Approve or decline one registration pending approval."""
+    event = event_or_404(slug)
+    _checked_action()
+    registration = _registration_of(event, registration_id)
+    act, done = DECISIONS[decision]
+    try:
+        decided = act(registration.id)
+    except Refusal as refusal:
+        flash_refusal(refusal)
+    else:
+        on_waitlist = (
+            " and on the waitlist: no seat is free" if decided.status == "waitlisted" else ""
+        )
+        flash(f"{decided.email} is {done}{on_waitlist}.", "ok")
+    return _back_to_table(event)
+
+
+@bp.post("/events/<slug>/registrations/decide")
+@roles_required("marketer")
+def decide_many(slug: str) -> Response:
+    """Approve or decline every ticked registration (the table's one bulk form)."""
+    event = event_or_404(slug)
+    _checked_action()
+    decision = request.form.get("decision", "")
+    if decision not in DECISIONS:
+        abort(400, "Choose to approve or to decline the ticked registrations.")
+    chosen = {int(value) for value in request.form.getlist("registration") if value.isdigit()}
+    emails = dict(
+        db.session.execute(
+            select(Registration.id, Registration.email)
+            .where(Registration.event_id == event.id, Registration.id.in_(chosen))
+            .order_by(Registration.created_at, Registration.id)
+        ).tuples()
+    )
+    if not emails:
+        flash("Tick the registrations to decide on first.", "error")
+        return _back_to_table(event)
+    act, done = DECISIONS[decision]
+    decisions = approval.decide_all(emails, act)
+    if decisions.done:
+        count = len(decisions.done)
+        message = f"{count} registration{'s' if count != 1 else ''} {done}"
+        if waitlisted := sum(1 for r in decisions.done if r.status == "waitlisted"):
+            message += f" ({waitlisted} on the waitlist: no seat was free)"
+        flash(message + ".", "ok")
+    for registration_id, reason in decisions.refused:
+        flash(f"{emails[registration_id]}: {reason}", "error")
     return _back_to_table(event)
 
 
