@@ -40,6 +40,8 @@ API_MANAGERS = {
     ("GET", "/api/v1/events/<slug>/registrations"),
     ("POST", "/api/v1/events/<slug>/attendance"),
     ("POST", "/api/v1/events/<slug>/followups"),
+    ("POST", "/api/v1/registrations/<registration_id>/approve"),
+    ("POST", "/api/v1/registrations/<registration_id>/decline"),
 }
 API_ADMINS = {
     ("GET", "/api/v1/reps"),

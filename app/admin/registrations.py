@@ -161,9 +161,19 @@ def promote(slug: str, registration_id: int) -> Response:
     return _back_to_table(event)
 
 
-@bp.post("/events/<slug>/registrations/<int:registration_id>/<any(approve, decline):decision>")
+@bp.post("/events/<slug>/registrations/<int:registration_id>/approve")
 @roles_required("marketer")
-def decide(slug: str, registration_id: int, decision: str) -> Response:
+def approve(slug: str, registration_id: int) -> Response:
+    return _decide(slug, registration_id, "approve")
+
+
+@bp.post("/events/<slug>/registrations/<int:registration_id>/decline")
+@roles_required("marketer")
+def decline(slug: str, registration_id: int) -> Response:
+    return _decide(slug, registration_id, "decline")
+
+
+def _decide(slug: str, registration_id: int, decision: str) -> Response:
     """Approve or decline one registration pending approval."""
     event = event_or_404(slug)
     _checked_action()
@@ -196,7 +206,9 @@ def decide_many(slug: str) -> Response:
             select(Registration.id, Registration.email)
             .where(Registration.event_id == event.id, Registration.id.in_(chosen))
             .order_by(Registration.created_at, Registration.id)
-        ).tuples()
+        )
+        .tuples()
+        .all()
     )
     if not emails:
         flash("Tick the registrations to decide on first.", "error")
