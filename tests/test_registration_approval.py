@@ -5,8 +5,6 @@ API and the console. Real SMTP, real worker passes."""
 
 from __future__ import annotations
 
-from email.message import EmailMessage
-
 import pytest
 from sqlalchemy import select
 
@@ -23,6 +21,7 @@ from tests.builders import (
     make_user,
     register_person,
 )
+from tests.test_double_opt_in import fresh, has_invite, seats_taken, subjects, text_of
 
 JOIN = "https://meet.example.com/launch"
 PENDING_SUBJECT = "We'll confirm your registration shortly: Launch webinar"
@@ -37,32 +36,6 @@ def app_config(app_config, smtp_server):
 
 def approval_event(**overrides) -> Event:  # type: ignore[no-untyped-def]
     return make_event(**{"requires_approval": True, "capacity": 2, "join_url": JOIN, **overrides})
-
-
-def text_of(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain",))
-    assert part is not None
-    return str(part.get_content())
-
-
-def has_invite(message: EmailMessage) -> bool:
-    return any(part.get_content_type() == "text/calendar" for part in message.walk())
-
-
-def fresh(registration: Registration) -> Registration:
-    db.session.expire_all()
-    found = db.session.get(Registration, registration.id)
-    assert found is not None
-    return found
-
-
-def seats_taken(event: Event) -> int:
-    db.session.expire_all()
-    return db.session.get(Event, event.id).seats_taken  # type: ignore[union-attr]
-
-
-def subjects(smtp_server, address: str) -> list[str]:  # type: ignore[no-untyped-def]
-    return [str(message["Subject"]) for message in smtp_server.to(address)]
 
 
 def test_a_registration_waits_for_approval_without_a_seat_and_is_told_so(app, smtp_server):
@@ -219,7 +192,8 @@ def test_with_double_opt_in_the_address_is_verified_first_then_staff_decide(
 
     from app.registrations.opt_in import verify_token
 
-    client.get(f"/r/{verify_token(ada)}/verify")
+    opened = client.get(f"/r/{verify_token(ada)}/verify")
+    assert "Your email address is confirmed" in client.get(opened.location).text
 
     ada = fresh(ada)
     assert ada.status == "pending_approval" and ada.approval_seat

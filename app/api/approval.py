@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from app.api.auth import MANAGERS
 from app.api.blueprint import ApiBlueprint
-from app.api.errors import fail
 from app.api.schemas.registrations import RegistrationDetail
-from app.db import db
 from app.registrations import approval
 from app.registrations.models import Registration
 
@@ -17,12 +15,6 @@ blp = ApiBlueprint(
     url_prefix="/api/v1/registrations",
     description="Approving or declining registrations for events that require approval.",
 )
-
-
-def _known(registration_id: int) -> int:
-    if db.session.get(Registration, registration_id) is None:
-        fail(404, f"There is no registration with the id {registration_id}.")
-    return registration_id
 
 
 @blp.route("/<int:registration_id>/approve", methods=["POST"])
@@ -37,7 +29,7 @@ def approve(registration_id: int) -> Registration:
     Refused with 409 when the registration is not pending approval, or when there is no free
     seat and the event keeps no waitlist.
     """
-    return approval.approve(_known(registration_id))
+    return approval.approve(registration_id)
 
 
 @blp.route("/<int:registration_id>/decline", methods=["POST"])
@@ -51,4 +43,4 @@ def decline(registration_id: int) -> Registration:
 
     Refused with 409 when the registration is not pending approval.
     """
-    return approval.decline(_known(registration_id))
+    return approval.decline(registration_id)

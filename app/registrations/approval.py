@@ -15,6 +15,7 @@ from datetime import datetime
 
 from app.db import db, utcnow, writing
 from app.events.models import Event
+from app.refusals import Refusal
 from app.registrations import signals
 from app.registrations.models import Registration
 from app.registrations.seats import free_seat, seat_behind_waitlist
@@ -69,13 +70,19 @@ def decline(registration_id: int, now: datetime | None = None) -> Registration:
         return registration
 
 
+class UnknownRegistration(Refusal):
+    """No registration has this id."""
+
+    status = 404
+
+
 def _pending(registration_id: int) -> Registration:
     # Locked, so that two staff deciding at once decide once: the second finds it decided.
     registration = db.session.get(
         Registration, registration_id, populate_existing=True, with_for_update=True
     )
     if registration is None:
-        raise RegistrationRefused("This registration does not exist.")
+        raise UnknownRegistration(f"There is no registration with the id {registration_id}.")
     if registration.status != "pending_approval":
         raise RegistrationRefused(NOT_PENDING.format(status=registration.status))
     return registration
@@ -96,6 +103,6 @@ def decide_all(registration_ids: Iterable[int], decide: Callable[[int], Registra
     for registration_id in registration_ids:
         try:
             decisions.done.append(decide(registration_id))
-        except RegistrationRefused as refusal:
+        except Refusal as refusal:
             decisions.refused.append((registration_id, refusal.message))
     return decisions

@@ -36,6 +36,8 @@ def verify(token: str) -> Response:
         )
     elif registration.status == "confirmed":
         flash("Your registration is confirmed.", "ok")
+    elif registration.status == "pending_approval":
+        flash("Your email address is confirmed; the organisers review your registration.", "ok")
     elif registration.status == "waitlisted":
         flash(
             "Your registration is confirmed: the event is full, so you are on the waitlist.",
