@@ -2,7 +2,7 @@
 pending_approval and declined registrations
 
 Revision ID: 0012
-Revises: 0008 (until the branches adding 0009 to 0011 land; then 0011)
+Revises: 0011 (until the branches adding 0009 to 0011 land; then 0011)
 Create Date: 2026-12-02 06:00:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0012'
-down_revision = '0008'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
