@@ -30,8 +30,9 @@ from app.pages import flash_refusal, show_refusal
 from app.payments import display
 from app.payments.records import takings
 from app.refusals import Refusal
-from app.registrations.forms import ReserveForm
+from app.registrations.forms import ReserveForm, asked_on_form
 from app.registrations.models import WALK_IN, Registration
+from app.registrations.questions import questions_of
 
 # Which form field shows a message the events service gives for one of its fields.
 FIELD_FOR = {"price_cents": "price", "status": None}
@@ -151,6 +152,7 @@ def preview_event(slug: str) -> str:
         "admin/preview.html",
         event=event,
         form=ReserveForm(),
+        questions=asked_on_form(questions_of(event.id)),
         refusal=None if event.status == "draft" else event.closed_reason(),
         description=render_description(event.description),
         summary=plain_summary(event.description),

@@ -28,8 +28,10 @@ def register_api(app: Flask) -> None:
         followups,
         leads,
         people,
+        questions,
         registrations,
         reps,
+        routing,
         webhooks,
     )
     from app.api.schemas.events import EventPage, PublicEventPage
@@ -49,10 +51,12 @@ def register_api(app: Flask) -> None:
     api.spec.components.schema("PublicEventPage", schema=PublicEventPage)
     for module in (
         events,
+        questions,
         registrations,
         approval,
         leads,
         reps,
+        routing,
         attendance,
         followups,
         webhooks,

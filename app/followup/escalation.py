@@ -15,6 +15,7 @@ from app.followup.models import Escalation, FollowUp
 from app.followup.router import Rep, Router, lock_routing
 from app.followup.rules import LeadFacts, email_domain, segment_of
 from app.followup.scoring import FollowUpSettings, due_at, load_settings
+from app.registrations.questions import routing_facts
 
 
 def escalate_overdue(now: datetime | None = None) -> list[Escalation]:
@@ -45,9 +46,11 @@ def escalate_overdue(now: datetime | None = None) -> list[Escalation]:
         router = Router(now, settings)
         router.load_companies(email_domain(f.lead.email) for f in overdue)
         campaigns = _campaign_names({f.event_id for f in overdue})
+        facts = routing_facts({f.event_id for f in overdue})
         escalations = []
         for followup in overdue:
-            escalations.append(_escalate(followup, router, campaigns, settings, now))
+            maps_to = facts.get(followup.event_id)
+            escalations.append(_escalate(followup, router, campaigns, maps_to, settings, now))
         router.save()
         db.session.flush()
         for escalation in escalations:
@@ -71,6 +74,7 @@ def _escalate(
     followup: FollowUp,
     router: Router,
     campaigns: dict[int, str | None],
+    maps_to: dict[str, str] | None,
     settings: FollowUpSettings,
     now: datetime,
 ) -> Escalation:
@@ -81,7 +85,7 @@ def _escalate(
     facts = LeadFacts(
         country=lead.country,
         domain=email_domain(lead.email),
-        segment=segment_of(registration.answers if registration is not None else None),
+        segment=segment_of(registration.answers if registration is not None else None, maps_to),
         campaign=campaigns.get(followup.event_id),
         utm_campaign=registration.utm_campaign if registration is not None else None,
         job_title=lead.job_title or "",

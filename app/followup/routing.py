@@ -30,6 +30,7 @@ from app.followup.scoring import Engagement, FollowUpSettings, Score, due_at, lo
 from app.models import User
 from app.refusals import Refusal
 from app.registrations.models import WALK_IN, Lead, Registration
+from app.registrations.questions import routing_facts
 
 # Registrants who held or waited for a seat, and walk-ins (they were there); cancelled and
 # unpaid ones are not followed up.
@@ -144,6 +145,8 @@ def _route_event(event_id: int, trigger: str, actor_id: int | None, now: datetim
 
     router = Router(now, settings)
     rules_read_answers = any(rule.segments for rule in router.rules)
+    # The event's questions that stand for a routing fact (a company size, a segment).
+    maps_to = routing_facts([event.id]).get(event.id)
     router.load_companies(domains)
     start = max(now, event.ends_at)
     followups: list[dict[str, Any]] = []
@@ -165,7 +168,7 @@ def _route_event(event_id: int, trigger: str, actor_id: int | None, now: datetim
         facts = LeadFacts(
             country=row.country,
             domain=domain,
-            segment=segment_of(_answers(row.answers)) if rules_read_answers else None,
+            segment=segment_of(_answers(row.answers), maps_to) if rules_read_answers else None,
             campaign=campaign,
             utm_campaign=row.utm_campaign,
             job_title=row.job_title or "",

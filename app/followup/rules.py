@@ -4,6 +4,7 @@ campaign, job title), whether a lead meets them, and how staff add, change and o
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -80,15 +81,21 @@ _SIZE_KEYS = ("company_size", "employees", "company size", "number_of_employees"
 _FIRST_NUMBER = re.compile(r"\d[\d,.]*")
 
 
-def segment_of(answers: dict[str, Any] | None) -> str | None:
+def segment_of(
+    answers: dict[str, Any] | None, maps_to: Mapping[str, str] | None = None
+) -> str | None:
     """The lead's segment from its registration answers: a `segment` answer as given, or one
-    derived from a company-size answer (under 100 employees smb, under 1000 mid-market)."""
+    derived from a company-size answer (under 100 employees smb, under 1000 mid-market).
+
+    `maps_to` names the event's questions whose answers are these facts (question key to
+    `segment` or `company_size`); they come before answers merely named so.
+    """
     answers = answers or {}
-    given = answers.get("segment")
+    mapped = {fact: answers.get(key) for key, fact in (maps_to or {}).items()}
+    given = mapped.get("segment") or answers.get("segment")
     if isinstance(given, str) and given.strip():
         return given.strip().lower()
-    for key in _SIZE_KEYS:
-        value = answers.get(key)
+    for value in (mapped.get("company_size"), *(answers.get(key) for key in _SIZE_KEYS)):
         if value is None:
             continue
         match = _FIRST_NUMBER.search(str(value))
@@ -275,13 +282,17 @@ def delete_rule(rule: RoutingRule) -> None:
 
 
 def move_rule(rule: RoutingRule, offset: int) -> None:
-    """Move a rule up (-1) or down (+1) the table; rules are renumbered 1, 2, 3…"""
-    rules = ordered_rules()
-    index = rules.index(rule)
-    target = min(max(index + offset, 0), len(rules) - 1)
-    rules.insert(target, rules.pop(index))
-    for position, each in enumerate(rules, start=1):
-        each.position = position
+    """Move a rule up (-1) or down (+1) the table."""
+    place_rule(rule, ordered_rules().index(rule) + 1 + offset)
+
+
+def place_rule(rule: RoutingRule, position: int) -> None:
+    """Put a rule at `position` in the table (1: first; past the end: last); rules are
+    renumbered 1, 2, 3…"""
+    rules = [each for each in ordered_rules() if each.id != rule.id]
+    rules.insert(min(max(position - 1, 0), len(rules)), rule)
+    for number, each in enumerate(rules, start=1):
+        each.position = number
     db.session.commit()
 
 

@@ -7,7 +7,8 @@ signed stamp of when the form was served (a person takes a moment to fill it in)
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -21,7 +22,7 @@ from wtforms.widgets import Select, html_params
 
 from app import fields
 from app.db import column_length as length_of
-from app.registrations.models import Registration
+from app.registrations.models import Question, Registration
 from app.registrations.services import Registrant
 
 
@@ -179,10 +180,12 @@ class ReserveForm(FlaskForm):
         except fields.InvalidValue:
             return None
 
-    def registrant(self) -> Registrant:
-        """The validated form as the service's input."""
+    def registrant(self, answers: dict[str, Any] | None = None) -> Registrant:
+        """The validated form, with the answers to the event's questions, as the service's
+        input."""
         return Registrant.from_typed(
             {name: self[name].data for name in Registrant.TYPED},
+            answers=answers or {},
             utm_source=_hidden(self.utm_source.data, column_length("utm_source")),
             utm_medium=_hidden(self.utm_medium.data, column_length("utm_medium")),
             utm_campaign=_hidden(self.utm_campaign.data, column_length("utm_campaign")),
@@ -203,6 +206,55 @@ def _stamp_signer() -> URLSafeSerializer:
 def form_stamp(slug: str, now: float | None = None) -> str:
     """The signed moment the landing form of `slug` was served, for its hidden `served` field."""
     return str(_stamp_signer().dumps([slug, now if now is not None else time.time()]))
+
+
+@dataclass(frozen=True)
+class AskedOnForm:
+    """A question as the landing form draws it: its choices as (value, words) pairs, and its
+    condition in words, for visitors without JavaScript."""
+
+    key: str
+    label: str
+    help: str
+    type: str
+    required: bool
+    options: list[str]
+    show_if: dict[str, Any] | None
+    choices: tuple[tuple[str, str], ...]
+    condition_label: str
+    condition_text: str
+
+
+def asked_on_form(questions: Sequence[Question]) -> list[AskedOnForm]:
+    labels = {question.key: question.label for question in questions}
+    asked = []
+    for question in questions:
+        condition = question.show_if or {}
+        if question.type == "country":
+            choices = fields.country_choices()
+        else:
+            choices = tuple((option, option) for option in question.options)
+        asked.append(
+            AskedOnForm(
+                key=question.key,
+                label=question.label,
+                help=question.help,
+                type=question.type,
+                required=question.required,
+                options=question.options,
+                show_if=question.show_if,
+                choices=choices,
+                condition_label=labels.get(condition.get("key", ""), ""),
+                condition_text=_in_words(condition.get("equals")),
+            )
+        )
+    return asked
+
+
+def _in_words(answer: Any) -> str:
+    if isinstance(answer, bool):
+        return "ticked" if answer else "not ticked"
+    return str(answer)
 
 
 class CancelForm(FlaskForm):

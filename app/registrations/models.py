@@ -249,3 +249,47 @@ class ConsentRecord(Model):
         ForeignKey("registrations.id", ondelete="SET NULL")
     )
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+QUESTION_TYPES = (
+    "text",
+    "textarea",
+    "select",
+    "multiselect",
+    "checkbox",
+    "number",
+    "country",
+    "hidden",
+)
+# Routing facts a question's answer can stand for (see `app.followup.rules.segment_of`).
+ROUTING_FACTS = ("segment", "company_size")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(value) for value in values)})"
+
+
+class Question(Model):
+    """One of an event's own registration questions; its answer is kept under `key` in each
+    registration's `answers`, so changing or removing a question never loses an answer."""
+
+    __tablename__ = "questions"
+    __table_args__ = (
+        UniqueConstraint("event_id", "key", name="uq_questions_event_key"),
+        CheckConstraint(_in("type", QUESTION_TYPES), name="type"),
+        CheckConstraint("maps_to IS NULL OR " + _in("maps_to", ROUTING_FACTS), name="maps_to"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(40))
+    label: Mapped[str] = mapped_column(String(200))
+    help: Mapped[str] = mapped_column(String(500), default="")
+    type: Mapped[str] = mapped_column(String(16))
+    options: Mapped[list[str]] = mapped_column(JSON, default=list)
+    required: Mapped[bool] = mapped_column(default=False)
+    # {"key": K, "equals": V}: asked only when question K's answer is V (or includes it).
+    show_if: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    maps_to: Mapped[str | None] = mapped_column(String(16))
+    position: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
@@ -12,10 +14,18 @@ from app.events.models import Event
 from app.events.services import by_slug
 from app.extensions import limiter
 from app.registrations import bp, invites, payment_hooks, services
-from app.registrations.forms import CancelForm, ConfirmCancelForm, ReserveForm, form_stamp
+from app.registrations.answers import AnswersRefused, checked_answers, from_form, tracking_value
+from app.registrations.forms import (
+    CancelForm,
+    ConfirmCancelForm,
+    ReserveForm,
+    asked_on_form,
+    form_stamp,
+)
 from app.registrations.links import manage_token, manage_url, open_link
 from app.registrations.models import Registration
 from app.registrations.payment_hooks import PaymentShown
+from app.registrations.questions import questions_of
 
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign")
 
@@ -39,14 +49,21 @@ def landing(slug: str) -> Response | str | tuple[str, int]:
     if event is None or event.status == "draft":
         abort(404, "There is no open event at this address.")
     form = ReserveForm()
+    questions = questions_of(event.id)
+    answers: dict[str, Any] = {}
+    answer_errors: dict[str, str] = {}
     refusal = event.closed_reason()
     problem = None
     status_code = 200
     if request.method != "POST":
-        # GET and HEAD. Campaign parameters and the referring page travel in hidden fields.
+        # GET and HEAD. Campaign parameters and the referring page travel in hidden fields,
+        # and so do hidden questions, each from the parameter of its key (`?partner=acme`).
         for name in UTM_FIELDS:
             getattr(form, name).data = request.args.get(name, "")[:200]
         form.referrer.data = (request.referrer or "")[:500]
+        answers = {
+            q.key: tracking_value(request.args.get(q.key)) for q in questions if q.type == "hidden"
+        }
     elif refusal:
         # Nothing the visitor could correct in the form would help, so it is not judged.
         status_code = 409
@@ -55,14 +72,24 @@ def landing(slug: str) -> Response | str | tuple[str, int]:
         return _link_emailed(event)
     else:
         valid = form.validate_on_submit()
+        answers = from_form(questions, request.form)
+        # Judged with the other fields, so one submit shows every mistake; the service
+        # judges them again by the same rule.
+        try:
+            checked_answers(questions, answers)
+        except AnswersRefused as exc:
+            answer_errors = exc.fields
         if form.filled_too_fast(slug):
             problem = SUBMIT_AGAIN
             status_code = 422
-        elif not valid:
+        elif not valid or answer_errors:
             status_code = 422
         else:
             try:
-                outcome = services.register_publicly(event.id, form.registrant())
+                outcome = services.register_publicly(event.id, form.registrant(answers))
+            except AnswersRefused as exc:
+                answer_errors = exc.fields
+                status_code = 422
             except services.RegistrationRefused as exc:
                 refusal = exc.message
                 status_code = 409
@@ -85,6 +112,9 @@ def landing(slug: str) -> Response | str | tuple[str, int]:
             "registrations/landing.html",
             event=event,
             form=form,
+            questions=asked_on_form(questions),
+            answers=answers,
+            answer_errors=answer_errors,
             refusal=refusal,
             problem=problem,
             description=render_description(event.description),

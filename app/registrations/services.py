@@ -22,8 +22,10 @@ from app.db import column_length, db, insert_ignoring_conflict, utcnow, writing
 from app.events.models import Event
 from app.refusals import Refusal
 from app.registrations import links, signals
+from app.registrations.answers import checked_answers
 from app.registrations.consent import record_consent
 from app.registrations.models import WALK_IN, Lead, Registration
+from app.registrations.questions import questions_of
 from app.registrations.seats import hold_until, seat_waitlisted, take_seat, withdraw
 
 # A unique-key race (the same email twice in the same instant) is retried this many times.
@@ -169,6 +171,8 @@ def _register_once(
         raise RegistrationRefused("This event does not exist.")
     if reason := (_closed_to_staff(event, now) if by_staff else event.closed_reason(now)):
         raise RegistrationRefused(reason)
+    # Staff adding someone by hand may not know their answers: nothing is required of them.
+    answers = checked_answers(questions_of(event.id), person.answers, complete=not by_staff)
 
     # Double opt-in: the address is proven by opening the verification link (staff vouch for
     # whom they add; a payment proves it on a paid event).
@@ -189,6 +193,7 @@ def _register_once(
     registration.lead_id = lead.id
     for name in _PERSON_FIELDS:
         setattr(registration, name, getattr(person, name))
+    registration.answers = answers
     registration.status = "unverified" if verifying else status
     if approving and not verifying:
         await_approval(registration, holding=status == "confirmed")
