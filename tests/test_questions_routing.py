@@ -8,7 +8,7 @@ import pytest
 from app.followup.routing import route_followups
 from app.followup.rules import save_rule, segment_of
 from app.registrations.questions import COMPANY_SIZE_BANDS, add_question
-from tests.builders import bearer, make_user, register_person
+from tests.builders import bearer, log_in, make_user, register_person
 from tests.followup_fixtures import after, followup_of, make_rep
 from tests.questions_fixtures import post_landing_form
 
@@ -50,6 +50,10 @@ def test_a_mapped_company_size_from_the_landing_page_routes_by_a_segment_rule(cl
     assert (big.rep_id, big.rule_id) == (enterprise.id, rule.json["id"])
     assert "segment enterprise" in big.why
     assert small.rule_id is None
+    # The rep reads the answer under its question's label.
+    log_in(client, enterprise)
+    detail = client.get(f"/followups/{big.id}").text
+    assert "How many people work at your company?: 1000+" in detail
 
 
 def test_a_question_mapped_to_segment_gives_the_segment_as_answered(app, event):

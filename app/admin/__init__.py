@@ -10,6 +10,7 @@ from app.admin import (  # noqa: E402, F401
     leads,
     people,
     platforms,
+    questions,
     registrations,
     routing,
     settings,

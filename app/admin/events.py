@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from app.admin import bp
 from app.admin.event_forms import CancelEventForm, EventForm, utc_to_wall_clock
 from app.admin.forms import ActionForm
+from app.admin.question_forms import TYPE_LABELS
 from app.admin.tables import Counts, counts_by_event, event_list
 from app.auth.access import roles_required
 from app.db import db
@@ -32,7 +33,7 @@ from app.payments.records import takings
 from app.refusals import Refusal
 from app.registrations.forms import ReserveForm, asked_on_form
 from app.registrations.models import WALK_IN, Registration
-from app.registrations.questions import questions_of
+from app.registrations.questions import BUILT_INS, questions_of
 
 # Which form field shows a message the events service gives for one of its fields.
 FIELD_FOR = {"price_cents": "price", "status": None}
@@ -141,6 +142,9 @@ def event(slug: str) -> str:
         counts=counts,
         takings=takings(event.id),
         description=render_description(event.description),
+        questions=questions_of(event.id),
+        question_types=TYPE_LABELS,
+        built_ins=BUILT_INS,
     )
 
 

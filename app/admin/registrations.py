@@ -30,6 +30,7 @@ from app.payments.records import payments_of
 from app.refusals import Refusal
 from app.registrations import approval, services
 from app.registrations.models import REGISTRATION_STATUSES, Registration
+from app.registrations.questions import questions_of
 
 STATUS_LABELS = {
     "confirmed": "Confirmed",
@@ -59,6 +60,7 @@ def registrations(slug: str) -> str:
         query=query,
         page=page,
         payments=paid or {},
+        questions=questions_of(event.id),
         statuses=REGISTRATION_STATUSES,
         status_labels=STATUS_LABELS,
     )

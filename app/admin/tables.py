@@ -18,7 +18,9 @@ from sqlalchemy import ColumnElement, ColumnExpressionArgument, case, func, sele
 from app.db import db, utcnow
 from app.events.models import Event
 from app.inputs import query_int
+from app.registrations.answers import answer_text
 from app.registrations.models import REGISTRATION_STATUSES, WALK_IN, Registration
+from app.registrations.questions import questions_of
 from app.registrations.search import registration_matches, search_text
 from app.spreadsheet import csv_writer, safe_cell
 
@@ -197,6 +199,7 @@ def registration_page(event: Event, query: RegistrationQuery) -> RegistrationPag
     return RegistrationPage(items, total, page, pages, by_status)
 
 
+OTHER_ANSWERS = "other answers"
 EXPORT_COLUMNS = (
     ("id", Registration.id),
     ("registered_at", Registration.created_at),
@@ -244,15 +247,34 @@ def export_csv(event: Event, query: RegistrationQuery) -> Iterator[str]:
         buffer.truncate()
         return text
 
+    # One column per question, headed by its label; answers no question asks any more (or
+    # given to an event without questions) share the last column, under their keys.
+    questions = questions_of(event.id)
+    asked = [question.key for question in questions]
     # The byte-order mark lets Excel read the file as UTF-8.
-    writer.writerow([name for name, _column in EXPORT_COLUMNS])
+    writer.writerow(
+        [name for name, _column in EXPORT_COLUMNS]
+        + [safe_cell(question.label) for question in questions]
+        + [OTHER_ANSWERS]
+    )
     yield "\ufeff" + flush()
     result = db.session.execute(
-        select(*(column for _name, column in EXPORT_COLUMNS))
+        select(*(column for _name, column in EXPORT_COLUMNS), Registration.answers)
         .where(*query.conditions(event.id))
         .order_by(Registration.id)
         .execution_options(yield_per=EXPORT_BATCH)
     )
     for batch in result.partitions():
-        writer.writerows([spreadsheet_safe(value) for value in row] for row in batch)
+        writer.writerows(
+            [spreadsheet_safe(value) for value in row[:-1]] + _answer_cells(asked, row[-1])
+            for row in batch
+        )
         yield flush()
+
+
+def _answer_cells(asked: list[str], answers: dict[str, Any] | None) -> list[str]:
+    answers = answers or {}
+    others = "; ".join(
+        f"{key}: {answer_text(value)}" for key, value in answers.items() if key not in asked
+    )
+    return [safe_cell(answer_text(answers.get(key))) for key in asked] + [safe_cell(others)]

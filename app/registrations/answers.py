@@ -114,12 +114,34 @@ def from_form(questions: Sequence[Asked], form: MultiDict[str, str]) -> dict[str
         elif question.type == "checkbox":
             answers[question.key] = name in form
         elif question.type == "number":
-            answers[question.key] = _number_or_text(form.get(name, ""))
+            answers[question.key] = number_or_text(form.get(name, ""))
         elif question.type == "hidden":
             answers[question.key] = tracking_value(form.get(name))
         else:
             answers[question.key] = form.get(name, "")
     return answers
+
+
+def answer_text(value: Any) -> str:
+    """An answer as people read it (in a CSV cell, on a detail page)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return "" if value is None else str(value)
+
+
+def labelled(questions: Sequence[Any], answers: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    """(label, answer) for each question answered, in the form's order; then the answers no
+    question asks any more (removed, or sent to an event without questions) under their key."""
+    answers = answers or {}
+    asked = {question.key for question in questions}
+    shown = [
+        (question.label, answer_text(answers[question.key]))
+        for question in questions
+        if question.key in answers
+    ]
+    return shown + [(key, answer_text(value)) for key, value in answers.items() if key not in asked]
 
 
 def tracking_value(value: str | None) -> str | None:
@@ -128,7 +150,8 @@ def tracking_value(value: str | None) -> str | None:
     return fields.CONTROL_IN_LINE.sub("", value or "").strip()[:LINE_LENGTH] or None
 
 
-def _number_or_text(text: str) -> Any:
+def number_or_text(text: str) -> Any:
+    """Typed text as the number it reads as, or the text itself when it is none."""
     cleaned = text.strip().replace(",", "")
     for kind in (int, float):
         try:

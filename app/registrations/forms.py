@@ -22,6 +22,7 @@ from wtforms.widgets import Select, html_params
 
 from app import fields
 from app.db import column_length as length_of
+from app.registrations.answers import answer_text
 from app.registrations.models import Question, Registration
 from app.registrations.services import Registrant
 
@@ -245,16 +246,10 @@ def asked_on_form(questions: Sequence[Question]) -> list[AskedOnForm]:
                 show_if=question.show_if,
                 choices=choices,
                 condition_label=labels.get(condition.get("key", ""), ""),
-                condition_text=_in_words(condition.get("equals")),
+                condition_text=answer_text(condition.get("equals")),
             )
         )
     return asked
-
-
-def _in_words(answer: Any) -> str:
-    if isinstance(answer, bool):
-        return "ticked" if answer else "not ticked"
-    return str(answer)
 
 
 class CancelForm(FlaskForm):

@@ -14,7 +14,13 @@ from app.events.models import Event
 from app.events.services import by_slug
 from app.extensions import limiter
 from app.registrations import bp, invites, payment_hooks, services
-from app.registrations.answers import AnswersRefused, checked_answers, from_form, tracking_value
+from app.registrations.answers import (
+    AnswersRefused,
+    checked_answers,
+    from_form,
+    labelled,
+    tracking_value,
+)
 from app.registrations.forms import (
     CancelForm,
     ConfirmCancelForm,
@@ -23,7 +29,7 @@ from app.registrations.forms import (
     form_stamp,
 )
 from app.registrations.links import manage_token, manage_url, open_link
-from app.registrations.models import Registration
+from app.registrations.models import Question, Registration
 from app.registrations.payment_hooks import PaymentShown
 from app.registrations.questions import questions_of
 
@@ -123,6 +129,17 @@ def landing(slug: str) -> Response | str | tuple[str, int]:
         ),
         status_code,
     )
+
+
+@bp.app_template_global("labelled_answers")
+def labelled_answers(
+    registration: Registration, questions: list[Question] | None = None
+) -> list[tuple[str, str]]:
+    """A registration's answers under their questions' labels, for the console's pages (a
+    table passes its event's `questions`, read once for every row)."""
+    if questions is None:
+        questions = questions_of(registration.event_id)
+    return labelled(questions, registration.answers)
 
 
 def _link_emailed(event: Event) -> str:
