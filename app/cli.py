@@ -17,6 +17,7 @@ from app.auth.staff import add_staff, update_rep_profile
 from app.db import db, utcnow
 from app.events.services import create_event, update_event
 from app.models import User
+from app.registrations.questions import add_built_in
 
 DEMO_USERS: tuple[tuple[str, str, str, str, list[str]], ...] = (
     # email, name, role, password, territory
@@ -90,6 +91,10 @@ def demo_seed() -> None:
         }
     )
     update_event(event, {"status": "published"})
+    # The qualifying questions a landing-page registrant answers; the company size is what
+    # the Executives rule's segment is read from.
+    for name in ("company_size", "heard_about_us"):
+        add_built_in(event.id, name)
     _seed_routing_rules()
     click.echo("Demo seeded. Logins:")
     for email, _name, role, password, _countries in DEMO_USERS:
@@ -98,18 +103,11 @@ def demo_seed() -> None:
 
 
 def _seed_routing_rules() -> None:
-    """Two demo rules: senior titles anywhere go to Rita; Europe is shared by both reps."""
+    """Two demo rules: enterprises (1000+ employees, as the landing form asks) go to Rita;
+    Europe is shared by both reps."""
     from app.followup.rules import save_rule
 
     reps = {user.email: user.id for user in db.session.scalars(select(User))}
     rita, emil = reps["rita.rep@example.com"], reps["emil.rep@example.com"]
-    save_rule(
-        None,
-        {
-            "name": "Executives",
-            "title_keywords": ["CEO", "CTO", "VP", "Chief", "Head"],
-            "segments": ["enterprise"],
-            "target_rep_id": rita,
-        },
-    )
+    save_rule(None, {"name": "Executives", "segments": ["enterprise"], "target_rep_id": rita})
     save_rule(None, {"name": "EMEA", "regions": ["EMEA"], "members": [(emil, 2), (rita, 1)]})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.events.models import Event
 from app.followup.routing import route_followups
 from app.followup.rules import save_rule, segment_of
 from app.registrations.questions import COMPANY_SIZE_BANDS, add_question
@@ -170,3 +171,25 @@ def test_only_admins_keep_the_routing_table(client, app, role):
     assert client.get("/api/v1/routing/rules", headers=headers).status_code == 403
     body = {"name": "X", "rep": "x@example.com"}
     assert client.post("/api/v1/routing/rules", json=body, headers=headers).status_code == 403
+
+
+def test_the_demo_webinars_executives_rule_matches_a_landing_page_registrant_of_1000_plus(
+    runner, client
+):
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    page = client.get("/e/demo-webinar").text
+    assert "Company size" in page and "How did you hear about us?" in page
+    response = post_landing_form(
+        client,
+        "demo-webinar",
+        "pat@bigcorp.com",
+        {"answers.company_size": "1000+", "answers.heard_about_us": "Partner"},
+    )
+    assert response.status_code == 303
+    event = Event.query.filter_by(slug="demo-webinar").one()
+
+    route_followups(event.id, now=after(event))
+
+    followup = followup_of("pat@bigcorp.com")
+    assert followup.rep.email == "rita.rep@example.com"
+    assert followup.why.startswith("Rule “Executives” (segment enterprise)")
