@@ -59,6 +59,14 @@ RULES_BEYOND_THE_SCHEMA = {
     "PATCH /api/v1/followups/{followup_id}": {"status", "reason", "reason_note"},
     # A receiver must resolve to a public address (after DNS, which the document cannot say).
     "POST /api/v1/webhooks": {"url"},
+    # A question's key is unique per event, options belong to choice types only, a condition
+    # names another question (and one of its options), a routing fact is given once.
+    "POST /api/v1/events/{slug}/questions": {"key", "options", "show_if", "maps_to"},
+    "PATCH /api/v1/events/{slug}/questions/{key}": {"options", "show_if", "maps_to"},
+    # A rule's reps must be sales reps (one `rep` or a `pool`, each rep once), and its
+    # conditions known countries, regions and domains.
+    "POST /api/v1/routing/rules": {"rep", "pool", "pool.", "conditions."},
+    "PATCH /api/v1/routing/rules/{rule_id}": {"rep", "pool", "pool.", "conditions."},
 }
 
 

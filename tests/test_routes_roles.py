@@ -31,6 +31,7 @@ from tests.builders import log_in, make_event, make_user, register_person, token
 PUBLIC_API = {
     ("GET", "/api/v1/events"),
     ("POST", "/api/v1/events/<slug>/registrations"),
+    ("GET", "/api/v1/events/<slug>/questions"),
     ("GET", "/api/v1/openapi.json"),
 }
 # The contract's API table: calls only admins and marketers make, and calls only admins make.
@@ -42,6 +43,9 @@ API_MANAGERS = {
     ("POST", "/api/v1/events/<slug>/followups"),
     ("POST", "/api/v1/registrations/<registration_id>/approve"),
     ("POST", "/api/v1/registrations/<registration_id>/decline"),
+    ("POST", "/api/v1/events/<slug>/questions"),
+    ("PATCH", "/api/v1/events/<slug>/questions/<key>"),
+    ("DELETE", "/api/v1/events/<slug>/questions/<key>"),
 }
 API_ADMINS = {
     ("GET", "/api/v1/reps"),
@@ -51,6 +55,10 @@ API_ADMINS = {
     ("POST", "/api/v1/webhooks"),
     ("DELETE", "/api/v1/webhooks/<webhook_id>"),
     ("GET", "/api/v1/webhooks/<webhook_id>/deliveries"),
+    ("GET", "/api/v1/routing/rules"),
+    ("POST", "/api/v1/routing/rules"),
+    ("PATCH", "/api/v1/routing/rules/<rule_id>"),
+    ("DELETE", "/api/v1/routing/rules/<rule_id>"),
 }
 CHECKED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
