@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from flask import abort
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -127,6 +128,12 @@ class RegistrationForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """Only the CSRF token: the buttons for publish, duplicate, cancel, promote and check-in."""
+
+
+def check_action() -> None:
+    """Stop a button's POST whose CSRF token is missing or stale, before it changes anything."""
+    if not ActionForm().validate_on_submit():
+        abort(400, "This form has expired. Reload the page and try again.")
 
 
 def _role_choices() -> list[tuple[str, str]]:

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from app.admin import bp
 from app.admin.events import event_or_404
-from app.admin.forms import ActionForm
+from app.admin.forms import check_action
 from app.admin.question_forms import FIELD_FOR, QuestionForm
 from app.auth.access import roles_required
 from app.db import db
@@ -30,11 +30,6 @@ def _question_or_404(event: Event, key: str) -> Question:
 
 def _back_to_event(event: Event) -> Response:
     return redirect(url_for("admin.event", slug=event.slug, _anchor="questions"), code=303)
-
-
-def _checked_action() -> None:
-    if not ActionForm().validate_on_submit():
-        abort(400, "This form has expired. Reload the page and try again.")
 
 
 @bp.route("/events/<slug>/questions/new", methods=["GET", "POST"])
@@ -81,7 +76,7 @@ def _question_page(event: Event, question: Question | None) -> Any:
 @roles_required("marketer")
 def add_built_in_question(slug: str) -> Response:
     event = event_or_404(slug)
-    _checked_action()
+    check_action()
     try:
         added = questions.add_built_in(event.id, request.form.get("name", ""))
     except Refusal as refusal:
@@ -95,20 +90,23 @@ def add_built_in_question(slug: str) -> Response:
 @bp.post("/events/<slug>/questions/<key>/move")
 @roles_required("marketer")
 def move_question(slug: str, key: str) -> Response:
-    event = event_or_404(slug)
-    _checked_action()
-    offset = -1 if request.form.get("direction") == "up" else 1
-    questions.move_question(_question_or_404(event, key), offset)
+    event, question = _acted_on(slug, key)
+    questions.move_question(question, -1 if request.form.get("direction") == "up" else 1)
     return _back_to_event(event)
 
 
 @bp.post("/events/<slug>/questions/<key>/delete")
 @roles_required("marketer")
 def remove_question(slug: str, key: str) -> Response:
-    event = event_or_404(slug)
-    _checked_action()
-    question = _question_or_404(event, key)
+    event, question = _acted_on(slug, key)
     label = question.label
     questions.remove_question(question)
     flash(f"Question “{label}” removed; the answers already given are kept.", "ok")
     return _back_to_event(event)
+
+
+def _acted_on(slug: str, key: str) -> tuple[Event, Question]:
+    """The event and question a button names, once its form is known to be ours."""
+    event = event_or_404(slug)
+    check_action()
+    return event, _question_or_404(event, key)

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 
 from app.admin import bp
 from app.admin.events import event_or_404
-from app.admin.forms import ActionForm, RegistrationForm
+from app.admin.forms import RegistrationForm, check_action
 from app.admin.tables import RegistrationQuery, export_csv, registration_page
 from app.auth.access import roles_required, safe_next
 from app.db import db
@@ -120,16 +120,11 @@ def _back_to_table(event: Event) -> Response:
     return redirect(back if back and back.startswith(table) else table, code=303)
 
 
-def _checked_action() -> None:
-    if not ActionForm().validate_on_submit():
-        abort(400, "This form has expired. Reload the page and try again.")
-
-
 @bp.post("/events/<slug>/registrations/<int:registration_id>/cancel")
 @roles_required("marketer")
 def cancel_registration(slug: str, registration_id: int) -> Response:
     event = event_or_404(slug)
-    _checked_action()
+    check_action()
     registration = _registration_of(event, registration_id)
     if registration.status == "cancelled":
         flash(f"{registration.email} was already cancelled.", "error")
@@ -152,7 +147,7 @@ def cancel_registration(slug: str, registration_id: int) -> Response:
 @roles_required("marketer")
 def promote(slug: str, registration_id: int) -> Response:
     event = event_or_404(slug)
-    _checked_action()
+    check_action()
     registration = _registration_of(event, registration_id)
     try:
         services.promote(registration.id)
@@ -232,7 +227,7 @@ def decide_many(slug: str) -> Response:
 @roles_required("marketer")
 def check_in(slug: str, registration_id: int) -> Response:
     event = event_or_404(slug)
-    _checked_action()
+    check_action()
     registration = _registration_of(event, registration_id)
     present = request.form.get("present", "1") != "0"
     try:
@@ -254,7 +249,7 @@ def check_in(slug: str, registration_id: int) -> Response:
 def retry_refund(slug: str, payment_id: int) -> Response:
     """Ask for a refund Stripe refused to be tried again (the worker makes it)."""
     event = event_or_404(slug)
-    _checked_action()
+    check_action()
     payment = db.session.get(Payment, payment_id)
     if payment is None or payment.event_id != event.id:
         abort(404, "This payment is not part of this event.")

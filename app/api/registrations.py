@@ -60,7 +60,11 @@ def register(person: services.Registrant, slug: str) -> tuple[dict[str, Any], in
 
     Refused with 422 naming the field, beyond what the schema says: an `answers` key that is
     not 1 to 100 printable characters, a `phone` that is not a possible number (with its
-    country code, or local to `country`), or an `email` at a disposable-address domain.
+    country code, or local to `country`), or an `email` at a disposable-address domain. When
+    the event has questions (GET /api/v1/events/<slug>/questions), `answers` is checked
+    against them as the landing form is: a missing required answer of a question asked, an
+    option not offered, a wrong type or a key that is no question is refused naming
+    `answers.<key>`; the answer to a question its `show_if` does not ask is dropped.
     """
     event = find_event(slug)
     if event is None or event.status == "draft":
