@@ -142,3 +142,21 @@ def test_the_questions_calls_are_in_the_openapi_document(client):
     assert set(paths["/api/v1/events/{slug}/questions/{key}"]) >= {"patch", "delete"}
     assert set(paths["/api/v1/routing/rules"]) >= {"get", "post"}
     assert set(paths["/api/v1/routing/rules/{rule_id}"]) >= {"patch", "delete"}
+
+
+def test_conditions_may_not_go_round_in_a_circle(client, event, marketer):
+    client.post(questions_path(), json={**SIZE, "required": False}, headers=marketer)
+    role = {
+        "key": "role",
+        "label": "Role",
+        "type": "text",
+        "show_if": {"key": "company_size", "equals": "1000+"},
+    }
+    assert client.post(questions_path(), json=role, headers=marketer).status_code == 201
+    circle = client.patch(
+        f"{questions_path()}/company_size",
+        json={"show_if": {"key": "role", "equals": "CTO"}},
+        headers=marketer,
+    )
+    assert circle.status_code == 422
+    assert "show_if" in circle.json["error"]["fields"]

@@ -272,9 +272,20 @@ def _condition(value: Any, key: Any, others: list[Question]) -> dict[str, Any] |
         return None
     if not isinstance(value, dict) or set(value) != {"key", "equals"}:
         raise fields.InvalidValue('Give {"key": …, "equals": …}, or null to always ask.')
-    parent = next((other for other in others if other.key == value["key"]), None)
+    by_key = {other.key: other for other in others}
+    parent = by_key.get(value["key"])
     if parent is None or value["key"] == key:
         raise fields.InvalidValue("Name another question of this event in `key`.")
+    # A chain of conditions that came back to this question would ask none of them.
+    ancestor: Question | None = parent
+    seen: set[str] = set()
+    while ancestor is not None and ancestor.show_if and ancestor.key not in seen:
+        seen.add(ancestor.key)
+        if ancestor.show_if.get("key") == key:
+            raise fields.InvalidValue(
+                f"{parent.key!r} is itself asked only on this question's answer."
+            )
+        ancestor = by_key.get(ancestor.show_if.get("key", ""))
     equals = value["equals"]
     if isinstance(equals, str):
         equals = equals.strip()
