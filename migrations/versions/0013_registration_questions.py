@@ -1,7 +1,7 @@
 """registration questions: an event's own questions, answered in registrations.answers
 
-Revision ID: 0011
-Revises: 0008
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-02 06:00:00.000000
 
 """
@@ -10,9 +10,9 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0011'
+revision = '0013'
 # 0009 and 0010 come from branches merged beside this one; the lead sets this to '0010'.
-down_revision = '0008'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
