@@ -173,7 +173,7 @@ def decline(slug: str, registration_id: int) -> Response:
 def _decide(slug: str, registration_id: int, decision: str) -> Response:
     """Approve or decline one registration pending approval."""
     event = event_or_404(slug)
-    _checked_action()
+    check_action()
     registration = _registration_of(event, registration_id)
     act, done = DECISIONS[decision]
     try:
@@ -193,7 +193,7 @@ def _decide(slug: str, registration_id: int, decision: str) -> Response:
 def decide_many(slug: str) -> Response:
     """Approve or decline every ticked registration (the table's one bulk form)."""
     event = event_or_404(slug)
-    _checked_action()
+    check_action()
     decision = request.form.get("decision", "")
     if decision not in DECISIONS:
         abort(400, "Choose to approve or to decline the ticked registrations.")

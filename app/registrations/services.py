@@ -285,6 +285,8 @@ def record_walk_in(event: Event, email: str, name: str, now: datetime) -> Regist
     db.session.add(registration)
     db.session.flush()
     return registration
+
+
 def _no_seat_until_approved(event: Event) -> str:
     """The seat status of a registration that takes no seat before it is approved: none held
     ("waitlisted" in the status's words), unless there is none to give it and no waitlist."""
