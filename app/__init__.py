@@ -57,6 +57,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         pages,
         payments,
         privacy,
+        platforms,
         registrations,
         webhooks,
         worker,
@@ -71,6 +72,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.payments import bp as payments_bp
     from app.payments import models as payment_models  # noqa: F401
     from app.privacy import bp as privacy_bp
+    from app.platforms import bp as platforms_bp
     from app.registrations import bp as registrations_bp
     from app.registrations import models as registration_models  # noqa: F401
     from app.reports import bp as reports_bp
@@ -85,6 +87,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(followup_bp)
     app.register_blueprint(payments_bp)
     app.register_blueprint(privacy_bp)
+    app.register_blueprint(platforms_bp)
     register_api(app)
     pages.init_app(app)
     cli.init_app(app)
@@ -94,6 +97,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     mail.init_app(app)
     auth.init_app(app)
     registrations.init_app(app)
+    # Before follow-up: a pass applies pulled attendance, then routes.
+    platforms.init_app(app)
     followup.init_app(app)
     payments.init_app(app)
     webhooks.init_app(app)

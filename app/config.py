@@ -137,6 +137,31 @@ class Config:
         self.GOTO_API_BASE = env("GOTO_API_BASE") or "https://api.getgo.com/G2W/rest/v2"
         self.GOTO_OAUTH_BASE = env("GOTO_OAUTH_BASE") or "https://authentication.logmeininc.com"
 
+        # Webinar platforms (app/platforms). Zoom: a Server-to-Server OAuth app's account id,
+        # client id and secret, and the secret token its webhooks are signed with; the bases
+        # point the connector at another server (the tests' local fake).
+        self.ZOOM_ACCOUNT_ID = env("ZOOM_ACCOUNT_ID") or None
+        self.ZOOM_CLIENT_ID = env("ZOOM_CLIENT_ID") or None
+        self.ZOOM_CLIENT_SECRET = env("ZOOM_CLIENT_SECRET") or None
+        self.ZOOM_WEBHOOK_SECRET_TOKEN = env("ZOOM_WEBHOOK_SECRET_TOKEN") or None
+        self.ZOOM_API_BASE = env("ZOOM_API_BASE") or "https://api.zoom.us/v2"
+        self.ZOOM_OAUTH_BASE = env("ZOOM_OAUTH_BASE") or "https://zoom.us"
+        # A webhook whose signed timestamp is further than this from our clock is refused.
+        self.ZOOM_WEBHOOK_TOLERANCE_SECONDS = 300
+        # The worker's platform calls: one call's timeout; registrants per claim and how long
+        # a claimed one is left to its worker; retries doubling from the base wait (capped)
+        # until the attempts run out. Without a `webinar.ended`, attendance is pulled this
+        # many minutes after the scheduled end.
+        self.PLATFORM_TIMEOUT_SECONDS = 15
+        self.PLATFORM_BATCH_SIZE = 50
+        self.PLATFORM_LEASE_SECONDS = 300
+        self.PLATFORM_RETRY_BASE_SECONDS = 30
+        self.PLATFORM_RETRY_CAP_SECONDS = 3600
+        self.PLATFORM_MAX_ATTEMPTS = 12
+        self.PLATFORM_PULL_AFTER_END_MINUTES = int(
+            env("PLATFORM_PULL_AFTER_END_MINUTES", "60") or 60
+        )
+
         # Double opt-in: how long a registrant has to open the link in the verification email
         # before their unverified registration (and the seat it holds) is given up.
         self.VERIFICATION_HOURS = int(env("VERIFICATION_HOURS", "24") or 24)

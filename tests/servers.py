@@ -60,6 +60,7 @@ APP_SETTINGS = frozenset(
         "GOTO_OAUTH_BASE",
         "GOTO_REFRESH_TOKEN",
         "GOTO_ORGANIZER_KEY",
+        "PLATFORM_PULL_AFTER_END_MINUTES",
     }
 )
 

@@ -40,12 +40,14 @@ def invite(
     organizer_name: str,
     organizer_email: str,
     manage_url: str,
+    join_url: str | None = None,
     now: datetime | None = None,
 ) -> bytes:
     """One registrant's iTIP invite (RFC 5546): REQUEST to add or update it, CANCEL to remove it.
 
     Keep `uid` for the registration's whole life and raise `sequence` on every change; a
-    CANCEL must carry a higher sequence than the last REQUEST.
+    CANCEL must carry a higher sequence than the last REQUEST. `join_url` is the registrant's
+    own link (from the webinar platform) when they have one, in place of the event's.
     """
     if method not in ("REQUEST", "CANCEL"):
         raise ValueError(f"an invite is a REQUEST or a CANCEL, not {method!r}")
@@ -53,8 +55,8 @@ def invite(
     entry.sequence = sequence
     # The join link is for someone with a seat: a CANCEL goes to people who no longer have one.
     joining = method == "REQUEST"
-    entry.description = event_details(event, manage_url=manage_url, include_join=joining)
-    join_url = event.join_url if joining else None
+    join_url = (join_url or event.join_url) if joining else None
+    entry.description = event_details(event, manage_url=manage_url, join_url=join_url)
     entry.location = _clean(event.location or join_url or "") or None
     entry.url = join_url or None
     # A bare mailto: with the name in CN; clients send RSVP replies to this address.
@@ -87,7 +89,7 @@ def public_calendar(event: Event, *, event_url: str, now: datetime | None = None
     entry = _entry(event, uid=f"event-{event.id}@{host}", now=now)
     entry.sequence = 0
     entry.last_modified = _utc(event.updated_at or event.created_at or utcnow())
-    entry.description = event_details(event, register_url=event_url, include_join=False)
+    entry.description = event_details(event, register_url=event_url)
     entry.location = _clean(event.location or "Online") or None
     entry.url = event_url
     entry.status = STATUS.CONFIRMED
@@ -152,15 +154,16 @@ def event_details(
     *,
     manage_url: str | None = None,
     register_url: str | None = None,
-    include_join: bool = True,
+    join_url: str | None = None,
 ) -> str:
-    """The links a calendar entry needs, then the event's description as plain text.
+    """The links a calendar entry needs (`join_url` only for someone with a seat), then the
+    event's description as plain text.
 
     Links come first so that a client (or a link) that cuts long text still shows them.
     """
     blocks = []
-    if include_join and event.join_url:
-        blocks.append(f"Join: {event.join_url}")
+    if join_url:
+        blocks.append(f"Join: {join_url}")
     if register_url:
         blocks.append(f"Register: {register_url}")
     if manage_url:

@@ -19,6 +19,7 @@ DESCRIPTION_LENGTH = 100_000
 JOIN_URL_LENGTH = column_length(Event, "join_url")
 LOCATION_LENGTH = column_length(Event, "location")
 CAMPAIGN_LENGTH = column_length(Campaign, "name")
+WEBINAR_ID_LENGTH = column_length(Event, "platform_webinar_id")
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ LENGTHS = {
     "join_url": JOIN_URL_LENGTH,
     "location": LOCATION_LENGTH,
     "campaign": CAMPAIGN_LENGTH,
+    "platform_webinar_id": WEBINAR_ID_LENGTH,
 }
 SPANS = {
     "duration_minutes": DURATION_MINUTES,

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.db import Model, UTCDateTime, utcnow
 
 EVENT_STATUSES = ("draft", "published", "cancelled")
+# The webinar platforms an event can run on (app/platforms has a connector for each).
+PLATFORM_NAMES = ("zoom", "goto")
 
 
 class Campaign(Model):
@@ -36,6 +38,10 @@ class Event(Model):
         ),
         # The last line of defence against overselling: the database refuses it.
         CheckConstraint("capacity IS NULL OR seats_taken <= capacity", name="not_oversold"),
+        CheckConstraint("platform IS NULL OR platform IN ('zoom', 'goto')", name="platform"),
+        CheckConstraint(
+            "platform IS NULL OR platform_webinar_id IS NOT NULL", name="platform_has_webinar"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -56,6 +62,9 @@ class Event(Model):
     refund_until_hours_before: Mapped[int | None]
     join_url: Mapped[str | None] = mapped_column(String(500))
     location: Mapped[str | None] = mapped_column(String(300))
+    # The webinar platform the event runs on (app/platforms), and its webinar there.
+    platform: Mapped[str | None] = mapped_column(String(16))
+    platform_webinar_id: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(16), default="draft")
     campaign_id: Mapped[int | None] = mapped_column(
         ForeignKey("campaigns.id", ondelete="SET NULL"), index=True

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from app.config import stripe_configured
 from app.db import db, rows_changed, utcnow
 from app.events.limits import SLUG_LENGTH, limit_problems
-from app.events.models import Campaign, Event
+from app.events.models import PLATFORM_NAMES, Campaign, Event
 from app.events.signals import event_cancelled, event_changed
 from app.fields import CONTROL_IN_LINE
 from app.refusals import Refusal
@@ -37,7 +37,11 @@ EDITABLE = (
     "requires_approval",
     "approval_holds_seat",
     "show_seats_left",
+    "platform",
+    "platform_webinar_id",
 )
+# A webinar id as the platforms write it (Zoom: digits, often shown in groups).
+WEBINAR_ID = re.compile(r"^[A-Za-z0-9_=-]+$")
 
 
 class EventRejected(Refusal):
@@ -114,6 +118,9 @@ def _apply(event: Event, values: dict[str, Any]) -> None:
     for name in EDITABLE:
         if name in values:
             setattr(event, name, values[name])
+    if isinstance(event.platform_webinar_id, str):
+        # "812 3456 7890", as Zoom shows it, is the webinar 81234567890.
+        event.platform_webinar_id = "".join(event.platform_webinar_id.split()) or None
     if "starts_at" in values or "duration_minutes" in values:
         event.schedule(
             values.get("starts_at", event.starts_at),
@@ -145,6 +152,7 @@ def _problems(event: Event) -> dict[str, str]:
         problems["registration_closes_at"] = "Registration must close before the event ends."
     if event.price_cents and not event.currency:
         problems["currency"] = "A paid event needs a currency."
+    problems.update(_platform_problems(event))
     if event.double_opt_in and event.is_paid:
         # Paying through Stripe Checkout already proves the buyer reads that address.
         problems["double_opt_in"] = (
@@ -158,6 +166,19 @@ def _problems(event: Event) -> dict[str, str]:
             "Approval is for free events: a paid registration takes its seat when it is paid."
         )
     return problems
+
+
+def _platform_problems(event: Event) -> dict[str, str]:
+    if event.platform is not None and event.platform not in PLATFORM_NAMES:
+        return {"platform": "Choose Zoom, GoTo Webinar or no platform."}
+    webinar = event.platform_webinar_id
+    if event.platform and not webinar:
+        return {"platform_webinar_id": "Give the webinar's id on the platform."}
+    if webinar and not event.platform:
+        return {"platform": "Choose the platform this webinar id belongs to."}
+    if webinar and not WEBINAR_ID.match(webinar):
+        return {"platform_webinar_id": "Use the webinar's id as the platform shows it (digits)."}
+    return {}
 
 
 def _slug_taken(event: Event) -> bool:
@@ -179,7 +200,7 @@ def _status_problems(event: Event, status: str) -> dict[str, str]:
             "price_cents": "A paid event cannot be published until Stripe is configured "
             "(STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET)."
         }
-    if status == "published" and not (event.join_url or event.location):
+    if status == "published" and not (event.join_url or event.location or event.platform):
         return {"join_url": "Give a join link or a location before publishing."}
     return {}
 

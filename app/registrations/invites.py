@@ -38,4 +38,5 @@ def personal_invite(
         organizer_name=organizer.name or organizer.email,
         organizer_email=organizer.email,
         manage_url=link or manage_url(registration),
+        join_url=registration.join_link,
     )

@@ -192,6 +192,8 @@ class Registration(Model):
     joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     questions_asked: Mapped[int] = mapped_column(default=0)
+    # The registrant's own link from the webinar platform (app/platforms); None: the event's.
+    join_url: Mapped[str | None] = mapped_column(String(1000))
 
     event: Mapped[Event] = relationship()
     lead: Mapped[Lead] = relationship(back_populates="registrations")
@@ -213,6 +215,11 @@ class Registration(Model):
     @property
     def is_walk_in(self) -> bool:
         return self.status == WALK_IN
+
+    @property
+    def join_link(self) -> str | None:
+        """The link this registrant joins by: their own from the platform, else the event's."""
+        return self.join_url or self.event.join_url
 
     @property
     def holds_seat(self) -> bool:

@@ -262,6 +262,8 @@ def _calendar_links(registration: Registration, token: str) -> list[tuple[str, s
     base = current_app.config["BASE_URL"]
     return calendar.add_to_calendar_links(
         event,
-        details=calendar.event_details(event, manage_url=manage_url(registration)),
+        details=calendar.event_details(
+            event, manage_url=manage_url(registration), join_url=registration.join_link
+        ),
         ics_url=base + url_for("registrations.invite_ics", token=token),
     )

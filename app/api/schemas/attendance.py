@@ -28,3 +28,11 @@ class AttendanceOut(ma.Schema):
         required=True,
         metadata={"description": "People who attended under an email with no registration."},
     )
+
+
+class AttendancePullOut(ma.Schema):
+    status = ma.fields.String(
+        required=True, metadata={"description": "`pending`: the next worker pass pulls it."}
+    )
+    platform = ma.fields.String(required=True, metadata={"enum": ["zoom", "goto"]})
+    message = ma.fields.String(required=True)

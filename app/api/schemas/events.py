@@ -21,7 +21,7 @@ from app.api.schemas.common import (
     page_of,
 )
 from app.events import limits
-from app.events.models import EVENT_STATUSES
+from app.events.models import EVENT_STATUSES, PLATFORM_NAMES
 from app.events.services import SLUG
 
 CURRENCY_CODES = sorted(currency.alpha_3 for currency in pycountry.currencies)
@@ -116,6 +116,19 @@ class EventIn(Schema):
     show_seats_left = mf.Boolean(
         metadata={"description": "The landing page shows how many seats are left; default true."}
     )
+    platform = OneOf(
+        PLATFORM_NAMES,
+        allow_none=True,
+        metadata={
+            "description": "The webinar platform the event runs on; each registration is "
+            "added there and gets its own join link. null: none."
+        },
+    )
+    platform_webinar_id = Text(
+        allow_none=True,
+        max_length=limits.WEBINAR_ID_LENGTH,
+        metadata={"description": "The webinar's id on the platform; required with `platform`."},
+    )
 
 
 class EventPatch(EventIn):
@@ -148,14 +161,16 @@ class EventOut(Schema):
     requires_approval = mf.Boolean(required=True)
     approval_holds_seat = mf.Boolean(required=True)
     show_seats_left = mf.Boolean(required=True)
+    platform = mf.String(required=True, allow_none=True, metadata={"enum": list(PLATFORM_NAMES)})
+    platform_webinar_id = mf.String(required=True, allow_none=True)
 
 
 class PublicEventOut(EventOut):
     """An event as anyone sees it: everything but the join link, which reaches registrants only
-    (on their manage page and in their emails)."""
+    (on their manage page and in their emails), and the platform's webinar id."""
 
     class Meta:
-        exclude = ("join_url",)
+        exclude = ("join_url", "platform_webinar_id")
 
 
 class EventListArgs(ListArgs):
