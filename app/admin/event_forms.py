@@ -31,6 +31,7 @@ from app.admin.forms import at_most, checked_by, one_line, plain_text, zone_choi
 from app.events import limits
 from app.events.models import Event
 from app.payments.display import ZERO_DECIMAL, major_units
+from app.platforms.registry import PLATFORMS
 
 WALL_CLOCK = "%Y-%m-%dT%H:%M"
 CURRENCIES = ("USD", "EUR", "GBP", "CAD", "AUD", "CHF", "SEK", "NOK", "DKK", "NZD", "SGD", "JPY")
@@ -138,6 +139,11 @@ class EventForm(FlaskForm):
         "Location (in-person events)",
         validators=[Optional(), at_most(limits.LOCATION_LENGTH), one_line],
     )
+    platform = SelectField("Webinar platform", validators=[Optional()])
+    platform_webinar_id = StringField(
+        "Webinar id on the platform",
+        validators=[Optional(), at_most(limits.WEBINAR_ID_LENGTH), one_line],
+    )
     campaign = StringField(
         "Campaign",
         validators=[Optional(), at_most(limits.CAMPAIGN_LENGTH), one_line],
@@ -153,6 +159,7 @@ class EventForm(FlaskForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.timezone.choices = [("", "Choose a time zone"), *zone_choices()]
+        self.platform.choices = [("", "None"), *PLATFORMS.items()]
         currencies = list(CURRENCIES)
         if self.currency.data and self.currency.data not in currencies:
             currencies.append(self.currency.data)
@@ -182,6 +189,8 @@ class EventForm(FlaskForm):
                 "refund_until_hours_before": event.refund_until_hours_before,
                 "join_url": event.join_url,
                 "location": event.location,
+                "platform": event.platform or "",
+                "platform_webinar_id": event.platform_webinar_id or "",
                 "campaign": event.campaign.name if event.campaign else "",
                 "registration_closes_at": closes and utc_to_wall_clock(closes, event.timezone),
             },
@@ -247,6 +256,8 @@ class EventForm(FlaskForm):
             "refund_until_hours_before": self.refund_until_hours_before.data,
             "join_url": (self.join_url.data or "").strip() or None,
             "location": (self.location.data or "").strip() or None,
+            "platform": self.platform.data or None,
+            "platform_webinar_id": (self.platform_webinar_id.data or "").strip() or None,
             "campaign": (self.campaign.data or "").strip() or None,
             "registration_closes_at": closes and wall_clock_to_utc(closes, zone),
         }

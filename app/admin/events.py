@@ -30,6 +30,7 @@ from app.inputs import query_int
 from app.pages import flash_refusal, show_refusal
 from app.payments import display
 from app.payments.records import takings
+from app.platforms.status import sync_state
 from app.refusals import Refusal
 from app.registrations.forms import ReserveForm, asked_on_form
 from app.registrations.models import WALK_IN, Registration
@@ -145,6 +146,7 @@ def event(slug: str) -> str:
         questions=questions_of(event.id),
         question_types=TYPE_LABELS,
         built_ins=BUILT_INS,
+        platform=sync_state(event),
     )
 
 
