@@ -191,3 +191,18 @@ def test_an_event_without_a_platform_makes_no_sync_rows(app, zoom: FakeZoom, eve
     assert db.session.scalar(select(func.count()).select_from(RegistrantSync)) == 0
     assert zoom.calls == []
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+def test_zoom_unreachable_leaves_the_registration_confirmed_and_the_sync_waiting(
+    app, zoom: FakeZoom, zoom_event
+):
+    app.config.update(ZOOM_API_BASE="http://127.0.0.1:9/v2", ZOOM_OAUTH_BASE="http://127.0.0.1:9")
+    registration = register_person(zoom_event, "offline@example.com")
+
+    run_due_jobs()
+
+    assert registration.status == "confirmed"
+    row = _sync(registration)
+    assert row.status == "pending" and row.attempts == 1
+    assert "Could not reach Zoom" in (row.last_error or "")
+    assert row.next_attempt_at > utcnow()
