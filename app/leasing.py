@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import random
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select, true, update
 
-from app.db import db, writing
+from app.db import db, utcnow, writing
 
 
 def due(model: Any, now: datetime) -> ColumnElement[bool]:
@@ -63,6 +64,27 @@ def claim(
         )
         ids = sorted(won.scalars())
     return lease, ids
+
+
+def drain(
+    model: Any, limit: int, seconds: int, now: datetime, work: Callable[[str, datetime], int]
+) -> int:
+    """Lease the due rows of `model` a batch at a time and give each lease to `work(lease,
+    moment)`, until no row is due; the sum of what `work` returned.
+
+    The moment is the pass's, or the clock if later: rows the jobs before this one wrote during
+    the pass are due too. A row retried "now" (a 0 s back-off) is left to the next pass, not
+    spun on here.
+    """
+    done = 0
+    seen: set[int] = set()
+    while True:
+        moment = max(now, utcnow())
+        lease, ids = claim(model, limit, moment, seconds)
+        if not ids or seen.issuperset(ids):
+            return done
+        seen.update(ids)
+        done += work(lease, moment)
 
 
 def retry_delay(attempts: int, base: float, cap: float) -> timedelta:

@@ -19,6 +19,7 @@ from app.followup.routing import RoutingRefused, route_followups
 from app.platforms.base import PlatformError
 from app.platforms.models import AttendancePull
 from app.platforms.registry import PLATFORMS, connector
+from app.platforms.retries import gives_up, wait_after
 from app.refusals import Refusal
 from app.worker import wake_after_commit
 
@@ -142,23 +143,15 @@ def _owe_after_schedule(now: datetime) -> None:
 def _retry(pull: AttendancePull, now: datetime, error: PlatformError) -> None:
     db.session.rollback()
     attempts = pull.attempts + 1
-    config = current_app.config
-    if error.permanent or attempts >= int(config["PLATFORM_MAX_ATTEMPTS"]):
+    if gives_up(attempts, error):
         _finish(pull, status="failed", attempts=attempts, last_error=error.message)
         return
-    wait = leasing.retry_delay(
-        attempts,
-        float(config["PLATFORM_RETRY_BASE_SECONDS"]),
-        float(config["PLATFORM_RETRY_CAP_SECONDS"]),
-    )
-    if error.retry_after is not None:
-        wait = max(wait, timedelta(seconds=error.retry_after))
     _finish(
         pull,
         status="pending",
         attempts=attempts,
         last_error=error.message,
-        next_attempt_at=now + wait,
+        next_attempt_at=now + wait_after(attempts, error),
     )
 
 

@@ -26,6 +26,7 @@ from app.mail.receivers import seat_key
 from app.platforms.base import Connector, Person, PlatformError
 from app.platforms.models import RegistrantSync
 from app.platforms.registry import PLATFORMS, connector
+from app.platforms.retries import gives_up, wait_after
 from app.registrations import signals as registration_signals
 from app.registrations.models import Registration
 from app.worker import wake_after_commit
@@ -114,19 +115,14 @@ def _row_of(registration_id: int) -> RegistrantSync | None:
 
 def sync_registrants(now: datetime) -> int:
     """The worker's job: make every platform call due at `now`; how many succeeded."""
-    done = 0
-    batch = int(current_app.config["PLATFORM_BATCH_SIZE"])
-    seconds = int(current_app.config["PLATFORM_LEASE_SECONDS"])
-    seen: set[int] = set()
-    while True:
-        # Rows the registrations of this very pass added are due too.
-        moment = max(now, utcnow())
-        lease, ids = leasing.claim(RegistrantSync, batch, moment, seconds)
-        if not ids or seen.issuperset(ids):
-            break
-        seen.update(ids)
-        done += _call_claimed(lease, moment)
-    return done
+    config = current_app.config
+    return leasing.drain(
+        RegistrantSync,
+        int(config["PLATFORM_BATCH_SIZE"]),
+        int(config["PLATFORM_LEASE_SECONDS"]),
+        now,
+        _call_claimed,
+    )
 
 
 def _call_claimed(lease: str, now: datetime) -> int:
@@ -151,18 +147,16 @@ def _call_claimed(lease: str, now: datetime) -> int:
         try:
             done += _call(platform, row, registration, lease, now)
         except PlatformError as error:
+            attempts = row.attempts + 1
             if error.permanent:
-                _finish(
-                    row.id, lease, status="failed", attempts=row.attempts + 1, error=error.message
-                )
+                # This registrant's problem, not the platform's: the batch goes on.
+                _finish(row.id, lease, status="failed", attempts=attempts, error=error.message)
                 continue
-            wait = _wait_after(row.attempts + 1, error)
-            if row.attempts + 1 >= int(current_app.config["PLATFORM_MAX_ATTEMPTS"]):
-                _finish(
-                    row.id, lease, status="failed", attempts=row.attempts + 1, error=error.message
-                )
+            wait = wait_after(attempts, error)
+            if gives_up(attempts, error):
+                _finish(row.id, lease, status="failed", attempts=attempts, error=error.message)
             else:
-                _release(row.id, lease, now + wait, error.message, attempts=row.attempts + 1)
+                _release(row.id, lease, now + wait, error.message, attempts=attempts)
             # The platform is down or asked us to slow down: the rest of the batch waits too
             # (not counted as an attempt) rather than hammering it.
             for later, _registration in rows[index + 1 :]:
@@ -272,19 +266,6 @@ def _send_personal_link(registration: Registration) -> None:
             )
         ]
     )
-
-
-def _wait_after(attempts: int, error: PlatformError) -> timedelta:
-    config = current_app.config
-    wait = leasing.retry_delay(
-        attempts,
-        float(config["PLATFORM_RETRY_BASE_SECONDS"]),
-        float(config["PLATFORM_RETRY_CAP_SECONDS"]),
-    )
-    if error.retry_after is not None:
-        # The platform said how long: never sooner than that.
-        wait = max(wait, timedelta(seconds=error.retry_after))
-    return wait
 
 
 def _release(

@@ -35,20 +35,14 @@ THROTTLED = frozenset({429, 502, 503, 504})
 def deliver_due(now: datetime | None = None) -> int:
     """The worker's job: send every delivery due at `now`, a batch at a time; how many were
     delivered."""
-    delivered = 0
-    batch = int(current_app.config["WEBHOOKS_BATCH_SIZE"])
-    seen: set[int] = set()
-    while True:
-        # The pass's moment, or the clock if later: rows the jobs before this one wrote
-        # during the pass are due too.
-        moment = max(now, utcnow()) if now else utcnow()
-        lease, ids = claim(batch, moment)
-        # A row retried "now" (a 0 s back-off) is left to the next pass, not spun on here.
-        if not ids or seen.issuperset(ids):
-            break
-        seen.update(ids)
-        delivered += send_claimed(lease, moment)
-    return delivered
+    config = current_app.config
+    return leasing.drain(
+        WebhookDelivery,
+        int(config["WEBHOOKS_BATCH_SIZE"]),
+        int(config["WEBHOOKS_LEASE_SECONDS"]),
+        now or utcnow(),
+        send_claimed,
+    )
 
 
 def claim(limit: int, now: datetime) -> tuple[str, list[int]]:
