@@ -206,3 +206,19 @@ def test_zoom_unreachable_leaves_the_registration_confirmed_and_the_sync_waiting
     assert row.status == "pending" and row.attempts == 1
     assert "Could not reach Zoom" in (row.last_error or "")
     assert row.next_attempt_at > utcnow()
+
+
+def test_linking_an_event_to_a_webinar_later_adds_those_already_registered(
+    app, zoom: FakeZoom, event
+):
+    from app.events.services import update_event
+
+    early = [register_person(event, f"early{n}@example.com") for n in range(3)]
+    run_due_jobs()
+
+    update_event(event, {"platform": "zoom", "platform_webinar_id": WEBINAR_ID})
+    run_due_jobs()
+
+    emails = sorted(r["email"] for r in zoom.webinar(WEBINAR_ID).registrants.values())
+    assert emails == sorted(r.email for r in early)
+    assert {_sync(r).status for r in early} == {"synced"}

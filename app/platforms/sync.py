@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import insert, literal, select, update
 
 from app import leasing
-from app.db import db, utcnow, writing
+from app.db import UTCDateTime, db, utcnow, writing
 from app.events import signals as event_signals
 from app.events.models import Event
 from app.mail.models import OutboxMessage
@@ -39,6 +39,7 @@ def connect() -> None:
     registration_signals.registered.connect(on_seated, weak=False)
     registration_signals.promoted.connect(on_seated, weak=False)
     registration_signals.cancelled.connect(on_cancelled, weak=False)
+    event_signals.event_changed.connect(on_event_changed, weak=False)
     event_signals.event_cancelled.connect(on_event_cancelled, weak=False)
 
 
@@ -77,6 +78,45 @@ def on_cancelled(registration: Registration, **_: Any) -> None:
     row = _row_of(registration.id)
     if row is not None:
         _want_cancelled(row)
+
+
+def on_event_changed(event: Event, changed: set[str], **_: Any) -> None:
+    """An event linked to its webinar after people registered: those with a seat are owed
+    to the platform too (one INSERT … SELECT, however many they are)."""
+    if not changed & {"platform", "platform_webinar_id"} or not event.platform:
+        return
+    now = utcnow()
+    registration = Registration.__table__.c
+    owed = select(
+        registration.id,
+        literal(event.id),
+        literal(event.platform),
+        literal(event.platform_webinar_id),
+        literal("registered"),
+        literal("pending"),
+        literal(0),
+        literal(now, UTCDateTime),
+        literal(now, UTCDateTime),
+    ).where(
+        registration.event_id == event.id,
+        registration.status == "confirmed",
+        ~select(RegistrantSync.id)
+        .where(RegistrantSync.registration_id == registration.id)
+        .exists(),
+    )
+    columns = [
+        "registration_id",
+        "event_id",
+        "platform",
+        "webinar_id",
+        "want",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+    ]
+    db.session.execute(insert(RegistrantSync).from_select(columns, owed))
+    wake_after_commit()
 
 
 def on_event_cancelled(event: Event, **_: Any) -> None:
