@@ -41,6 +41,9 @@ EVENT_FIELDS = {
     "requires_approval",
     "approval_holds_seat",
     "show_seats_left",
+    # Issue "Connect": the webinar platform the event runs on, and its webinar there.
+    "platform",
+    "platform_webinar_id",
 }
 # The environment variables of the CONTRACT's "Configuration" table.
 CONFIGURATION_VARIABLES = {

@@ -43,6 +43,8 @@ RULES_BEYOND_THE_SCHEMA = {
         "join_url",
         "double_opt_in",
         "requires_approval",
+        "platform",
+        "platform_webinar_id",
     },
     "PATCH /api/v1/events/{slug}": {
         "slug",
@@ -53,6 +55,8 @@ RULES_BEYOND_THE_SCHEMA = {
         "status",
         "double_opt_in",
         "requires_approval",
+        "platform",
+        "platform_webinar_id",
     },
     "POST /api/v1/events/{slug}/registrations": {"answers.", "phone", "email"},
     "POST /api/v1/events/{slug}/attendance": {"file"},

@@ -80,7 +80,8 @@ def create_event(values: dict[str, Any]) -> Event:
     Refused with 422 naming the field, beyond what the schema says: a slug another event
     uses, a capacity below the seats already taken, registration closing after the end,
     publishing a paid event before Stripe is configured, publishing without a join link
-    or location, or `double_opt_in` or `requires_approval` on a paid event.
+    or location (or a webinar platform), `double_opt_in` or `requires_approval` on a paid event,
+    or a `platform` without a `platform_webinar_id` (or the other way round).
     """
     # `status` goes to create_event itself, which judges it by the same rules as update_event
     # but in the one transaction, so a refused publication leaves no draft behind.
@@ -107,7 +108,8 @@ def change_event(values: dict[str, Any], slug: str) -> Event:
     Refused with 422 naming the field, beyond what the schema says: a slug another event
     uses, a capacity below the seats already taken, registration closing after the end,
     publishing a paid event before Stripe is configured, publishing without a join link
-    or location, or `double_opt_in` or `requires_approval` on a paid event. A cancelled event
+    or location (or a webinar platform), `double_opt_in` or `requires_approval` on a paid event,
+    or a `platform` without a `platform_webinar_id` (or the other way round). A cancelled event
     cannot be changed back.
     """
     event = event_or_404(slug)
