@@ -30,6 +30,8 @@ TOKEN_MARGIN_SECONDS = 60
 
 @dataclass(frozen=True)
 class ZoomSettings:
+    """A Server-to-Server OAuth app's credentials and where Zoom (or a fake of it) answers."""
+
     account_id: str | None
     client_id: str | None
     client_secret: str | None
@@ -51,6 +53,8 @@ _tokens_lock = threading.Lock()
 
 
 class ZoomConnector:
+    """The Connector for Zoom Webinars; `settings` come from `registry.connector`."""
+
     name: ClassVar[str] = "zoom"
     label: ClassVar[str] = "Zoom"
 
