@@ -56,8 +56,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         models,  # noqa: F401
         pages,
         payments,
-        privacy,
         platforms,
+        privacy,
         registrations,
         webhooks,
         worker,
@@ -71,8 +71,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.followup import models as followup_models  # noqa: F401
     from app.payments import bp as payments_bp
     from app.payments import models as payment_models  # noqa: F401
-    from app.privacy import bp as privacy_bp
     from app.platforms import bp as platforms_bp
+    from app.privacy import bp as privacy_bp
     from app.registrations import bp as registrations_bp
     from app.registrations import models as registration_models  # noqa: F401
     from app.reports import bp as reports_bp

@@ -137,15 +137,6 @@ class Config:
         self.GOTO_API_BASE = env("GOTO_API_BASE") or "https://api.getgo.com/G2W/rest/v2"
         self.GOTO_OAUTH_BASE = env("GOTO_OAUTH_BASE") or "https://authentication.logmeininc.com"
 
-        # Webinar platforms (app/platforms). Zoom: a Server-to-Server OAuth app's account id,
-        # client id and secret, and the secret token its webhooks are signed with; the bases
-        # point the connector at another server (the tests' local fake).
-        self.ZOOM_ACCOUNT_ID = env("ZOOM_ACCOUNT_ID") or None
-        self.ZOOM_CLIENT_ID = env("ZOOM_CLIENT_ID") or None
-        self.ZOOM_CLIENT_SECRET = env("ZOOM_CLIENT_SECRET") or None
-        self.ZOOM_WEBHOOK_SECRET_TOKEN = env("ZOOM_WEBHOOK_SECRET_TOKEN") or None
-        self.ZOOM_API_BASE = env("ZOOM_API_BASE") or "https://api.zoom.us/v2"
-        self.ZOOM_OAUTH_BASE = env("ZOOM_OAUTH_BASE") or "https://zoom.us"
         # A webhook whose signed timestamp is further than this from our clock is refused.
         self.ZOOM_WEBHOOK_TOLERANCE_SECONDS = 300
         # The worker's platform calls: one call's timeout; registrants per claim and how long

@@ -4,7 +4,7 @@ Q&A, apply them as an uploaded report would be, and route the follow-up in the s
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -40,7 +40,8 @@ def test_webinar_ended_leads_to_applied_attendance_and_routed_followups_in_one_w
 ):
     make_rep("rita@example.com")
     make_rep("sam@example.com")
-    event = _ended_event()
+    # Scheduled to run 20 minutes more, it ended a minute ago: follow-up does not wait.
+    event = _ended_event(minutes_ago=-20)
     for email in ("ada@example.com", "bob@example.com", "cy@example.com"):
         register_person(event, email)
     # Ada dropped out and came back: two rows, one attendee. Cy never came.
@@ -49,7 +50,8 @@ def test_webinar_ended_leads_to_applied_attendance_and_routed_followups_in_one_w
     zoom.joined(WEBINAR_ID, "bob@example.com", 600)
     zoom.asked(WEBINAR_ID, "ada@example.com", "Pricing?", "Does it do SSO?")
 
-    body, headers = zoom.ended(WEBINAR_ID, end_time="2030-01-01T11:02:00Z")
+    ended_at = (utcnow() - timedelta(minutes=1)).replace(microsecond=0)
+    body, headers = zoom.ended(WEBINAR_ID, end_time=f"{ended_at:%Y-%m-%dT%H:%M:%SZ}")
     answer = client.post("/zoom/webhook", data=body, headers=headers)
     assert answer.status_code == 200, answer.text
     assert db.session.scalar(select(FollowUp.id)) is None
@@ -67,7 +69,10 @@ def test_webinar_ended_leads_to_applied_attendance_and_routed_followups_in_one_w
     assert all(followup_of(email, event).rep_id is not None for email in by_email)
     pull = _pull(event)
     assert pull is not None and pull.status == "done" and pull.reason == "ended"
-    assert pull.ended_at == datetime(2030, 1, 1, 11, 2, tzinfo=UTC)
+    assert pull.ended_at == ended_at
+    # Speed to lead is measured from that moment.
+    db.session.refresh(event)
+    assert event.ended_at == ended_at
 
 
 def test_a_report_over_many_pages_is_read_whole(app, zoom: FakeZoom):

@@ -12,6 +12,7 @@ from app.db import db, utcnow
 from app.events.services import cancel_event
 from app.mail.models import OutboxMessage
 from app.platforms.models import RegistrantSync
+from app.privacy.people import erase_person, export_person
 from app.registrations.links import manage_url
 from app.registrations.models import Registration
 from app.registrations.services import cancel
@@ -222,3 +223,42 @@ def test_linking_an_event_to_a_webinar_later_adds_those_already_registered(
     emails = sorted(r["email"] for r in zoom.webinar(WEBINAR_ID).registrants.values())
     assert emails == sorted(r.email for r in early)
     assert {_sync(r).status for r in early} == {"synced"}
+
+
+def test_erasing_a_person_cancels_their_zoom_registrant_and_drops_their_link(
+    app, zoom: FakeZoom, zoom_event
+):
+    registration = register_person(zoom_event, "forget.me@example.com")
+    run_due_jobs()
+    registrant_id = _sync(registration).registrant_id
+    assert registration.join_url
+
+    exported = export_person("forget.me@example.com")
+    assert exported is not None
+    assert [row["join_url"] for row in exported["platform_registrants"]] == [registration.join_url]
+
+    erase_person("forget.me@example.com", actor="test", source="cli")
+
+    # Zoom is asked while the address is still known, in the erasure itself.
+    assert zoom.cancelled == [(WEBINAR_ID, registrant_id)]
+    db.session.expire_all()
+    assert _sync(registration).status == "cancelled"
+    assert db.session.get(Registration, registration.id).join_url is None
+
+
+def test_erasing_while_zoom_is_down_leaves_the_cancel_to_the_worker(
+    app, zoom: FakeZoom, zoom_event
+):
+    registration = register_person(zoom_event, "later@example.com")
+    run_due_jobs()
+    registrant_id = _sync(registration).registrant_id
+
+    zoom.down = True
+    erase_person("later@example.com", actor="test", source="cli")
+    db.session.expire_all()
+    assert _sync(registration).status == "pending" and zoom.cancelled == []
+
+    zoom.down = False
+    run_due_jobs()
+    assert zoom.cancelled == [(WEBINAR_ID, registrant_id)]
+    assert _sync(registration).status == "cancelled"

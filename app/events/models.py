@@ -98,6 +98,12 @@ class Event(Model):
         self.ends_at = starts_at + timedelta(minutes=duration_minutes)
 
     @property
+    def over_at(self) -> datetime:
+        """When the event was over: its actual end when the platform reported one (a webinar
+        that ended early is followed up at once), else its scheduled end."""
+        return self.ended_at or self.ends_at
+
+    @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 

@@ -82,7 +82,7 @@ def _route_event(event_id: int, trigger: str, actor_id: int | None, now: datetim
         raise RoutingRefused("This event does not exist.")
     if event.status == "cancelled":
         raise RoutingRefused("This event was cancelled; its registrants are not followed up.")
-    if now < event.ends_at:
+    if now < event.over_at:
         raise RoutingRefused("This event has not ended yet; follow-up is routed after it ends.")
     settings = load_settings()
     _rescore_untouched(event, settings, now)
@@ -148,7 +148,7 @@ def _route_event(event_id: int, trigger: str, actor_id: int | None, now: datetim
     # The event's questions that stand for a routing fact (a company size, a segment).
     maps_to = routing_facts([event.id]).get(event.id)
     router.load_companies(domains)
-    start = max(now, event.ends_at)
+    start = max(now, event.over_at)
     followups: list[dict[str, Any]] = []
     same_for_all = {
         "event_id": event.id,
@@ -254,7 +254,7 @@ def _rescore_untouched(event: Event, settings: FollowUpSettings, now: datetime) 
     if not stale:
         return
     earlier = _earlier_registrations(event)
-    start = max(now, event.ends_at)
+    start = max(now, event.over_at)
     for followup, minutes, questions, checked_in in stale:
         result = score(
             Engagement(

@@ -15,6 +15,8 @@ from sqlalchemy import select
 
 from app.db import db, insert_ignoring_conflict, utcnow, writing
 from app.events.models import Event
+from app.events.services import mark_ended
+from app.platforms.credentials import setting
 from app.platforms.models import WebhookReceipt
 from app.platforms.pulls import request_pull
 from app.platforms.zoom import parse_instant
@@ -32,7 +34,7 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
 
 def verify(body: bytes, timestamp: str | None, signed: str | None) -> dict[str, Any]:
     """The delivery's JSON, once its signature and timestamp hold; else BadDelivery."""
-    secret = current_app.config.get("ZOOM_WEBHOOK_SECRET_TOKEN")
+    secret = setting("ZOOM_WEBHOOK_SECRET_TOKEN")
     if not secret:
         raise BadDelivery("Zoom webhooks are not set up here (no ZOOM_WEBHOOK_SECRET_TOKEN).")
     if not timestamp or not signed:
@@ -57,7 +59,7 @@ def verify(body: bytes, timestamp: str | None, signed: str | None) -> dict[str, 
 def challenge_answer(data: dict[str, Any]) -> dict[str, str]:
     """The answer to `endpoint.url_validation`: the plain token and its HMAC, in hex."""
     plain = str((data.get("payload") or {}).get("plainToken") or "")
-    secret = str(current_app.config["ZOOM_WEBHOOK_SECRET_TOKEN"])
+    secret = setting("ZOOM_WEBHOOK_SECRET_TOKEN") or ""
     encrypted = hmac.new(secret.encode(), plain.encode(), hashlib.sha256).hexdigest()
     return {"plainToken": plain, "encryptedToken": encrypted}
 
@@ -92,4 +94,6 @@ def _ended(data: dict[str, Any], now: datetime) -> None:
         select(Event).where(Event.platform == "zoom", Event.platform_webinar_id == webinar_id)
     )
     for event in events:
+        # Speed to lead is measured from this moment (the feedback report).
+        mark_ended(event, ended_at)
         request_pull(event, "ended", now, ended_at=ended_at)

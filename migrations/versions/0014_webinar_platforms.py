@@ -1,7 +1,7 @@
 """webinar platforms: events linked to a webinar, registrants synced, attendance pulled
 
-Revision ID: 0010
-Revises: 0008 (the lead re-chains it after 0009)
+Revision ID: 0014
+Revises: 0013 (the lead re-chains it after 0009)
 Create Date: 2026-12-02 06:10:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0010'
-down_revision = '0008'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
