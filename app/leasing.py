@@ -67,10 +67,16 @@ def claim(
 
 
 def drain(
-    model: Any, limit: int, seconds: int, now: datetime, work: Callable[[str, datetime], int]
+    model: Any,
+    limit: int,
+    seconds: int,
+    now: datetime,
+    work: Callable[[str, datetime], int],
+    among: ColumnElement[bool] = true(),  # noqa: B008 (an immutable SQL constant)
 ) -> int:
-    """Lease the due rows of `model` a batch at a time and give each lease to `work(lease,
-    moment)`, until no row is due; the sum of what `work` returned.
+    """Lease the due rows of `model` that `among` admits a batch at a time and
+    give each lease to `work(lease, moment)`, until no row is due; the sum of what `work`
+    returned.
 
     The moment is the pass's, or the clock if later: rows the jobs before this one wrote during
     the pass are due too. A row retried "now" (a 0 s back-off) is left to the next pass, not
@@ -80,7 +86,7 @@ def drain(
     seen: set[int] = set()
     while True:
         moment = max(now, utcnow())
-        lease, ids = claim(model, limit, moment, seconds)
+        lease, ids = claim(model, limit, moment, seconds, among=among)
         if not ids or seen.issuperset(ids):
             return done
         seen.update(ids)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from standardwebhooks import Webhook
 
 from app import leasing
@@ -42,6 +42,7 @@ def deliver_due(now: datetime | None = None) -> int:
         int(config["WEBHOOKS_LEASE_SECONDS"]),
         now or utcnow(),
         send_claimed,
+        among=_of_active_subscriptions(),
     )
 
 
@@ -49,9 +50,12 @@ def claim(limit: int, now: datetime) -> tuple[str, list[int]]:
     """Lease up to `limit` due deliveries of active subscriptions to this run; the lease and
     the ids it won (a paused subscription's deliveries wait for it to be resumed)."""
     seconds = int(current_app.config["WEBHOOKS_LEASE_SECONDS"])
+    return leasing.claim(WebhookDelivery, limit, now, seconds, among=_of_active_subscriptions())
+
+
+def _of_active_subscriptions() -> ColumnElement[bool]:
     active = select(WebhookSubscription.id).where(WebhookSubscription.active.is_(True))
-    among = WebhookDelivery.subscription_id.in_(active)
-    return leasing.claim(WebhookDelivery, limit, now, seconds, among=among)
+    return WebhookDelivery.subscription_id.in_(active)
 
 
 def send_claimed(lease: str, now: datetime) -> int:
