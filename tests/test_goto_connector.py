@@ -145,6 +145,14 @@ def test_a_registrant_is_added_with_every_field_and_gets_their_own_join_link(got
     )
 
 
+def test_someone_without_a_last_name_is_added_though_goto_requires_one(goto, fake_goto):
+    added = goto.add_registrant(
+        WEBINAR, Person(email="cher@example.com", first_name="Cher", last_name="")
+    )
+    stored = fake_goto.webinars[WEBINAR].registrants[added.registrant_id]
+    assert (stored["firstName"], stored["lastName"]) == ("Cher", "-")
+
+
 def test_adding_someone_goto_already_has_answers_their_first_registration(goto, fake_goto):
     first = goto.add_registrant(WEBINAR, ADA)
     again = goto.add_registrant(WEBINAR, Person("ada@example.com", "Ada", "Lovelace"))

@@ -32,6 +32,9 @@ MAX_PAGES = 500
 # not run out between the check and the call.
 EXPIRY_MARGIN_SECONDS = 60.0
 SOURCE = "GoTo Webinar"
+# GoTo refuses a registrant without a first and last name, which our form leaves optional
+# (a last name): this stands in for the missing one.
+NO_NAME = "-"
 
 
 @dataclass(frozen=True)
@@ -283,8 +286,8 @@ class GoToConnector:
 
     def add_registrant(self, webinar_id: str, person: Person) -> PlatformRegistrant:
         fields = {
-            "firstName": person.first_name,
-            "lastName": person.last_name,
+            "firstName": person.first_name.strip() or NO_NAME,
+            "lastName": person.last_name.strip() or NO_NAME,
             "email": person.email,
             "organization": person.company,
             "jobTitle": person.title,
