@@ -141,7 +141,9 @@ def _owe_after_schedule(now: datetime) -> None:
 
 
 def _retry(pull: AttendancePull, now: datetime, error: PlatformError) -> None:
-    db.session.rollback()
+    """Try again later. Nothing of the pull was written before the error, but the call may have
+    saved credentials (GoTo renews its refresh token and voids the old one): the commit keeps
+    them, where a rollback would leave the platform disconnected."""
     attempts = pull.attempts + 1
     if gives_up(attempts, error):
         _finish(pull, status="failed", attempts=attempts, last_error=error.message)
