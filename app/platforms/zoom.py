@@ -132,6 +132,10 @@ class ZoomConnector:
                 return rows
 
     def _count_questions(self, webinar_id: str, report: AttendeeReport) -> None:
+        """Each Q&A question counts toward its asker's `questions`. The polls report
+        (`/report/webinars/{id}/polls`, the same `questions[{name,email,question_details}]`
+        shape) is not read: a poll answer is not a question, the report and the registration
+        have no figure to keep it in, and each report call is a Heavy one on Zoom's rate limit."""
         try:
             data = self._call("GET", f"/report/webinars/{webinar_id}/qa").json()
         except PlatformError as error:
