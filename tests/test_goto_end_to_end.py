@@ -18,26 +18,13 @@ from tests.builders import bearer, make_event, make_user, register_person
 from tests.fake_goto import FakeGoTo
 from tests.followup_fixtures import followup_of, make_rep
 from tests.goto_fixtures import WEBINAR_KEY, app_config, goto_event_fixture, goto_fixture
+from tests.platform_fixtures import sync_of, text_of
 from tests.smtp import SmtpSink
 
 __all__ = ["app_config", "goto_event_fixture", "goto_fixture"]
 
 EVENT_LINK = "https://meet.example.com/launch"
 REGISTRANTS = f"/G2W/rest/v2/organizers/7000000000000000001/webinars/{WEBINAR_KEY}/registrants"
-
-
-def _sync(registration: Registration) -> RegistrantSync:
-    row = db.session.scalar(
-        select(RegistrantSync)
-        .where(RegistrantSync.registration_id == registration.id)
-        .execution_options(populate_existing=True)
-    )
-    assert row is not None
-    return row
-
-
-def _text(message) -> str:  # type: ignore[no-untyped-def]
-    return message.get_body(("plain",)).get_content()
 
 
 def test_registration_adds_a_goto_registrant_and_the_confirmation_carries_its_join_url(
@@ -54,13 +41,13 @@ def test_registration_adds_a_goto_registrant_and_the_confirmation_carries_its_jo
         "Ada",
         "Lovelace",
     )
-    row = _sync(registration)
+    row = sync_of(registration)
     assert (row.status, row.platform) == ("synced", "goto")
     assert row.registrant_id == str(registrant["registrantKey"])
     db.session.refresh(registration)
     assert registration.join_url == registrant["joinUrl"]
     (received,) = smtp_server.received
-    text = _text(received.message)
+    text = text_of(received.message)
     assert registrant["joinUrl"] in text and EVENT_LINK not in text
 
 
@@ -68,7 +55,7 @@ def test_cancelling_deletes_the_goto_registrant(app, goto: FakeGoTo, goto_event)
     # No last name, which GoTo requires: the connector stands one in.
     registration = register_person(goto_event, "leaving@example.com")
     run_due_jobs()
-    row = _sync(registration)
+    row = sync_of(registration)
     assert row.status == "synced", row.last_error
     registrant_key = row.registrant_id
     assert registrant_key in goto.webinar(WEBINAR_KEY).registrants
@@ -79,7 +66,7 @@ def test_cancelling_deletes_the_goto_registrant(app, goto: FakeGoTo, goto_event)
     assert goto.webinar(WEBINAR_KEY).registrants == {}
     deletes = [call.path for call in goto.api_calls("DELETE")]
     assert deletes == [f"{REGISTRANTS}/{registrant_key}"]
-    assert _sync(registration).status == "cancelled"
+    assert sync_of(registration).status == "cancelled"
 
 
 def test_a_requested_pull_applies_goto_attendance_and_routes_followups_to_reps(
@@ -144,7 +131,7 @@ def test_goto_down_then_back_adds_each_registrant_once(
     assert goto.webinar(WEBINAR_KEY).registrants == {}
     # Everyone has their seat letter, with the event's link for now.
     assert len(smtp_server.received) == 5
-    assert all(EVENT_LINK in _text(m.message) for m in smtp_server.received)
+    assert all(EVENT_LINK in text_of(m.message) for m in smtp_server.received)
 
     goto.down = False
     later = utcnow() + timedelta(hours=2)
@@ -160,7 +147,7 @@ def test_goto_down_then_back_adds_each_registrant_once(
     for registration in registrations:
         db.session.refresh(registration)
         (update,) = [m for m in updates if m.recipients == (registration.email,)]
-        assert registration.join_url and registration.join_url in _text(update.message)
+        assert registration.join_url and registration.join_url in text_of(update.message)
 
 
 def test_a_refresh_token_goto_renews_during_a_pull_that_must_wait_is_kept(app, goto: FakeGoTo):

@@ -19,6 +19,7 @@ from app.registrations.services import cancel
 from app.worker import run_due_jobs
 from tests.builders import register_person
 from tests.fake_zoom import FakeZoom
+from tests.platform_fixtures import sync_of, text_of
 from tests.smtp import SmtpSink
 from tests.zoom_fixtures import WEBINAR_ID, app_config, zoom_event_fixture, zoom_fixture
 
@@ -27,18 +28,8 @@ __all__ = ["app_config", "zoom_event_fixture", "zoom_fixture"]
 EVENT_LINK = "https://meet.example.com/launch"
 
 
-def _sync(registration: Registration) -> RegistrantSync:
-    row = db.session.scalar(
-        select(RegistrantSync)
-        .where(RegistrantSync.registration_id == registration.id)
-        .execution_options(populate_existing=True)
-    )
-    assert row is not None
-    return row
-
-
 def _text_and_invite(message) -> tuple[str, str]:  # type: ignore[no-untyped-def]
-    text = message.get_body(("plain",)).get_content()
+    text = text_of(message)
     invites = [part for part in message.walk() if part.get_content_type() == "text/calendar"]
     invite = invites[0].get_content() if invites else ""
     if isinstance(invite, bytes):
@@ -61,7 +52,7 @@ def test_registration_adds_a_zoom_registrant_and_its_email_carries_the_personal_
     db.session.refresh(registration)
     personal = registration.join_url
     assert personal and personal.endswith(registrants[0]["id"])
-    assert _sync(registration).status == "synced"
+    assert sync_of(registration).status == "synced"
     # The confirmation was written after the sync in the same pass: the personal link only.
     (received,) = smtp_server.received
     text, invite = _text_and_invite(received.message)
@@ -114,7 +105,7 @@ def test_a_429_waits_as_long_as_zoom_asks(app, zoom: FakeZoom, zoom_event):
     start = utcnow()
 
     run_due_jobs(start)
-    row = _sync(registration)
+    row = sync_of(registration)
     assert row.status == "pending" and "slow down" in (row.last_error or "")
     assert row.next_attempt_at >= start + timedelta(seconds=599)
 
@@ -122,7 +113,7 @@ def test_a_429_waits_as_long_as_zoom_asks(app, zoom: FakeZoom, zoom_event):
     assert zoom.webinar(WEBINAR_ID).registrants == {}
 
     run_due_jobs(start + timedelta(seconds=601))
-    assert _sync(registration).status == "synced"
+    assert sync_of(registration).status == "synced"
     assert len(zoom.webinar(WEBINAR_ID).registrants) == 1
 
 
@@ -133,7 +124,7 @@ def test_a_refusal_from_zoom_is_recorded_and_not_retried(app, zoom: FakeZoom, zo
     run_due_jobs()
     run_due_jobs(utcnow() + timedelta(days=1))
 
-    row = _sync(registration)
+    row = sync_of(registration)
     assert row.status == "failed" and row.attempts == 1
     assert "Webinar does not exist" in (row.last_error or "")
     assert len(zoom.calls) == 1
@@ -147,20 +138,20 @@ def test_a_revoked_token_is_renewed_once(app, zoom: FakeZoom, zoom_event):
 
     run_due_jobs()
 
-    assert _sync(second).status == "synced"
+    assert sync_of(second).status == "synced"
     assert zoom.token_requests == 2
 
 
 def test_cancelling_cancels_the_zoom_registrant(app, zoom: FakeZoom, zoom_event):
     registration = register_person(zoom_event, "leaving@example.com")
     run_due_jobs()
-    registrant_id = _sync(registration).registrant_id
+    registrant_id = sync_of(registration).registrant_id
 
     cancel(registration.id, by="registrant")
     run_due_jobs()
 
     assert zoom.cancelled == [(WEBINAR_ID, registrant_id)]
-    assert _sync(registration).status == "cancelled"
+    assert sync_of(registration).status == "cancelled"
 
 
 def test_a_registration_cancelled_before_zoom_heard_of_it_costs_no_call(
@@ -172,7 +163,7 @@ def test_a_registration_cancelled_before_zoom_heard_of_it_costs_no_call(
     run_due_jobs()
 
     assert zoom.calls == [] and zoom.cancelled == []
-    assert _sync(registration).status == "cancelled"
+    assert sync_of(registration).status == "cancelled"
 
 
 def test_cancelling_the_event_cancels_every_zoom_registrant(app, zoom: FakeZoom, zoom_event):
@@ -183,7 +174,7 @@ def test_cancelling_the_event_cancels_every_zoom_registrant(app, zoom: FakeZoom,
     run_due_jobs()
 
     assert len(zoom.cancelled) == 3
-    assert {_sync(person).status for person in people} == {"cancelled"}
+    assert {sync_of(person).status for person in people} == {"cancelled"}
 
 
 def test_an_event_without_a_platform_makes_no_sync_rows(app, zoom: FakeZoom, event):
@@ -203,7 +194,7 @@ def test_zoom_unreachable_leaves_the_registration_confirmed_and_the_sync_waiting
     run_due_jobs()
 
     assert registration.status == "confirmed"
-    row = _sync(registration)
+    row = sync_of(registration)
     assert row.status == "pending" and row.attempts == 1
     assert "Could not reach Zoom" in (row.last_error or "")
     assert row.next_attempt_at > utcnow()
@@ -222,7 +213,7 @@ def test_linking_an_event_to_a_webinar_later_adds_those_already_registered(
 
     emails = sorted(r["email"] for r in zoom.webinar(WEBINAR_ID).registrants.values())
     assert emails == sorted(r.email for r in early)
-    assert {_sync(r).status for r in early} == {"synced"}
+    assert {sync_of(r).status for r in early} == {"synced"}
 
 
 def test_erasing_a_person_cancels_their_zoom_registrant_and_drops_their_link(
@@ -230,7 +221,7 @@ def test_erasing_a_person_cancels_their_zoom_registrant_and_drops_their_link(
 ):
     registration = register_person(zoom_event, "forget.me@example.com")
     run_due_jobs()
-    registrant_id = _sync(registration).registrant_id
+    registrant_id = sync_of(registration).registrant_id
     assert registration.join_url
 
     exported = export_person("forget.me@example.com")
@@ -242,7 +233,7 @@ def test_erasing_a_person_cancels_their_zoom_registrant_and_drops_their_link(
     # Zoom is asked while the address is still known, in the erasure itself.
     assert zoom.cancelled == [(WEBINAR_ID, registrant_id)]
     db.session.expire_all()
-    assert _sync(registration).status == "cancelled"
+    assert sync_of(registration).status == "cancelled"
     assert db.session.get(Registration, registration.id).join_url is None
 
 
@@ -251,14 +242,14 @@ def test_erasing_while_zoom_is_down_leaves_the_cancel_to_the_worker(
 ):
     registration = register_person(zoom_event, "later@example.com")
     run_due_jobs()
-    registrant_id = _sync(registration).registrant_id
+    registrant_id = sync_of(registration).registrant_id
 
     zoom.down = True
     erase_person("later@example.com", actor="test", source="cli")
     db.session.expire_all()
-    assert _sync(registration).status == "pending" and zoom.cancelled == []
+    assert sync_of(registration).status == "pending" and zoom.cancelled == []
 
     zoom.down = False
     run_due_jobs()
     assert zoom.cancelled == [(WEBINAR_ID, registrant_id)]
-    assert _sync(registration).status == "cancelled"
+    assert sync_of(registration).status == "cancelled"
