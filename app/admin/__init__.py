@@ -14,6 +14,7 @@ from app.admin import (  # noqa: E402, F401
     registrations,
     routing,
     settings,
+    source_links,
     tokens,
     webhooks,
 )

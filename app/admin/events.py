@@ -35,6 +35,7 @@ from app.refusals import Refusal
 from app.registrations.forms import ReserveForm, asked_on_form
 from app.registrations.models import WALK_IN, Registration
 from app.registrations.questions import BUILT_INS, questions_of
+from app.registrations.source_links import MEDIUM_SUGGESTIONS, SOURCE_SUGGESTIONS, links_of
 
 # Which form field shows a message the events service gives for one of its fields.
 FIELD_FOR = {"price_cents": "price", "status": None}
@@ -147,6 +148,9 @@ def event(slug: str) -> str:
         question_types=TYPE_LABELS,
         built_ins=BUILT_INS,
         platform=sync_state(event),
+        source_links=links_of(event.id),
+        source_suggestions=SOURCE_SUGGESTIONS,
+        medium_suggestions=MEDIUM_SUGGESTIONS,
     )
 
 

@@ -26,6 +26,11 @@ from app.registrations.answers import answer_text
 from app.registrations.models import Question, Registration
 from app.registrations.services import Registrant
 
+# The hidden fields that say where a visitor came from, each a Registration column.
+UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+CLICK_IDS = ("gclid", "fbclid")
+TRACKING_FIELDS = (*UTM_FIELDS, *CLICK_IDS, "referrer")
+
 
 def column_length(name: str) -> int:
     return length_of(Registration, name)
@@ -130,7 +135,13 @@ class ReserveForm(FlaskForm):
     utm_source = HiddenField()
     utm_medium = HiddenField()
     utm_campaign = HiddenField()
+    utm_term = HiddenField()
+    utm_content = HiddenField()
+    gclid = HiddenField()
+    fbclid = HiddenField()
     referrer = HiddenField()
+    # The source link's code (`?src=`), looked up when the form comes back.
+    src = HiddenField()
     # The honeypot: hidden from people (site.css, aria-hidden, out of the tab order), so only a
     # bot that fills every input puts something here.
     website = StringField("Website")
@@ -181,16 +192,16 @@ class ReserveForm(FlaskForm):
         except fields.InvalidValue:
             return None
 
-    def registrant(self, answers: dict[str, Any] | None = None) -> Registrant:
-        """The validated form, with the answers to the event's questions, as the service's
-        input."""
+    def registrant(
+        self, answers: dict[str, Any] | None = None, source_link_id: int | None = None
+    ) -> Registrant:
+        """The validated form, with the answers to the event's questions and the source link
+        it came through, as the service's input."""
         return Registrant.from_typed(
             {name: self[name].data for name in Registrant.TYPED},
             answers=answers or {},
-            utm_source=_hidden(self.utm_source.data, column_length("utm_source")),
-            utm_medium=_hidden(self.utm_medium.data, column_length("utm_medium")),
-            utm_campaign=_hidden(self.utm_campaign.data, column_length("utm_campaign")),
-            referrer=_hidden(self.referrer.data, column_length("referrer")),
+            **{name: _hidden(self[name].data, column_length(name)) for name in TRACKING_FIELDS},
+            source_link_id=source_link_id,
             consent_marketing=bool(self.consent_marketing.data),
         )
 

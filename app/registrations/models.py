@@ -163,7 +163,15 @@ class Registration(Model):
     utm_source: Mapped[str | None] = mapped_column(String(200))
     utm_medium: Mapped[str | None] = mapped_column(String(200))
     utm_campaign: Mapped[str | None] = mapped_column(String(200))
+    utm_term: Mapped[str | None] = mapped_column(String(200))
+    utm_content: Mapped[str | None] = mapped_column(String(200))
+    gclid: Mapped[str | None] = mapped_column(String(200))
+    fbclid: Mapped[str | None] = mapped_column(String(200))
     referrer: Mapped[str | None] = mapped_column(String(500))
+    # The named source link the visitor came through (app/registrations/source_links.py).
+    source_link_id: Mapped[int | None] = mapped_column(
+        ForeignKey("source_links.id", ondelete="SET NULL"), index=True
+    )
     consent_marketing: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(16))
     manage_token: Mapped[str] = mapped_column(String(64), unique=True)
@@ -299,4 +307,24 @@ class Question(Model):
     show_if: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     maps_to: Mapped[str | None] = mapped_column(String(16))
     position: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SourceLink(Model):
+    """A named tracking link of one event ("LinkedIn ad"): `/e/<slug>?src=<code>` opens the
+    landing page with its utm parameters; only a visit count is kept, nothing about visitors."""
+
+    __tablename__ = "source_links"
+    __table_args__ = (UniqueConstraint("event_id", "code", name="uq_source_links_event_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(120))
+    code: Mapped[str] = mapped_column(String(40))
+    utm_source: Mapped[str] = mapped_column(String(200))
+    utm_medium: Mapped[str] = mapped_column(String(200))
+    utm_campaign: Mapped[str | None] = mapped_column(String(200))
+    utm_term: Mapped[str | None] = mapped_column(String(200))
+    utm_content: Mapped[str | None] = mapped_column(String(200))
+    visits: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -13,7 +13,7 @@ from app.events.description import plain_summary, render_description
 from app.events.models import Event
 from app.events.services import by_slug
 from app.extensions import limiter
-from app.registrations import bp, invites, payment_hooks, services
+from app.registrations import bp, invites, payment_hooks, services, source_links
 from app.registrations.answers import (
     AnswersRefused,
     checked_answers,
@@ -22,6 +22,8 @@ from app.registrations.answers import (
     tracking_value,
 )
 from app.registrations.forms import (
+    CLICK_IDS,
+    UTM_FIELDS,
     CancelForm,
     ConfirmCancelForm,
     ReserveForm,
@@ -32,8 +34,6 @@ from app.registrations.links import manage_token, manage_url, open_link
 from app.registrations.models import Question, Registration
 from app.registrations.payment_hooks import PaymentShown
 from app.registrations.questions import questions_of
-
-UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign")
 
 
 def _landing_rate() -> str:
@@ -64,8 +64,14 @@ def landing(slug: str) -> Response | str | tuple[str, int]:
     if request.method != "POST":
         # GET and HEAD. Campaign parameters and the referring page travel in hidden fields,
         # and so do hidden questions, each from the parameter of its key (`?partner=acme`).
-        for name in UTM_FIELDS:
-            getattr(form, name).data = request.args.get(name, "")[:200]
+        # A source link's own utm values win over the address's.
+        link = source_links.find(event.id, request.args.get("src"))
+        if link is not None and request.method == "GET":
+            source_links.count_visit(link)
+        for name in (*UTM_FIELDS, *CLICK_IDS):
+            given = getattr(link, name, None) or request.args.get(name, "")
+            getattr(form, name).data = given[:200]
+        form.src.data = link.code if link is not None else ""
         form.referrer.data = (request.referrer or "")[:500]
         answers = {
             q.key: tracking_value(request.args.get(q.key)) for q in questions if q.type == "hidden"
@@ -92,7 +98,10 @@ def landing(slug: str) -> Response | str | tuple[str, int]:
             status_code = 422
         else:
             try:
-                outcome = services.register_publicly(event.id, form.registrant(answers))
+                link = source_links.find(event.id, form.src.data)
+                outcome = services.register_publicly(
+                    event.id, form.registrant(answers, link.id if link is not None else None)
+                )
             except AnswersRefused as exc:
                 answer_errors = exc.fields
                 status_code = 422

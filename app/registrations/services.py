@@ -58,7 +58,12 @@ class Registrant:
     utm_source: str | None = None
     utm_medium: str | None = None
     utm_campaign: str | None = None
+    utm_term: str | None = None
+    utm_content: str | None = None
+    gclid: str | None = None
+    fbclid: str | None = None
     referrer: str | None = None
+    source_link_id: int | None = None
     consent_marketing: bool = False
     # Which door the consent came through (the consent record's `source`); not a column.
     consent_source: str = "form"

@@ -8,7 +8,7 @@ status, which belongs to the person rather than to one event.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,7 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.db import db
 from app.events.models import Campaign, Event
-from app.registrations.models import WALK_IN, Lead, Registration
+from app.registrations.models import WALK_IN, Lead, Registration, SourceLink
 
 # Lead statuses that mean a rep has been in touch: "contacted" and every later step.
 FOLLOWED_UP = ("contacted", "qualified", "disqualified", "converted")
@@ -83,6 +83,19 @@ class SourceRow:
 
 
 @dataclass(frozen=True)
+class LinkRow:
+    """One source link of the event: who opened it, and what became of those who registered."""
+
+    name: str
+    utm_source: str
+    utm_medium: str
+    visits: int
+    registered: int
+    attended: int
+    qualified: int
+
+
+@dataclass(frozen=True)
 class Report:
     title: str
     zone: str
@@ -92,6 +105,7 @@ class Report:
     per_week: bool
     sources: list[SourceRow]
     events_with_attendance: int
+    links: list[LinkRow] = field(default_factory=list)
 
     @property
     def attendance_rate(self) -> float | None:
@@ -127,7 +141,8 @@ class CampaignLine:
 
 
 def event_report(event: Event) -> Report:
-    return _report(event.title, [event], event.timezone)
+    report = _report(event.title, [event], event.timezone)
+    return replace(report, links=by_link(event.id))
 
 
 def campaign_report(campaign: Campaign) -> Report:
@@ -257,6 +272,39 @@ def by_source(event_ids: list[int]) -> list[SourceRow]:
     ).all()
     lines = [SourceRow(str(s), str(m), int(r), int(c), int(a)) for s, m, r, c, a in rows]
     return sorted(lines, key=lambda line: (-line.registered, line.source, line.medium))
+
+
+def by_link(event_id: int) -> list[LinkRow]:
+    """Each of the event's source links with its visits and its people registered, attended
+    and qualified (the lead's status, as in the funnel), in one grouped query."""
+    registered = and_(REGISTERED, Registration.id.is_not(None))
+    rows = db.session.execute(
+        select(
+            SourceLink.name,
+            SourceLink.utm_source,
+            SourceLink.utm_medium,
+            SourceLink.visits,
+            _people_where(registered),
+            _people_where(Registration.attended),
+            _people_where(and_(registered, Lead.status.in_(QUALIFIED))),
+        )
+        .select_from(SourceLink)
+        .outerjoin(Registration, Registration.source_link_id == SourceLink.id)
+        .outerjoin(Lead, Lead.id == Registration.lead_id)
+        .where(SourceLink.event_id == event_id)
+        .group_by(
+            SourceLink.id,
+            SourceLink.name,
+            SourceLink.utm_source,
+            SourceLink.utm_medium,
+            SourceLink.visits,
+        )
+        .order_by(SourceLink.id)
+    ).all()
+    return [
+        LinkRow(str(name), str(source), str(medium), *(int(value or 0) for value in counts))
+        for name, source, medium, *counts in rows
+    ]
 
 
 def overview() -> tuple[list[EventLine], list[CampaignLine]]:

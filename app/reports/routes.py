@@ -101,7 +101,28 @@ def _charts(report: figures.Report, event_day: int | None = None) -> dict[str, M
         value_label="Registered",
         part_label="Attended",
     )
-    return {"over_time": over_time, "funnel": funnel, "sources": sources}
+    links = bar_chart(
+        "links",
+        "Registrations by source link",
+        "; ".join(
+            f"{row.name}: {row.visits} visits, {row.registered} registered, "
+            f"{row.attended} attended, {row.qualified} qualified"
+            for row in report.links
+        )
+        + ".",
+        [
+            Bar(
+                row.name,
+                row.registered,
+                part=row.attended,
+                note=f"{row.registered} registered, {row.attended} attended",
+            )
+            for row in report.links
+        ],
+        value_label="Registered",
+        part_label="Attended",
+    )
+    return {"over_time": over_time, "funnel": funnel, "sources": sources, "links": links}
 
 
 def _with_share(count: int, whole: int) -> str:
