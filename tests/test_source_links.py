@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app.db import db, utcnow
+from app.privacy.people import erase_person
 from app.registrations import source_links
 from app.registrations.models import Registration, SourceLink
 from tests.builders import csrf_token, form_token, log_in, make_event, make_user
@@ -175,3 +176,14 @@ def test_reps_and_strangers_may_not_touch_links(app, client, linkedin, role):
 
     assert created.status_code == deleted.status_code == (403 if role else 302)
     assert db.session.scalars(select(SourceLink)).all() == [linkedin]
+
+
+def test_erasing_the_person_drops_their_click_ids_and_keeps_the_link_count(client, linkedin):
+    reserve(client, f"?src={linkedin.code}&gclid=G-1&fbclid=F-2")
+
+    erase_person("ada@example.com", actor="test", source="test")
+
+    registration = db.session.scalars(select(Registration)).one()
+    assert (registration.gclid, registration.fbclid, registration.utm_term) == (None, None, None)
+    assert registration.source_link_id == linkedin.id
+    assert source_links.links_of(linkedin.event_id)[0].visits == 1

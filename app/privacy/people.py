@@ -25,6 +25,8 @@ ERASED_NAME = "Erased"
 # What a lead and a registration know of the person, by column.
 PERSON_FIELDS = ("email", "first_name", "last_name", "company", "job_title", "country", "phone")
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign")
+# Where a registration came from that can point at the person's own click or page.
+CLICK_TRACES = ("utm_term", "utm_content", "gclid", "fbclid", "referrer")
 REFUNDS_NOTE = (
     "Erasure refunds nothing: payments stay as they were (amounts and Stripe references, "
     "kept for the accounts). Refund a paid seat before erasing if one is owed."
@@ -198,8 +200,7 @@ def _registration(registration: Registration) -> dict[str, Any]:
         "event_title": registration.event.title,
         **{name: getattr(registration, name) for name in PERSON_FIELDS},
         "answers": registration.answers or {},
-        **{name: getattr(registration, name) for name in UTM_FIELDS},
-        "referrer": registration.referrer,
+        **{name: getattr(registration, name) for name in (*UTM_FIELDS, *CLICK_TRACES)},
         "consent_marketing": registration.consent_marketing,
         "status": registration.status,
         "created_at": _when(registration.created_at),
@@ -232,7 +233,8 @@ def _anonymise_registrations(person: Person) -> int:
         registration.job_title = ""
         registration.phone = None
         registration.answers = {}
-        registration.referrer = None
+        for name in CLICK_TRACES:
+            setattr(registration, name, None)
         registration.consent_marketing = False
         registration.manage_token = secrets.token_urlsafe(24)
         count += 1
