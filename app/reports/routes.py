@@ -81,48 +81,57 @@ def _charts(report: figures.Report, event_day: int | None = None) -> dict[str, M
         [Bar(label, count, note=_with_share(count, registered)) for label, count in stages],
         value_label="People",
     )
-    sources = bar_chart(
+    sources = _registered_and_attended(
         "sources",
         "Registrations by utm source and medium",
-        "; ".join(
-            f"{row.source} / {row.medium}: {row.registered} registered, {row.attended} attended"
-            for row in report.sources
-        )
-        + ".",
         [
-            Bar(
+            (
                 f"{row.source} / {row.medium}",
                 row.registered,
-                part=row.attended,
-                note=f"{row.registered} registered, {row.attended} attended",
+                row.attended,
+                f"{row.registered} registered, {row.attended} attended",
             )
             for row in report.sources
         ],
-        value_label="Registered",
-        part_label="Attended",
     )
-    links = bar_chart(
+    links = _registered_and_attended(
         "links",
         "Registrations by source link",
-        "; ".join(
-            f"{row.name}: {row.visits} visits, {row.registered} registered, "
-            f"{row.attended} attended, {row.qualified} qualified"
-            for row in report.links
-        )
-        + ".",
         [
-            Bar(
+            (
                 row.name,
                 row.registered,
-                part=row.attended,
-                note=f"{row.registered} registered, {row.attended} attended",
+                row.attended,
+                f"{row.visits} visits, {row.registered} registered, {row.attended} attended, "
+                f"{row.qualified} qualified",
             )
             for row in report.links
+        ],
+    )
+    return {"over_time": over_time, "funnel": funnel, "sources": sources, "links": links}
+
+
+def _registered_and_attended(
+    chart_id: str, title: str, rows: list[tuple[str, int, int, str]]
+) -> Markup:
+    """One bar per (label, registered, attended, summary): registrations, attendance hatched
+    inside; the summaries make the chart's description."""
+    return bar_chart(
+        chart_id,
+        title,
+        "; ".join(f"{label}: {summary}" for label, _, _, summary in rows) + ".",
+        [
+            Bar(
+                label,
+                registered,
+                part=attended,
+                note=f"{registered} registered, {attended} attended",
+            )
+            for label, registered, attended, _ in rows
         ],
         value_label="Registered",
         part_label="Attended",
     )
-    return {"over_time": over_time, "funnel": funnel, "sources": sources, "links": links}
 
 
 def _with_share(count: int, whole: int) -> str:
