@@ -8,6 +8,9 @@ from pathlib import Path
 
 from flask import current_app
 
+from app.embedding import parse_origins
+from app.refusals import Refusal
+
 
 def _flag(name: str, default: str) -> bool:
     return os.environ.get(name, default).strip().lower() in {"1", "true", "yes", "on"}
@@ -42,6 +45,14 @@ def stripe_configured() -> bool:
     """
     config = current_app.config
     return bool(config.get("STRIPE_SECRET_KEY") and config.get("STRIPE_WEBHOOK_SECRET"))
+
+
+def _origins(name: str, value: str | None) -> tuple[str, ...]:
+    """The origins in `value` of the variable `name`; a bad one stops the app starting."""
+    try:
+        return parse_origins(value, field=name)
+    except Refusal as exc:
+        raise ValueError(f"{name}: {exc.message}") from None
 
 
 def _size(name: str, default: int) -> int:
@@ -172,6 +183,9 @@ class Config:
         self.LANDING_RATE_LIMIT = env("LANDING_RATE_LIMIT", "10/minute")
         # How many login attempts per client address, and per email, the login page takes.
         self.LOGIN_RATE_LIMIT = "10 per minute"
+        # Other sites that may frame the landing forms (`/e/<slug>/embed`) and call the
+        # registration API from a browser (CORS): comma-separated `https://host[:port]`.
+        self.EMBED_ORIGINS = _origins("EMBED_ORIGINS", env("EMBED_ORIGINS"))
         # A landing form posted sooner than this after it was served is a bot's (0: no check).
         self.FORM_MIN_FILL_SECONDS = float(env("FORM_MIN_FILL_SECONDS", "2") or 0)
         # Manage links stop working this many days after their event ended.

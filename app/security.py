@@ -3,7 +3,9 @@ referrers, HSTS and caching, set through Flask-Talisman in this one place."""
 
 from __future__ import annotations
 
-from flask import Flask, request
+from collections.abc import Iterable
+
+from flask import Flask, g, request
 from flask_talisman import Talisman
 from werkzeug.wrappers import Response
 
@@ -70,8 +72,20 @@ def init_app(app: Flask) -> None:
     )
 
 
+def allow_framing_by(origins: Iterable[str]) -> None:
+    """Let this response only be framed by this site and `origins` (the embed view)."""
+    g.frame_ancestors = " ".join(["'self'", *origins])
+
+
 def _per_page_rules(response: Response) -> Response:
     path = request.path
+    if frame_ancestors := g.get("frame_ancestors"):
+        policy = content_security_policy(frame_ancestors=frame_ancestors)
+        response.headers["Content-Security-Policy"] = "; ".join(
+            f"{name} {value}" for name, value in policy.items()
+        )
+        # frame-ancestors says who may frame it; DENY would override it in old browsers.
+        response.headers.pop("X-Frame-Options", None)
     if path.startswith(TOKEN_PREFIXES):
         response.headers["Referrer-Policy"] = "no-referrer"
     if path.startswith(TOKEN_PREFIXES) or _is_console(path):

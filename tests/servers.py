@@ -37,6 +37,7 @@ APP_SETTINGS = frozenset(
         "CONSENT_TEXT",
         "LANDING_RATE_LIMIT",
         "FORM_MIN_FILL_SECONDS",
+        "EMBED_ORIGINS",
         "MANAGE_LINK_DAYS_AFTER_EVENT",
         "VERIFICATION_HOURS",
         "ERASURE_LINK_HOURS",

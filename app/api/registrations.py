@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app.api import auth
 from app.api.auth import MANAGERS
 from app.api.blueprint import ApiBlueprint
+from app.api.cors import allow_embedding_origins
 from app.api.errors import fail
 from app.api.events import event_or_404, find_event
 from app.api.lists import Page, paginate
@@ -32,6 +33,7 @@ blp = ApiBlueprint(
     url_prefix="/api/v1/events",
     description="Seats, waitlist places and payment holds for an event.",
 )
+blp.after_request(allow_embedding_origins)
 
 
 def _rate() -> str:

@@ -14,4 +14,4 @@ def init_app(app: Flask) -> None:
     add_job(app, "unverified_expired", expire_unverified)
 
 
-from app.registrations import routes, unsubscribe, verification  # noqa: E402, F401
+from app.registrations import embed, routes, unsubscribe, verification  # noqa: E402, F401

@@ -31,6 +31,10 @@ UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_conte
 CLICK_IDS = ("gclid", "fbclid")
 TRACKING_FIELDS = (*UTM_FIELDS, *CLICK_IDS, "referrer")
 
+# How long an embedded form's stamp stands in for a CSRF token: a visitor may leave the tab
+# open, but a stamp copied once does not serve forever.
+EMBED_STAMP_SECONDS = 24 * 3600
+
 
 def column_length(name: str) -> int:
     return length_of(Registration, name)
@@ -177,13 +181,23 @@ class ReserveForm(FlaskForm):
         least = float(current_app.config["FORM_MIN_FILL_SECONDS"])
         if least <= 0:
             return False
+        served_at = self._served_at(slug)
+        return served_at is None or (now if now is not None else time.time()) - served_at < least
+
+    def served_for(self, slug: str, now: float | None = None) -> bool:
+        """True when the form carries our stamp for `slug` from the last day: the embedded
+        form's proof that it came from our page, in place of the session's CSRF token."""
+        served_at = self._served_at(slug)
+        return served_at is not None and (now or time.time()) - served_at < EMBED_STAMP_SECONDS
+
+    def _served_at(self, slug: str) -> float | None:
         try:
             served_slug, served_at = _stamp_signer().loads(self.served.data or "")
         except (BadData, TypeError, ValueError):
-            return True
+            return None
         if served_slug != slug or not isinstance(served_at, int | float):
-            return True
-        return (now if now is not None else time.time()) - served_at < least
+            return None
+        return float(served_at)
 
     def _country_or_none(self) -> str | None:
         # A local number is read in the chosen country; a country typed in lower case counts.

@@ -36,7 +36,7 @@ from app.registrations.payment_hooks import PaymentShown
 from app.registrations.questions import questions_of
 
 
-def _landing_rate() -> str:
+def landing_rate() -> str:
     return str(current_app.config["LANDING_RATE_LIMIT"])
 
 
@@ -48,13 +48,22 @@ SUBMIT_AGAIN = "Please check your details and send the form again."
 
 
 @bp.route("/e/<slug>", methods=["GET", "POST"])
-@limiter.limit(_landing_rate, methods=["POST"], error_message=TOO_MANY_POSTS)
+@limiter.limit(landing_rate, methods=["POST"], error_message=TOO_MANY_POSTS)
 def landing(slug: str) -> Response | str | tuple[str, int]:
+    return landing_page(slug)
+
+
+def landing_page(slug: str, *, embed: bool = False) -> Response | str | tuple[str, int]:
+    """The landing page and its form; `embed` is the framed form of `app.registrations.embed`,
+    without the site's chrome, whose post is proven by its signed stamp instead of the
+    session's CSRF token (a third-party frame sends no Lax session cookie)."""
     event = by_slug(slug)
     # A cancelled event keeps its page, so visitors with an old link learn that it is off.
     if event is None or event.status == "draft":
         abort(404, "There is no open event at this address.")
-    form = ReserveForm()
+    form = ReserveForm(meta={"csrf": not embed})
+    if embed and request.method == "POST" and not form.served_for(slug):
+        abort(400, "This form has expired. Reload the page and try again.")
     questions = questions_of(event.id)
     answers: dict[str, Any] = {}
     answer_errors: dict[str, str] = {}
@@ -81,7 +90,7 @@ def landing(slug: str) -> Response | str | tuple[str, int]:
         status_code = 409
     elif form.caught_in_honeypot():
         # A bot learns nothing from the answer: it is the page anyone gets for a known email.
-        return _link_emailed(event)
+        return _link_emailed(event, embed)
     else:
         valid = form.validate_on_submit()
         answers = from_form(questions, request.form)
@@ -111,7 +120,10 @@ def landing(slug: str) -> Response | str | tuple[str, int]:
             else:
                 if not outcome.created:
                     # Whoever typed the email may not own it: they get no link, the address does.
-                    return _link_emailed(event)
+                    return _link_emailed(event, embed)
+                if embed:
+                    # The frame stays on this address, showing the thanks page.
+                    return thanks_page(outcome.registration, manage_token(outcome.registration))
                 if outcome.registration.status != "pending_payment":
                     token = manage_token(outcome.registration)
                     return redirect(url_for("registrations.thanks", token=token), code=303)
@@ -135,6 +147,7 @@ def landing(slug: str) -> Response | str | tuple[str, int]:
             description=render_description(event.description),
             summary=plain_summary(event.description),
             consent_text=current_app.config["CONSENT_TEXT"],
+            embed=embed,
         ),
         status_code,
     )
@@ -151,15 +164,18 @@ def labelled_answers(
     return labelled(questions, registration.answers)
 
 
-def _link_emailed(event: Event) -> str:
+def _link_emailed(event: Event, embed: bool) -> str:
     """The neutral answer, for an email already registered and for a bot caught in the
     honeypot alike: it names nobody and shows no link."""
-    return render_template("registrations/link_emailed.html", event=event)
+    return render_template("registrations/link_emailed.html", event=event, embed=embed)
 
 
 @bp.get("/r/<token>/thanks")
 def thanks(token: str) -> str:
-    registration = open_link(token)
+    return thanks_page(open_link(token), token)
+
+
+def thanks_page(registration: Registration, token: str, *, embed: bool = False) -> str:
     payment = payment_hooks.payment_of(registration)
     return render_template(
         "registrations/thanks.html",
@@ -170,6 +186,7 @@ def thanks(token: str) -> str:
         calendar_links=_calendar_links(registration, token),
         payment=payment,
         waiting=_waiting_for_payment(registration, payment, request.args.get("paid") == "1"),
+        embed=embed,
     )
 
 
