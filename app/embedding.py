@@ -1,5 +1,5 @@
 """Which other sites may put a landing form in a frame, and call the registration API from a
-browser: the origins in `EMBED_ORIGINS`, each `scheme://host[:port]`.
+browser: the origins in `EMBED_ORIGINS` and the event's own, each `scheme://host[:port]`.
 
 One list serves both the embed view's CSP `frame-ancestors` and the API's CORS answer, so a
 site allowed to frame the form may also post to the API, and no other site may do either.
@@ -7,11 +7,15 @@ site allowed to frame the form may also post to the API, and no other site may d
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from flask import current_app
 
 from app.refusals import Refusal
+
+if TYPE_CHECKING:
+    from app.events.models import Event
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
@@ -50,10 +54,12 @@ def parse_origins(text: str | None, field: str = "embed_origins") -> tuple[str, 
     return tuple(found)
 
 
-def allowed_origins() -> tuple[str, ...]:
-    """The origins that may frame a form or call the registration API from a browser."""
-    return tuple(current_app.config["EMBED_ORIGINS"])
+def allowed_origins(event: Event | None) -> tuple[str, ...]:
+    """The origins that may frame `event`'s form or register for it from a browser: every
+    event's (EMBED_ORIGINS), then its own."""
+    own = event.embed_origins.split() if event is not None and event.embed_origins else []
+    return tuple(dict.fromkeys([*current_app.config["EMBED_ORIGINS"], *own]))
 
 
-def is_allowed(origin: str | None) -> bool:
-    return bool(origin) and (origin or "").lower() in allowed_origins()
+def is_allowed(origin: str | None, event: Event | None) -> bool:
+    return bool(origin) and (origin or "").lower() in allowed_origins(event)

@@ -15,7 +15,7 @@ from app.db import db
 from app.embedding import checked_origin, parse_origins
 from app.refusals import Refusal
 from app.registrations.models import Registration
-from tests.builders import make_event
+from tests.builders import bearer, event_form, make_event, make_user
 
 ALLOWED = ("https://www.partner.example", "http://localhost:8001")
 EMBED = "/e/launch-webinar/embed"
@@ -109,14 +109,7 @@ def test_the_plain_landing_form_still_needs_its_csrf_token(client):
 
 
 def preflight(client: Any, origin: str) -> Any:
-    return client.options(
-        REGISTER,
-        headers={
-            "Origin": origin,
-            "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "content-type",
-        },
-    )
+    return preflight_of(client, REGISTER, origin)
 
 
 def test_a_preflight_from_an_allowed_origin_is_answered(client):
@@ -193,3 +186,69 @@ def test_a_bad_embed_origins_setting_stops_the_app_starting(monkeypatch, tmp_pat
         ValueError, match="EMBED_ORIGINS: 'http://bad.example' must start with https"
     ):
         Config(str(tmp_path))
+
+
+# --- Per event -------------------------------------------------------------------------------
+
+
+def test_an_events_own_origins_may_frame_it_and_register_besides_the_global_ones(app, client):
+    make_event(
+        slug="partner-day", embed_origins="https://Shop.example, https://www.partner.example"
+    )
+
+    framed = client.get("/e/partner-day/embed")
+    asked = preflight_of(client, "/api/v1/events/partner-day/registrations", "https://shop.example")
+    elsewhere = preflight(client, "https://shop.example")
+
+    assert frame_ancestors(framed) == "frame-ancestors 'self' " + " ".join(
+        [*ALLOWED, "https://shop.example"]
+    )
+    assert asked.headers["Access-Control-Allow-Origin"] == "https://shop.example"
+    # Another event's origins do not open launch-webinar.
+    assert "Access-Control-Allow-Origin" not in elsewhere.headers
+    assert "shop.example" not in frame_ancestors(client.get(EMBED))
+
+
+def test_the_api_refuses_a_bad_event_origin_naming_the_field(client):
+    admin = bearer(make_user("admin"))
+
+    refused = client.patch(
+        "/api/v1/events/launch-webinar",
+        json={"embed_origins": "http://shop.example"},
+        headers=admin,
+    )
+    kept = client.patch(
+        "/api/v1/events/launch-webinar",
+        json={"embed_origins": "https://shop.example/"},
+        headers=admin,
+    )
+
+    assert refused.status_code == 422
+    assert "https://" in refused.json["error"]["fields"]["embed_origins"]
+    assert kept.status_code == 200, kept.json
+    assert kept.json["embed_origins"] == "https://shop.example"
+
+
+def test_the_console_form_shows_a_bad_origin_beside_its_field_and_the_page_the_snippet(staff):
+    path = "/admin/events/launch-webinar/edit"
+
+    refused = event_form(staff, path, slug="launch-webinar", embed_origins="shop.example")
+    saved = event_form(staff, path, slug="launch-webinar", embed_origins="https://shop.example")
+    page = staff.get("/admin/events/launch-webinar").get_data(as_text=True)
+
+    assert refused.status_code == 422
+    assert "is not an origin like https://www.example.com" in refused.get_data(as_text=True)
+    assert saved.status_code == 303
+    assert '/static/embed.js" data-event="launch-webinar" async&gt;' in page
+    assert "/e/launch-webinar/embed" in page and "https://shop.example" in page
+
+
+def preflight_of(client: Any, path: str, origin: str) -> Any:
+    return client.options(
+        path,
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )

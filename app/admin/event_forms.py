@@ -144,6 +144,10 @@ class EventForm(FlaskForm):
         "Webinar id on the platform",
         validators=[Optional(), at_most(limits.WEBINAR_ID_LENGTH), one_line],
     )
+    embed_origins = TextAreaField(
+        "Sites that may embed the form",
+        validators=[Optional(), at_most(limits.EMBED_ORIGINS_LENGTH)],
+    )
     campaign = StringField(
         "Campaign",
         validators=[Optional(), at_most(limits.CAMPAIGN_LENGTH), one_line],
@@ -191,6 +195,7 @@ class EventForm(FlaskForm):
                 "location": event.location,
                 "platform": event.platform or "",
                 "platform_webinar_id": event.platform_webinar_id or "",
+                "embed_origins": event.embed_origins or "",
                 "campaign": event.campaign.name if event.campaign else "",
                 "registration_closes_at": closes and utc_to_wall_clock(closes, event.timezone),
             },
@@ -258,6 +263,7 @@ class EventForm(FlaskForm):
             "location": (self.location.data or "").strip() or None,
             "platform": self.platform.data or None,
             "platform_webinar_id": (self.platform_webinar_id.data or "").strip() or None,
+            "embed_origins": (self.embed_origins.data or "").strip() or None,
             "campaign": (self.campaign.data or "").strip() or None,
             "registration_closes_at": closes and wall_clock_to_utc(closes, zone),
         }

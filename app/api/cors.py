@@ -11,6 +11,7 @@ from flask import request
 from werkzeug.wrappers import Response
 
 from app.embedding import is_allowed
+from app.events.services import by_slug
 
 REGISTER_ENDPOINT = "Registrations.register"
 PREFLIGHT_SECONDS = 600
@@ -22,7 +23,7 @@ def allow_embedding_origins(response: Response) -> Response:
         return response
     response.vary.add("Origin")
     origin = request.headers.get("Origin")
-    if not is_allowed(origin):
+    if not is_allowed(origin, by_slug((request.view_args or {}).get("slug", ""))):
         return response
     response.headers["Access-Control-Allow-Origin"] = origin or ""
     if request.method == "OPTIONS":

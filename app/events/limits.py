@@ -20,6 +20,8 @@ JOIN_URL_LENGTH = column_length(Event, "join_url")
 LOCATION_LENGTH = column_length(Event, "location")
 CAMPAIGN_LENGTH = column_length(Campaign, "name")
 WEBINAR_ID_LENGTH = column_length(Event, "platform_webinar_id")
+# A Text column: a few dozen origins, more than any event is framed by.
+EMBED_ORIGINS_LENGTH = 2000
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ LENGTHS = {
     "location": LOCATION_LENGTH,
     "campaign": CAMPAIGN_LENGTH,
     "platform_webinar_id": WEBINAR_ID_LENGTH,
+    "embed_origins": EMBED_ORIGINS_LENGTH,
 }
 SPANS = {
     "duration_minutes": DURATION_MINUTES,

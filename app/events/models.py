@@ -65,6 +65,9 @@ class Event(Model):
     # The webinar platform the event runs on (app/platforms), and its webinar there.
     platform: Mapped[str | None] = mapped_column(String(16))
     platform_webinar_id: Mapped[str | None] = mapped_column(String(100))
+    # Other sites that may frame this event's form, space-separated (app.embedding), beside
+    # the ones EMBED_ORIGINS allows for every event.
+    embed_origins: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="draft")
     campaign_id: Mapped[int | None] = mapped_column(
         ForeignKey("campaigns.id", ondelete="SET NULL"), index=True

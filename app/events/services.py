@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.config import stripe_configured
 from app.db import db, rows_changed, utcnow
+from app.embedding import parse_origins
 from app.events.limits import SLUG_LENGTH, limit_problems
 from app.events.models import PLATFORM_NAMES, Campaign, Event
 from app.events.signals import event_cancelled, event_changed
@@ -39,6 +40,7 @@ EDITABLE = (
     "show_seats_left",
     "platform",
     "platform_webinar_id",
+    "embed_origins",
 )
 # A webinar id as the platforms write it (Zoom: digits, often shown in groups).
 WEBINAR_ID = re.compile(r"^[A-Za-z0-9_=-]+$")
@@ -115,6 +117,8 @@ def _apply(event: Event, values: dict[str, Any]) -> None:
     # Checked before anything is set: a duration past the limit cannot even be scheduled.
     if problems := limit_problems(values):
         raise EventRejected(fields=problems)
+    if "embed_origins" in values:
+        values = {**values, "embed_origins": _origins_kept(values["embed_origins"])}
     for name in EDITABLE:
         if name in values:
             setattr(event, name, values[name])
@@ -136,6 +140,14 @@ def _apply(event: Event, values: dict[str, Any]) -> None:
     if problems:
         db.session.rollback()
         raise EventRejected(fields=problems)
+
+
+def _origins_kept(text: str | None) -> str | None:
+    """The embedding origins as stored: checked, lower-cased, space-separated."""
+    try:
+        return " ".join(parse_origins(text)) or None
+    except Refusal as exc:
+        raise EventRejected(fields=exc.fields) from None
 
 
 def _problems(event: Event) -> dict[str, str]:

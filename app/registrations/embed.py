@@ -12,6 +12,7 @@ from __future__ import annotations
 from werkzeug.wrappers import Response
 
 from app.embedding import allowed_origins
+from app.events.services import by_slug
 from app.extensions import csrf, limiter
 from app.registrations import bp
 from app.registrations.routes import TOO_MANY_POSTS, landing_page, landing_rate
@@ -22,5 +23,5 @@ from app.security import allow_framing_by
 @csrf.exempt
 @limiter.limit(landing_rate, methods=["POST"], error_message=TOO_MANY_POSTS)
 def embed(slug: str) -> Response | str | tuple[str, int]:
-    allow_framing_by(allowed_origins())
+    allow_framing_by(allowed_origins(by_slug(slug)))
     return landing_page(slug, embed=True)

@@ -129,6 +129,15 @@ class EventIn(Schema):
         max_length=limits.WEBINAR_ID_LENGTH,
         metadata={"description": "The webinar's id on the platform; required with `platform`."},
     )
+    embed_origins = Text(
+        allow_none=True,
+        max_length=limits.EMBED_ORIGINS_LENGTH,
+        metadata={
+            "description": "Other sites that may frame this event's form (/e/<slug>/embed) "
+            "and call the registration API from a browser, besides EMBED_ORIGINS: origins "
+            "such as https://www.example.com, separated by commas or spaces."
+        },
+    )
 
 
 class EventPatch(EventIn):
@@ -163,6 +172,7 @@ class EventOut(Schema):
     show_seats_left = mf.Boolean(required=True)
     platform = mf.String(required=True, allow_none=True, metadata={"enum": list(PLATFORM_NAMES)})
     platform_webinar_id = mf.String(required=True, allow_none=True)
+    embed_origins = mf.String(required=True, allow_none=True)
 
 
 class PublicEventOut(EventOut):
