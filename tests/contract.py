@@ -44,6 +44,8 @@ EVENT_FIELDS = {
     # Issue "Connect": the webinar platform the event runs on, and its webinar there.
     "platform",
     "platform_webinar_id",
+    # Issue "Capture": other sites that may frame the form and call the registration API.
+    "embed_origins",
 }
 # The environment variables of the CONTRACT's "Configuration" table.
 CONFIGURATION_VARIABLES = {

@@ -45,6 +45,7 @@ RULES_BEYOND_THE_SCHEMA = {
         "requires_approval",
         "platform",
         "platform_webinar_id",
+        "embed_origins",
     },
     "PATCH /api/v1/events/{slug}": {
         "slug",
@@ -57,6 +58,7 @@ RULES_BEYOND_THE_SCHEMA = {
         "requires_approval",
         "platform",
         "platform_webinar_id",
+        "embed_origins",
     },
     "POST /api/v1/events/{slug}/registrations": {"answers.", "phone", "email"},
     "POST /api/v1/events/{slug}/attendance": {"file"},

@@ -25,7 +25,7 @@ def test_the_public_event_list_never_carries_the_join_link(client, webinar):
     response = client.get("/api/v1/events")
     assert response.status_code == 200
     (item,) = response.json["items"]
-    assert set(item) == EVENT_FIELDS - {"join_url", "platform_webinar_id"}
+    assert set(item) == EVENT_FIELDS - {"join_url", "platform_webinar_id", "embed_origins"}
     assert JOIN not in response.get_data(as_text=True)
 
 
@@ -57,6 +57,7 @@ def test_the_document_describes_the_public_list_without_the_join_link(client, ap
     assert set(schemas["PublicEventOut"]["properties"]) == EVENT_FIELDS - {
         "join_url",
         "platform_webinar_id",
+        "embed_origins",
     }
     assert schemas["PublicEventOut"]["additionalProperties"] is False
     assert "join_url" in schemas["EventOut"]["required"]

@@ -81,7 +81,8 @@ def create_event(values: dict[str, Any]) -> Event:
     uses, a capacity below the seats already taken, registration closing after the end,
     publishing a paid event before Stripe is configured, publishing without a join link
     or location (or a webinar platform), `double_opt_in` or `requires_approval` on a paid event,
-    or a `platform` without a `platform_webinar_id` (or the other way round).
+    a `platform` without a `platform_webinar_id` (or the other way round), or an
+    `embed_origins` entry that is not an https:// origin (http:// only for localhost).
     """
     # `status` goes to create_event itself, which judges it by the same rules as update_event
     # but in the one transaction, so a refused publication leaves no draft behind.
@@ -109,8 +110,9 @@ def change_event(values: dict[str, Any], slug: str) -> Event:
     uses, a capacity below the seats already taken, registration closing after the end,
     publishing a paid event before Stripe is configured, publishing without a join link
     or location (or a webinar platform), `double_opt_in` or `requires_approval` on a paid event,
-    or a `platform` without a `platform_webinar_id` (or the other way round). A cancelled event
-    cannot be changed back.
+    a `platform` without a `platform_webinar_id` (or the other way round), or an
+    `embed_origins` entry that is not an https:// origin (http:// only for localhost). A
+    cancelled event cannot be changed back.
     """
     event = event_or_404(slug)
     return services.update_event(event, values)

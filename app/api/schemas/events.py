@@ -180,7 +180,7 @@ class PublicEventOut(EventOut):
     (on their manage page and in their emails), and the platform's webinar id."""
 
     class Meta:
-        exclude = ("join_url", "platform_webinar_id")
+        exclude = ("join_url", "platform_webinar_id", "embed_origins")
 
 
 class EventListArgs(ListArgs):
