@@ -7,15 +7,11 @@ site allowed to frame the form may also post to the API, and no other site may d
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from flask import current_app
 
 from app.refusals import Refusal
-
-if TYPE_CHECKING:
-    from app.events.models import Event
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
@@ -54,12 +50,11 @@ def parse_origins(text: str | None, field: str = "embed_origins") -> tuple[str, 
     return tuple(found)
 
 
-def allowed_origins(event: Event | None) -> tuple[str, ...]:
-    """The origins that may frame `event`'s form or register for it from a browser: every
-    event's (EMBED_ORIGINS), then its own."""
-    own = event.embed_origins.split() if event is not None and event.embed_origins else []
-    return tuple(dict.fromkeys([*current_app.config["EMBED_ORIGINS"], *own]))
+def allowed_origins(own: str | None) -> tuple[str, ...]:
+    """The origins that may frame an event's form or register for it from a browser: every
+    event's (EMBED_ORIGINS), then the event's `own` (its stored `embed_origins`)."""
+    return tuple(dict.fromkeys([*current_app.config["EMBED_ORIGINS"], *(own or "").split()]))
 
 
-def is_allowed(origin: str | None, event: Event | None) -> bool:
-    return bool(origin) and (origin or "").lower() in allowed_origins(event)
+def is_allowed(origin: str | None, own: str | None) -> bool:
+    return bool(origin) and (origin or "").lower() in allowed_origins(own)

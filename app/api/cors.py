@@ -23,7 +23,8 @@ def allow_embedding_origins(response: Response) -> Response:
         return response
     response.vary.add("Origin")
     origin = request.headers.get("Origin")
-    if not is_allowed(origin, by_slug((request.view_args or {}).get("slug", ""))):
+    event = by_slug((request.view_args or {}).get("slug", ""))
+    if not is_allowed(origin, event.embed_origins if event else None):
         return response
     response.headers["Access-Control-Allow-Origin"] = origin or ""
     if request.method == "OPTIONS":

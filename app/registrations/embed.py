@@ -23,5 +23,6 @@ from app.security import allow_framing_by
 @csrf.exempt
 @limiter.limit(landing_rate, methods=["POST"], error_message=TOO_MANY_POSTS)
 def embed(slug: str) -> Response | str | tuple[str, int]:
-    allow_framing_by(allowed_origins(by_slug(slug)))
+    event = by_slug(slug)
+    allow_framing_by(allowed_origins(event.embed_origins if event else None))
     return landing_page(slug, embed=True)
