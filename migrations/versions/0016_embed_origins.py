@@ -1,7 +1,7 @@
 """embed origins: other sites that may frame an event's form
 
 Revision ID: 0016
-Revises: 0014 (0015 lands from another branch; the lead re-chains this after it)
+Revises: 0015
 Create Date: 2026-12-02 07:30:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0016'
-down_revision = '0014'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
