@@ -66,9 +66,11 @@ RULES_BEYOND_THE_SCHEMA = {
     # A receiver must resolve to a public address (after DNS, which the document cannot say).
     "POST /api/v1/webhooks": {"url"},
     # A question's key is unique per event, options belong to choice types only, a condition
-    # names another question (and one of its options), a routing fact is given once.
-    "POST /api/v1/events/{slug}/questions": {"key", "options", "show_if", "maps_to"},
-    "PATCH /api/v1/events/{slug}/questions/{key}": {"options", "show_if", "maps_to"},
+    # names another question (and one of its options), a routing fact is given once. apispec
+    # documents the nullable condition as `anyOf: [Condition, {type: object, nullable}]`,
+    # which admits any object, so its unknown keys (`show_if.…`) are refused beyond it.
+    "POST /api/v1/events/{slug}/questions": {"key", "options", "show_if", "show_if.", "maps_to"},
+    "PATCH /api/v1/events/{slug}/questions/{key}": {"options", "show_if", "show_if.", "maps_to"},
     # A rule's reps must be sales reps (one `rep` or a `pool`, each rep once), and its
     # conditions known countries, regions and domains.
     "POST /api/v1/routing/rules": {"rep", "pool", "pool.", "conditions."},
