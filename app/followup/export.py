@@ -2,7 +2,8 @@
 HubSpot's import tools map without manual work (the mapping is documented in README.md).
 
 Every cell goes through `app.spreadsheet.safe_cell` against formula injection, like every
-other export.
+other export. After the standard columns come the events' own registration questions, one
+column per label, answered from the lead's registration to the row's event.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from app.events.models import Campaign, Event
 from app.fields import country_name
 from app.followup.models import DISQUALIFY_REASONS, FollowUp
 from app.models import User
-from app.registrations.models import Lead
+from app.registrations.answers import answer_text
+from app.registrations.models import Lead, Question, Registration
 from app.spreadsheet import csv_writer, safe_cell
 
 CRMS = ("salesforce", "hubspot")
@@ -84,16 +86,60 @@ COLUMNS = (
 )
 
 
+# A CRM's import tools read "; " as the separator of a multi-select picklist's values.
+MULTISELECT_SEPARATOR = "; "
+
+
+class AnswerColumns:
+    """The custom columns the events' questions add: one per distinct label, in the order
+    events and their forms ask them, and which question of each event fills each one."""
+
+    def __init__(self, standard_headers: list[str]) -> None:
+        self.headers: list[str] = []
+        # event id -> question key -> (column index, question type)
+        self.by_event: dict[int, dict[str, tuple[int, str]]] = {}
+        taken = set(standard_headers)
+        rows = db.session.execute(
+            select(Question.event_id, Question.key, Question.label, Question.type).order_by(
+                Question.event_id, Question.position, Question.id
+            )
+        )
+        for event_id, key, label, kind in rows:
+            # A question labelled like a standard column ("Company") must not shadow it.
+            header = f"{label} (answer)" if label in taken else label
+            if header not in self.headers:
+                self.headers.append(header)
+            self.by_event.setdefault(event_id, {})[key] = (self.headers.index(header), kind)
+
+    def cells(self, event_id: int | None, answers: dict[str, Any] | None) -> list[str]:
+        cells = [""] * len(self.headers)
+        asked = self.by_event.get(event_id or 0, {})
+        for key, value in (answers or {}).items():
+            if key in asked:
+                index, kind = asked[key]
+                cells[index] = _crm_answer(kind, value)
+        return cells
+
+
+def _crm_answer(kind: str, value: Any) -> str:
+    if isinstance(value, list):
+        return MULTISELECT_SEPARATOR.join(str(item) for item in value)
+    if kind == "country" and isinstance(value, str):
+        return country_name(value)
+    return answer_text(value)
+
+
 def _iso(moment: datetime | None) -> str:
     return moment.isoformat(timespec="seconds") if moment is not None else ""
 
 
 def rows(crm: str) -> Iterator[dict[str, Any]]:
-    """One dict per lead (our field names), with its latest follow-up's outcome."""
+    """One dict per lead (our field names), with its latest follow-up's outcome, the event of
+    that follow-up under `event_id` and the answers the lead gave registering for it."""
     latest = select(func.max(FollowUp.id).label("id")).group_by(FollowUp.lead_id).subquery()
     owner = aliased(User)
     query = (
-        select(Lead, FollowUp, owner.email, Campaign.name, Event.slug)
+        select(Lead, FollowUp, owner.email, Campaign.name, Event.slug, Registration.answers)
         .outerjoin(owner, owner.id == Lead.owner_id)
         .outerjoin(Campaign, Campaign.id == Lead.latest_campaign_id)
         .outerjoin(
@@ -101,10 +147,14 @@ def rows(crm: str) -> Iterator[dict[str, Any]]:
             (FollowUp.lead_id == Lead.id) & FollowUp.id.in_(select(latest.c.id)),
         )
         .outerjoin(Event, Event.id == FollowUp.event_id)
+        .outerjoin(
+            Registration,
+            (Registration.lead_id == Lead.id) & (Registration.event_id == FollowUp.event_id),
+        )
         .order_by(Lead.id)
         .execution_options(yield_per=1000)
     )
-    for lead, followup, owner_email, campaign, event_slug in db.session.execute(query):
+    for lead, followup, owner_email, campaign, event_slug, answers in db.session.execute(query):
         status = lead.status
         if crm == "salesforce":
             shown_status = SALESFORCE_STATUS[status]
@@ -150,6 +200,8 @@ def rows(crm: str) -> Iterator[dict[str, Any]]:
             ),
             "first_contacted": _iso(followup.first_contacted_at if followup else None),
             "external_id": f"lead-{lead.id}",
+            "event_id": followup.event_id if followup is not None else None,
+            "answers": answers,
         }
 
 
@@ -161,10 +213,15 @@ def lines(crm: str) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv_writer(buffer)
     # A byte-order mark makes Excel read the file as UTF-8; both CRMs accept it.
-    writer.writerow([column[header_index] for column in COLUMNS])
+    headers = [column[header_index] for column in COLUMNS]
+    custom = AnswerColumns(headers)
+    writer.writerow(headers + [safe_cell(header) for header in custom.headers])
     yield "\ufeff" + buffer.getvalue()
     for row in rows(crm):
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow([safe_cell(row[column[2]]) for column in COLUMNS])
+        writer.writerow(
+            [safe_cell(row[column[2]]) for column in COLUMNS]
+            + [safe_cell(cell) for cell in custom.cells(row["event_id"], row["answers"])]
+        )
         yield buffer.getvalue()
