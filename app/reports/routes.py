@@ -10,6 +10,7 @@ from app.db import db
 from app.events.models import Campaign
 from app.events.services import by_slug
 from app.reports import bp, figures
+from app.reports.answers import Breakdown, answer_breakdowns
 from app.reports.charts import Bar, bar_chart, column_chart
 
 
@@ -40,12 +41,14 @@ def event(slug: str) -> str:
         abort(404, "There is no event at this address.")
     report = figures.event_report(found)
     marker = _event_day_index(report, found.local_start.date())
+    breakdowns = answer_breakdowns(found)
     return render_template(
         "admin/report.html",
         report=report,
         campaign=found.campaign,
         event=found,
         charts=_charts(report, marker),
+        breakdowns=[(breakdown, _answer_chart(breakdown)) for breakdown in breakdowns],
     )
 
 
@@ -131,6 +134,20 @@ def _registered_and_attended(
         ],
         value_label="Registered",
         part_label="Attended",
+    )
+
+
+def _answer_chart(breakdown: Breakdown) -> Markup:
+    return bar_chart(
+        f"answers-{breakdown.key}",
+        f"Answers: {breakdown.label}",
+        "; ".join(f"{option}: {count}" for option, count in breakdown.options)
+        + f"; no answer: {breakdown.unanswered}.",
+        [
+            Bar(option, count, note=_with_share(count, breakdown.registered))
+            for option, count in breakdown.options
+        ],
+        value_label="Registrants",
     )
 
 
