@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import (
@@ -105,6 +106,37 @@ def add_registration(slug: str) -> Any:
         render_template("admin/registration_form.html", event=event, form=form, refusal=refusal),
         code,
     )
+
+
+@bp.get("/events/<slug>/registrations/<int:registration_id>")
+@roles_required("marketer")
+def registration(slug: str, registration_id: int) -> str:
+    event = event_or_404(slug)
+    found = _registration_of(event, registration_id)
+    return render_template(
+        "admin/registration.html",
+        event=event,
+        registration=found,
+        history=history(found),
+    )
+
+
+def history(registration: Registration) -> list[tuple[datetime, str]]:
+    """What happened to a registration, oldest first, from the moments it records (there is
+    no log of every status change: these are the ones a registration keeps)."""
+    decision = "Declined" if registration.status == "declined" else "Approved"
+    moments = (
+        (registration.created_at, "Walked in" if registration.is_walk_in else "Registered"),
+        (registration.verified_at, "Confirmed their email address"),
+        (registration.decided_at, decision),
+        (registration.checked_in_at, "Checked in"),
+        (registration.joined_at, "Joined the webinar"),
+        (registration.left_at, "Left the webinar"),
+        (registration.cancelled_at, "Cancelled"),
+    )
+    # Sorted by time alone: moments that tie keep the order a registration lives them in.
+    happened = [(moment, what) for moment, what in moments if moment is not None]
+    return sorted(happened, key=lambda item: item[0])
 
 
 def _registration_of(event: Event, registration_id: int) -> Registration:
