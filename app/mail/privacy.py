@@ -18,7 +18,7 @@ from app.db import db
 from app.mail.models import OutboxMessage
 from app.mail.posts import eml_name
 from app.privacy.people import ERASED_DOMAIN, iso
-from app.privacy.registry import Person
+from app.privacy.registry import Person, scan
 
 # A message not sent yet to an erased person is never sent.
 UNSENT = ("unwritten", "pending", "sending", "failed")
@@ -51,28 +51,18 @@ def erase(person: Person, _now: datetime) -> int:
         row.subject = person.scrub(row.subject)
         _forget_body(row)
         touched += 1
-    after = 0
-    while True:
-        letters = list(
-            db.session.scalars(
-                select(OutboxMessage)
-                .where(
-                    OutboxMessage.registration_id.is_(None),
-                    OutboxMessage.content.is_not(None),
-                    OutboxMessage.id > after,
-                )
-                .order_by(OutboxMessage.id)
-                .limit(CHUNK)
-            )
-        )
-        if not letters:
-            return touched
-        after = letters[-1].id
-        for row in letters:
-            if person.mentioned_in(_readable(row.content or b"")):
-                row.subject = person.scrub(row.subject)
-                _forget_body(row)
-                touched += 1
+    letters = scan(
+        OutboxMessage,
+        OutboxMessage.registration_id.is_(None),
+        OutboxMessage.content.is_not(None),
+        chunk=CHUNK,
+    )
+    for row in letters:
+        if person.mentioned_in(_readable(row.content or b"")):
+            row.subject = person.scrub(row.subject)
+            _forget_body(row)
+            touched += 1
+    return touched
 
 
 def _to(person: Person) -> Any:

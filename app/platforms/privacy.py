@@ -16,10 +16,8 @@ from app.db import db
 from app.platforms.base import PlatformError
 from app.platforms.models import RegistrantSync, WebhookReceipt
 from app.platforms.registry import connector
-from app.privacy.registry import Person
+from app.privacy.registry import Person, scan
 from app.registrations.models import Registration
-
-CHUNK = 500
 
 
 def export(person: Person) -> dict[str, Any]:
@@ -94,19 +92,6 @@ def _synced(person: Person) -> list[tuple[RegistrantSync, Registration]]:
 
 
 def _receipts_about(person: Person) -> Iterator[WebhookReceipt]:
-    after = 0
-    while True:
-        chunk = list(
-            db.session.scalars(
-                select(WebhookReceipt)
-                .where(WebhookReceipt.id > after)
-                .order_by(WebhookReceipt.id)
-                .limit(CHUNK)
-            )
-        )
-        if not chunk:
-            return
-        after = chunk[-1].id
-        for receipt in chunk:
-            if person.mentioned_in(json.dumps(receipt.payload, ensure_ascii=False)):
-                yield receipt
+    for receipt in scan(WebhookReceipt):
+        if person.mentioned_in(json.dumps(receipt.payload, ensure_ascii=False)):
+            yield receipt

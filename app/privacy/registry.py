@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from flask import Flask, current_app
+from sqlalchemy import ColumnElement, select
+
+from app.db import db
 
 # Shorter names are not looked for in free text: "Al" would blank every "also".
 _SHORTEST_NAME = 3
@@ -73,6 +76,23 @@ class Person:
         if isinstance(value, dict):
             return {key: self.scrub_value(item) for key, item in value.items()}
         return value
+
+
+def scan(model: Any, *conditions: ColumnElement[bool], chunk: int = 500) -> Iterator[Any]:
+    """Every row of `model` meeting `conditions`, in id order, a chunk at a time: how an eraser
+    reads text it must search in Python (JSON payloads, email bodies), so that SQLite and
+    PostgreSQL agree and memory holds one chunk."""
+    after = 0
+    while True:
+        rows = list(
+            db.session.scalars(
+                select(model).where(model.id > after, *conditions).order_by(model.id).limit(chunk)
+            )
+        )
+        if not rows:
+            return
+        after = rows[-1].id
+        yield from rows
 
 
 Exporter = Callable[[Person], Mapping[str, Any]]

@@ -17,10 +17,8 @@ from sqlalchemy import delete, select
 
 from app.db import db
 from app.privacy.people import iso
-from app.privacy.registry import Person
+from app.privacy.registry import Person, scan
 from app.webhooks.models import WebhookDelivery
-
-CHUNK = 500
 
 
 def export(person: Person) -> dict[str, Any]:
@@ -48,28 +46,15 @@ def erase(person: Person, _now: datetime) -> int:
 
 
 def _about(person: Person) -> Iterator[WebhookDelivery]:
-    after = 0
-    while True:
-        chunk = list(
-            db.session.scalars(
-                select(WebhookDelivery)
-                .where(WebhookDelivery.id > after)
-                .order_by(WebhookDelivery.id)
-                .limit(CHUNK)
-            )
-        )
-        if not chunk:
-            return
-        after = chunk[-1].id
-        for delivery in chunk:
-            data = (delivery.payload or {}).get("data") or {}
-            if (
-                data.get("registration_id") in person.registration_ids
-                or (person.lead_id is not None and data.get("lead_id") == person.lead_id)
-                or person.mentioned_in(json.dumps(delivery.payload, ensure_ascii=False))
-                or person.mentioned_in(delivery.last_error)
-            ):
-                yield delivery
+    for delivery in scan(WebhookDelivery):
+        data = (delivery.payload or {}).get("data") or {}
+        if (
+            data.get("registration_id") in person.registration_ids
+            or (person.lead_id is not None and data.get("lead_id") == person.lead_id)
+            or person.mentioned_in(json.dumps(delivery.payload, ensure_ascii=False))
+            or person.mentioned_in(delivery.last_error)
+        ):
+            yield delivery
 
 
 def forget_old_deliveries(now: datetime) -> int:
