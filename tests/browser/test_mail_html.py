@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from email import message_from_bytes, policy
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -14,9 +15,10 @@ from app.events.services import cancel_event, update_event
 from app.mail.models import KINDS, OutboxMessage
 from app.payments.checkout import checkout_url
 from app.registrations import approval, services
+from app.registrations.links import manage_url
 from app.worker import run_due_jobs
 from tests.a11y import assert_accessible
-from tests.builders import make_event, register_person, registrant
+from tests.builders import csrf_token, make_event, register_person, registrant
 from tests.fake_stripe import WEBHOOK_SECRET, FakeStripe, stripe_settings
 
 pytestmark = pytest.mark.browser
@@ -62,6 +64,11 @@ def every_kind_of_message(client, fake_stripe: FakeStripe) -> dict[str, bytes]: 
     approved = make_event(slug="round-table", requires_approval=True)
     register_person(approved, "gus@example.com", first_name="Gus")  # "we'll confirm shortly"
     approval.decline(register_person(approved, "hal@example.com", first_name="Hal").id)
+    # Ivy asks, from her manage page, for her data to be erased: the confirming link is emailed.
+    ivy = register_person(make_event(slug="data-day"), "ivy@example.com", first_name="Ivy")
+    erase_page = urlsplit(manage_url(ivy)).path + "/erase"
+    step = client.get(erase_page)
+    assert client.post(erase_page, data={"csrf_token": csrf_token(step.text)}).status_code == 200
     run_due_jobs()
     found: dict[str, bytes] = {}
     for row in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)):
