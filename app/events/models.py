@@ -90,6 +90,12 @@ class Event(Model):
     # When the webinar actually ended, as its platform reported it (`mark_ended`); None until
     # then. Speed to lead is measured from it, else from the scheduled `ends_at`.
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # After the event: where its recording is watched (the on-demand replay), whether
+    # attendees and no-shows get a post-event email, and that email's call to action.
+    recording_url: Mapped[str | None] = mapped_column(String(500))
+    post_event_emails: Mapped[bool] = mapped_column(default=True, server_default=true())
+    cta_url: Mapped[str | None] = mapped_column(String(500))
+    cta_label: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
