@@ -27,7 +27,8 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Optiona
 from wtforms.validators import ValidationError as Invalid
 
 from app import fields
-from app.admin.forms import at_most, checked_by, one_line, plain_text, zone_choices
+from app.admin.forms import at_most, checked_by, one_line, plain_text
+from app.admin.zones import zone_choices
 from app.events import limits
 from app.events.models import Event
 from app.payments.display import ZERO_DECIMAL, major_units
@@ -92,8 +93,6 @@ class EventForm(FlaskForm):
         "Time zone",
         validators=[DataRequired("Choose the event's time zone."), checked_by(fields.time_zone)],
         validate_choice=False,
-        # admin.js picks the browser's own zone while nothing is chosen.
-        render_kw={"data-browser-zone": ""},
     )
     starts_at = DateTimeLocalField(  # type: ignore[call-arg]  # 3.2 stubs lack invalid_value_message
         "Starts at (local time in that zone)",
@@ -162,7 +161,7 @@ class EventForm(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.timezone.choices = [("", "Choose a time zone"), *zone_choices()]
+        self.timezone.choices = zone_choices(self.timezone.data)
         self.platform.choices = [("", "None"), *PLATFORMS.items()]
         currencies = list(CURRENCIES)
         if self.currency.data and self.currency.data not in currencies:

@@ -98,6 +98,9 @@ def new_event() -> Any:
         form.duration_minutes.data = 60
         form.waitlist.data = True
         form.currency.data = "USD"
+        # UTC without JavaScript; admin.js moves a new event to the browser's own zone.
+        form.timezone.data = "UTC"
+        form.timezone.render_kw = {"data-browser-zone": ""}
     elif form.validate_on_submit():
         values = form.values()
         values["slug"] = values["slug"] or free_slug(slug_from(values["title"]))

@@ -27,6 +27,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.validators import ValidationError as Invalid
 
 from app import fields
+from app.admin.zones import zone_choices
 from app.auth.tokens import MAX_EXPIRY_DAYS
 from app.db import column_length
 from app.models import ROLES, ApiToken, User
@@ -39,11 +40,6 @@ ROLE_LABELS = {
     "marketer": "Marketer: events, registrations and reports",
     "rep": "Sales rep: their follow-up list",
 }
-
-
-def zone_choices() -> list[tuple[str, str]]:
-    """Every time zone as a select's (value, label) pair."""
-    return [(zone, zone) for zone in fields.time_zone_choices()]
 
 
 def checked_by(rule: Callable[[str], Any]) -> Callable[[FlaskForm, Any], None]:
@@ -210,7 +206,7 @@ class RepProfileForm(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.timezone.choices = zone_choices()
+        self.timezone.choices = zone_choices(self.timezone.data)
 
     def values(self) -> dict[str, Any]:
         return {

@@ -1,9 +1,10 @@
-// Console niceties that the pages work without: the browser's zone as the default event zone,
-// and a second "are you sure?" before cancelling a registration.
+// Console niceties that the pages work without: the browser's zone as a new event's zone
+// (the server marks the select only on a fresh form, where it chose UTC), and a second
+// "are you sure?" before cancelling a registration.
 (function () {
   var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   document.querySelectorAll("select[data-browser-zone]").forEach(function (select) {
-    if (select.value || !zone) return;
+    if (!zone) return;
     var option = Array.prototype.find.call(select.options, function (o) { return o.value === zone; });
     if (option) select.value = zone;
   });
