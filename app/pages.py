@@ -1,5 +1,6 @@
-"""What every HTML page shares: time formatting in a named zone, friendly error pages, and
-showing a service's refusal: next to the form field it names, or in a flash message."""
+"""What every HTML page shares: time formatting in a named zone, friendly error pages (in the
+console's layout for staff pages), the favicon, and showing a service's refusal: next to the
+form field it names, or in a flash message."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, flash, render_template, request
+from flask import Flask, current_app, flash, render_template, request, send_from_directory
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
@@ -32,8 +33,24 @@ def duration(minutes: int) -> str:
     return " ".join(parts)
 
 
+# Staff pages: the console, the reps' follow-up lists and the sign-in pages around them.
+CONSOLE_PATHS = ("/admin", "/followups", "/login", "/logout", "/password")
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/")
+
+
+def _error_page(code: int, message: str | None) -> str:
+    """The error page in the layout of the part of the site the visitor was in."""
+    if request.path.startswith(CONSOLE_PATHS):
+        try:
+            return render_template("admin/error.html", code=code, message=message)
+        except Exception:
+            # The console's layout asks who is signed in; when that is what failed (the
+            # database is gone), the plain page still tells the visitor something.
+            current_app.logger.exception("the console's error page failed; the plain one instead")
+    return render_template("error.html", code=code, message=message)
 
 
 def init_app(app: Flask) -> None:
@@ -43,15 +60,20 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> ResponseReturnValue:
         message = "This form has expired. Go back, reload the page and try again."
-        return render_template("error.html", code=400, message=message), 400
+        return _error_page(400, message), 400
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:
         if _wants_json():
             return error
-        return (
-            render_template("error.html", code=error.code, message=error.description),
-            error.code or 500,
+        return _error_page(error.code or 500, error.description), error.code or 500
+
+    @app.get("/favicon.ico")
+    def favicon() -> ResponseReturnValue:
+        # Browsers ask for it at the root whatever the pages link to.
+        assert app.static_folder is not None
+        return send_from_directory(
+            app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=86400
         )
 
 

@@ -29,9 +29,18 @@ def marketer_client(client):  # type: ignore[no-untyped-def]
     return client
 
 
-def charts_in(html: str) -> list[ET.Element]:
+def drawings_in(html: str) -> list[ET.Element]:
     # Our own pages' markup: parsing it strictly is the point (well-formed XML or a failure).
     return [ET.fromstring(svg) for svg in SVG.findall(html)]  # noqa: S314
+
+
+def is_narrow(drawing: ET.Element) -> bool:
+    return drawing.find(f"{NS}title").get("id").endswith("-narrow-title")
+
+
+def charts_in(html: str) -> list[ET.Element]:
+    """The desktop drawing of each chart (each also has a phone drawing)."""
+    return [drawing for drawing in drawings_in(html) if not is_narrow(drawing)]
 
 
 def test_event_report_shows_the_numbers_and_three_titled_charts(marketer_client, spring):
@@ -55,6 +64,38 @@ def test_event_report_shows_the_numbers_and_three_titled_charts(marketer_client,
         assert chart.find(f"{NS}desc").text
         labelled = chart.get("aria-labelledby").split()
         assert labelled == [chart.find(f"{NS}title").get("id"), chart.find(f"{NS}desc").get("id")]
+
+
+def test_each_chart_is_drawn_again_for_a_phone_with_the_same_title_and_words(
+    marketer_client, spring
+):
+    page = marketer_client.get("/admin/events/launch-webinar/report").text
+
+    drawings = drawings_in(page)
+    wide = [drawing for drawing in drawings if not is_narrow(drawing)]
+    narrow = [drawing for drawing in drawings if is_narrow(drawing)]
+    assert len(wide) == len(narrow) == 3
+    for desktop, phone in zip(wide, narrow, strict=True):
+        assert phone.get("viewBox").startswith("0 0 320 ")
+        assert desktop.get("viewBox").startswith("0 0 720 ")
+        assert phone.find(f"{NS}title").text == desktop.find(f"{NS}title").text
+        assert int(phone.get("font-size")) >= 12
+    funnel_words = [text.text for text in narrow[1].iter(f"{NS}text")]
+    assert {"Registered", "5 (100%)", "3 (60%)"} <= set(funnel_words)
+    assert "2 registered, 2 attended" in [text.text for text in narrow[2].iter(f"{NS}text")]
+
+
+def test_reports_lead_to_lead_quality_and_the_crm_exports(marketer_client, spring):
+    page = marketer_client.get("/admin/reports").text
+
+    assert 'href="/admin/feedback"' in page
+    assert 'href="/admin/leads.csv?crm=salesforce"' in page
+    assert 'href="/admin/leads.csv?crm=hubspot"' in page
+    quality = marketer_client.get("/admin/feedback").text
+    nav = quality.split('class="console-nav"', 1)[1].split("</nav>", 1)[0]
+    assert re.findall(r'aria-current="page">([^<]+)<', nav) == ["Reports"]
+    export = marketer_client.get("/admin/leads.csv?crm=hubspot")
+    assert export.status_code == 200 and export.mimetype == "text/csv"
 
 
 def test_charts_carry_their_values_as_text_not_only_as_bar_lengths(marketer_client, spring):

@@ -8,6 +8,7 @@ from app.admin import (  # noqa: E402, F401
     attendance,
     events,
     leads,
+    navigation,
     people,
     platforms,
     questions,

@@ -3,10 +3,17 @@
 // "are you sure?" before cancelling a registration.
 (function () {
   var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (zone === "Etc/UTC" || zone === "Etc/GMT") zone = "UTC";
   document.querySelectorAll("select[data-browser-zone]").forEach(function (select) {
     if (!zone) return;
     var option = Array.prototype.find.call(select.options, function (o) { return o.value === zone; });
-    if (option) select.value = zone;
+    if (!option) {
+      // Browsers may name an older alias ("Asia/Calcutta") the picker leaves out; the server
+      // takes any IANA name, so offer the browser's own first.
+      option = new Option("Your browser's zone — " + zone, zone);
+      (select.querySelector("optgroup") || select).prepend(option);
+    }
+    select.value = zone;
   });
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
