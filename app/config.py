@@ -214,6 +214,10 @@ class Config:
         self.WTF_CSRF_TIME_LIMIT = None
         # A console session nobody used for this long ends (app/auth/sessions.py).
         self.SESSION_IDLE_HOURS = float(env("SESSION_IDLE_HOURS", "12") or 12)
+        # How long a new member of staff's emailed "set your password" link works, and a
+        # "forgot password" link (short: whoever reads that mailbox can take the account).
+        self.STAFF_INVITATION_HOURS = float(env("STAFF_INVITATION_HOURS", "24") or 24)
+        self.PASSWORD_RESET_HOURS = float(env("PASSWORD_RESET_HOURS", "1") or 1)
         # flask-smorest serves the OpenAPI document the API validates with.
         self.API_TITLE = "Event registration API"
         self.API_VERSION = "v1"

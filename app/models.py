@@ -1,4 +1,5 @@
-"""Staff accounts shared by every package: users, rep profiles and API tokens."""
+"""Staff accounts shared by every package: users, rep profiles, API tokens and the links that
+set a password."""
 
 from __future__ import annotations
 
@@ -137,6 +138,36 @@ class StaffSession(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+# Why a set-your-password link was sent: a new member of staff, or "forgot password".
+PASSWORD_LINK_PURPOSES = ("invitation", "reset")
+
+
+class PasswordToken(Model):
+    """A set-your-password link emailed to a member of staff; only its SHA-256 is stored.
+
+    It works once (`used_at`), until `expires_at`, and only for an active user;
+    `app.auth.passwords` issues and redeems them.
+    """
+
+    __tablename__ = "password_tokens"
+    __table_args__ = (
+        CheckConstraint(
+            "purpose IN (" + ", ".join(f"'{p}'" for p in PASSWORD_LINK_PURPOSES) + ")",
+            name="purpose",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
 

@@ -15,6 +15,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.refusals import Refusal
+from app.security import is_console
 
 
 def local_time(value: datetime, zone: str, fmt: str = "%A %-d %B %Y, %H:%M") -> str:
@@ -33,17 +34,14 @@ def duration(minutes: int) -> str:
     return " ".join(parts)
 
 
-# Staff pages: the console, the reps' follow-up lists and the sign-in pages around them.
-CONSOLE_PATHS = ("/admin", "/followups", "/login", "/logout", "/password")
-
-
 def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
 def _error_page(code: int, message: str | None) -> str:
     """The error page in the layout of the part of the site the visitor was in."""
-    if request.path.startswith(CONSOLE_PATHS):
+    # Staff pages (the console, the reps' lists, signing in) keep the console's layout.
+    if is_console(request.path):
         try:
             return render_template("admin/error.html", code=code, message=message)
         except Exception:

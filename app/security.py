@@ -11,11 +11,11 @@ from werkzeug.wrappers import Response
 
 # Pages only staff see, and the sign-in pages leading there: a shared or back-buttoned browser
 # must not show them from its cache.
-CONSOLE_PREFIXES = ("/admin", "/followups", "/login", "/logout")
+CONSOLE_PREFIXES = ("/admin", "/followups", "/login", "/logout", "/password")
 # A registrant's own pages carry a token in their address (manage, unsubscribe and erasure
-# links): not cached, and never sent on as a Referer to the join link, Stripe or any other
-# site they link to.
-TOKEN_PREFIXES = ("/r/", "/u/", "/privacy/")
+# links), as do staff's set-your-password links: not cached, and never sent on as a Referer
+# to the join link, Stripe or any other site they link to.
+TOKEN_PREFIXES = ("/r/", "/u/", "/privacy/", "/password/set/")
 
 # Features no page here uses; a script injected despite the policy gets none of them either.
 PERMISSIONS_POLICY = {
@@ -88,10 +88,10 @@ def _per_page_rules(response: Response) -> Response:
         response.headers.pop("X-Frame-Options", None)
     if path.startswith(TOKEN_PREFIXES):
         response.headers["Referrer-Policy"] = "no-referrer"
-    if path.startswith(TOKEN_PREFIXES) or _is_console(path):
+    if path.startswith(TOKEN_PREFIXES) or is_console(path):
         response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def _is_console(path: str) -> bool:
+def is_console(path: str) -> bool:
     return any(path == prefix or path.startswith(prefix + "/") for prefix in CONSOLE_PREFIXES)

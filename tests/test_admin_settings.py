@@ -88,7 +88,7 @@ def test_a_new_rep_gets_a_rep_profile(staff):
         ({"name": ""}, "name", "Enter a name."),
         ({"name": "Line\nbreak"}, "name", "one line"),
         ({"password": "short"}, "password", "at least 8 characters"),
-        ({"password": ""}, "password", "Choose a first password."),
+        ({"password": ""}, "password", "Choose a first password, or send an invitation."),
         ({"role": "superuser"}, "role", "Not a valid choice"),
         ({"email": "root@example.com"}, "email", "already exists"),
     ],

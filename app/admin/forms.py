@@ -154,8 +154,9 @@ class StaffForm(FlaskForm):
         ],
     )
     role = SelectField("Role", choices=_role_choices)
+    invite = BooleanField("Email them an invitation with a link to set their own password")
     password = PasswordField(
-        "Password", validators=[DataRequired("Choose a first password."), Length(max=1024)]
+        "First password (optional with an invitation)", validators=[Optional(), Length(max=1024)]
     )
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from app.admin import bp
 from app.admin.forms import ActionForm, RepProfileForm, SenderForm, StaffEditForm, StaffForm
-from app.auth import sessions, tokens
+from app.auth import passwords, sessions, tokens
 from app.auth.access import roles_required
 from app.auth.staff import add_staff, change_staff, update_rep_profile
 from app.db import db
@@ -56,21 +56,32 @@ def new_staff() -> Any:
     problems: list[str] = []
     if request.method == "GET":
         form.role.data = "marketer"
+        form.invite.data = True
     elif form.validate_on_submit():
         try:
             user = add_staff(
                 form.email.data or "",
                 form.name.data or "",
                 form.role.data,
-                form.password.data or "",
+                form.password.data or None,
+                invite=bool(form.invite.data),
+                invited_by=current_user,
             )
         except Refusal as refusal:
             problems = show_refusal(form, refusal)
         else:
-            flash(f"{user.name} can log in now as {user.role}.", "ok")
+            if form.invite.data:
+                flash(f"{user.name} is added as {user.role}; an invitation is on its way.", "ok")
+            else:
+                flash(f"{user.name} can log in now as {user.role}.", "ok")
             return redirect(url_for("admin.staff", user_id=user.id), code=303)
     return (
-        render_template("admin/staff_new.html", form=form, problems=problems),
+        render_template(
+            "admin/staff_new.html",
+            form=form,
+            problems=problems,
+            invitation_lasts=passwords.lifetime_in_words("invitation"),
+        ),
         200 if request.method == "GET" else 422,
     )
 

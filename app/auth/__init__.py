@@ -1,4 +1,5 @@
-"""Staff sign-in: the login and logout pages, sessions, and the role guard other packages use."""
+"""Staff sign-in: the login and logout pages, sessions, set-your-password links, and the role
+guard other packages use."""
 
 from flask import Blueprint, Flask
 
@@ -14,4 +15,4 @@ def init_app(app: Flask) -> None:
     add_job(app, "staff_sessions", forget_old)
 
 
-from app.auth import cli, routes  # noqa: E402, F401
+from app.auth import cli, password_routes, routes  # noqa: E402, F401

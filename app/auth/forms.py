@@ -1,10 +1,10 @@
-"""The login form."""
+"""The login form, and the forms that ask for a set-your-password link and use it."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from app import fields
 
@@ -24,6 +24,26 @@ class LoginForm(FlaskForm):
         "Password", validators=[DataRequired("Enter your password."), Length(max=1024)]
     )
     next = HiddenField()
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        "Email",
+        validators=[DataRequired("Enter your email address."), Length(max=254), one_line],
+    )
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password", validators=[DataRequired("Choose a password."), Length(max=1024)]
+    )
+    confirm = PasswordField(
+        "The same password again",
+        validators=[
+            DataRequired("Type the password again."),
+            EqualTo("password", "The two passwords differ; type the same one twice."),
+        ],
+    )
 
 
 class LogoutForm(FlaskForm):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -38,9 +41,15 @@ def _login_email() -> str:
     return "login-email:" + request.form.get("email", "").strip().lower()[:254]
 
 
+def login_limits(view: Callable[..., Any]) -> Callable[..., Any]:
+    """The login page's rate limits, per client address and per email typed, on its posts;
+    "forgot password" shares them, so neither lets anyone guess or flood faster."""
+    limited = limiter.limit(_login_limit, key_func=_login_email, methods=["POST"])(view)
+    return limiter.limit(_login_limit, methods=["POST"])(limited)
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_login_limit, key_func=_login_email, methods=["POST"])
+@login_limits
 def login() -> Response | str | tuple[str, int]:
     form = LoginForm()
     if request.method == "GET":

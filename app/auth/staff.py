@@ -5,6 +5,7 @@ The console, the API and the command line call these, so each rule is written on
 
 from __future__ import annotations
 
+import secrets
 from datetime import date
 from functools import cache
 from typing import Any
@@ -48,8 +49,27 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def add_staff(email: str, name: str, role: str, password: str) -> User:
-    """Create a staff user (a rep also gets a rep profile) and commit."""
+def password_problem(password: str) -> str | None:
+    """Why a new password will not do, or None."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
+    return None
+
+
+def add_staff(
+    email: str,
+    name: str,
+    role: str,
+    password: str | None,
+    *,
+    invite: bool = False,
+    invited_by: User | None = None,
+) -> User:
+    """Create a staff user (a rep also gets a rep profile) and commit.
+
+    Without a password the account gets one nobody knows: only the emailed invitation's
+    set-your-password link (`invite`, sent in the same commit) lets them in.
+    """
     problems: dict[str, str] = {}
     try:
         email, _ = fields.normalize_email(email)
@@ -59,14 +79,21 @@ def add_staff(email: str, name: str, role: str, password: str) -> User:
         problems["name"] = why
     if role not in ROLES:
         problems["role"] = f"Choose one of: {', '.join(ROLES)}."
-    if len(password) < MIN_PASSWORD_LENGTH:
-        problems["password"] = f"Use at least {MIN_PASSWORD_LENGTH} characters."
+    if password and (why := password_problem(password)):
+        problems["password"] = why
+    if not password and not invite:
+        problems["password"] = "Choose a first password, or send an invitation."  # noqa: S105
     if not problems and _email_taken(email):
         problems["email"] = "A staff user with this email already exists."
     if problems:
         raise StaffRejected(fields=problems)
-    user = create_user(email, name, role, password)
+    user = create_user(email, name, role, password or secrets.token_urlsafe(32))
+    from app.auth import passwords  # imports this module for its rules
+
     try:
+        if invite:
+            # The account and its invitation exist together or not at all.
+            passwords.queue_invitation(user, invited_by=invited_by)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -92,8 +119,8 @@ def change_staff(
     admin who changed their own password); a deactivation also revokes their API tokens.
     """
     problems: dict[str, str] = {}
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        problems["password"] = f"Use at least {MIN_PASSWORD_LENGTH} characters."
+    if password is not None and (why := password_problem(password)):
+        problems["password"] = why
     if why := _name_problem(name):
         problems["name"] = why
     if role not in ROLES:
