@@ -3,7 +3,7 @@ exactly that one with aria-current="page"."""
 
 from __future__ import annotations
 
-from flask import request
+from flask import has_request_context, request
 
 from app.admin import bp
 
@@ -34,5 +34,8 @@ def section_of(path: str, endpoint: str | None) -> str | None:
 
 @bp.app_context_processor
 def current_section() -> dict[str, str | None]:
-    # Every page in the console's layout, the reps' and the sign-in pages included.
+    # Every page in the console's layout, the reps' and the sign-in pages included; emails
+    # the worker writes have no page.
+    if not has_request_context():
+        return {}
     return {"nav_section": section_of(request.path, request.endpoint)}

@@ -3,6 +3,7 @@ sideways scrolling), the right heading, working links, and the accessibility bas
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from email import message_from_bytes, policy
 from urllib.parse import urlsplit
@@ -10,6 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
+from app.auth import passwords
 from app.db import db
 from app.events.services import cancel_event, update_event
 from app.mail.models import KINDS, OutboxMessage
@@ -18,7 +20,7 @@ from app.registrations import approval, services
 from app.registrations.links import manage_url
 from app.worker import run_due_jobs
 from tests.a11y import assert_accessible
-from tests.builders import csrf_token, make_event, register_person, registrant
+from tests.builders import csrf_token, make_event, make_user, register_person, registrant
 from tests.fake_stripe import WEBHOOK_SECRET, FakeStripe, stripe_settings
 
 pytestmark = pytest.mark.browser
@@ -104,6 +106,42 @@ def test_every_kind_of_email_reads_well_in_a_browser_on_a_phone_and_a_desktop(
                 assert joins.get_attribute("href").startswith("https://meet.example.com/j/")
             else:
                 assert joins.count() == 0, f"{kind} shows a join button"
+            assert_accessible(page)
+            page.screenshot(path=str(tmp_path / f"{kind}-{width}.png"), full_page=True)
+            context.close()
+
+
+def staff_letters(client) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
+    """The letters that carry a set-your-password link: an invitation, a "forgot password"."""
+    passwords.queue_invitation(make_user("rep", email="rae@example.com"))
+    db.session.commit()
+    page = client.get("/password/forgot")
+    client.post(
+        "/password/forgot", data={"csrf_token": csrf_token(page.text), "email": "rae@example.com"}
+    )
+    kinds = (passwords.INVITATION, passwords.RESET)
+    rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind.in_(kinds)))
+    return {row.kind: row.content or b"" for row in rows}
+
+
+def test_staff_password_letters_read_well_on_a_phone_and_a_desktop(app, client, browser, tmp_path):
+    messages = staff_letters(client)
+    assert sorted(messages) == sorted((passwords.INVITATION, passwords.RESET))
+    for kind, content in messages.items():
+        message = message_from_bytes(content, policy=policy.default)
+        html = message.get_body(preferencelist=("html",)).get_content()
+        for width in (360, 1024):
+            context = browser.new_context(viewport={"width": width, "height": 800})
+            page = context.new_page()
+            page.set_content(html)
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0, f"{kind} scrolls sideways by {overflow}px at {width}px wide"
+            assert page.locator("h1").inner_text().strip()
+            button = page.get_by_role("link", name=re.compile("Set (your|a new) password"))
+            assert button.is_visible(), f"{kind} shows no set-password button"
+            assert button.get_attribute("href").startswith("http://testserver/password/set/")
             assert_accessible(page)
             page.screenshot(path=str(tmp_path / f"{kind}-{width}.png"), full_page=True)
             context.close()
