@@ -37,8 +37,10 @@ class LinkNotValid(Refusal):
 
 
 def lifetime(purpose: str) -> timedelta:
-    key = "STAFF_INVITATION_HOURS" if purpose == "invitation" else "PASSWORD_RESET_HOURS"
-    return timedelta(hours=float(current_app.config[key]))
+    config = current_app.config
+    if purpose == "invitation":
+        return timedelta(hours=float(config["STAFF_INVITATION_HOURS"]))
+    return timedelta(hours=float(config["PASSWORD_RESET_HOURS"]))
 
 
 def queue_invitation(user: User, *, invited_by: User | None = None) -> None:

@@ -4,11 +4,13 @@ sideways scrolling), the right heading, working links, and the accessibility bas
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 from email import message_from_bytes, policy
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import Page
 from sqlalchemy import select
 
 from app.auth import passwords
@@ -78,25 +80,34 @@ def every_kind_of_message(client, fake_stripe: FakeStripe) -> dict[str, bytes]: 
     return found
 
 
+def opened(browser, content: bytes, kind: str) -> Iterator[tuple[int, Page]]:  # type: ignore[no-untyped-def]
+    """The message's HTML open on a phone, then a desktop: checked for sideways scrolling, a
+    heading and the accessibility basics; yields (width, page) for the caller's own checks."""
+    message = message_from_bytes(content, policy=policy.default)
+    html = message.get_body(preferencelist=("html",)).get_content()
+    for width in (360, 1024):
+        context = browser.new_context(viewport={"width": width, "height": 800})
+        page = context.new_page()
+        page.set_content(html)
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{kind} scrolls sideways by {overflow}px at {width}px wide"
+        heading = page.locator("h1")
+        assert heading.is_visible()
+        assert heading.inner_text().strip(), f"{kind} has an empty heading"
+        assert_accessible(page)
+        yield width, page
+        context.close()
+
+
 def test_every_kind_of_email_reads_well_in_a_browser_on_a_phone_and_a_desktop(
     app, client, browser, tmp_path, fake_stripe
 ):
     messages = every_kind_of_message(client, fake_stripe)
     assert sorted(messages) == sorted(KINDS)
     for kind, content in messages.items():
-        message = message_from_bytes(content, policy=policy.default)
-        html = message.get_body(preferencelist=("html",)).get_content()
-        for width in (360, 1024):
-            context = browser.new_context(viewport={"width": width, "height": 800})
-            page = context.new_page()
-            page.set_content(html)
-            overflow = page.evaluate(
-                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-            )
-            assert overflow <= 0, f"{kind} scrolls sideways by {overflow}px at {width}px wide"
-            heading = page.locator("h1")
-            assert heading.is_visible()
-            assert heading.inner_text().strip(), f"{kind} has an empty heading"
+        for width, page in opened(browser, content, kind):
             manage = page.locator('a[href^="http://testserver/r/"]')
             assert manage.count() >= 1, f"{kind} has no link to the registration"
             assert manage.first.is_visible()
@@ -106,9 +117,7 @@ def test_every_kind_of_email_reads_well_in_a_browser_on_a_phone_and_a_desktop(
                 assert joins.get_attribute("href").startswith("https://meet.example.com/j/")
             else:
                 assert joins.count() == 0, f"{kind} shows a join button"
-            assert_accessible(page)
             page.screenshot(path=str(tmp_path / f"{kind}-{width}.png"), full_page=True)
-            context.close()
 
 
 def staff_letters(client) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
@@ -128,20 +137,8 @@ def test_staff_password_letters_read_well_on_a_phone_and_a_desktop(app, client, 
     messages = staff_letters(client)
     assert sorted(messages) == sorted((passwords.INVITATION, passwords.RESET))
     for kind, content in messages.items():
-        message = message_from_bytes(content, policy=policy.default)
-        html = message.get_body(preferencelist=("html",)).get_content()
-        for width in (360, 1024):
-            context = browser.new_context(viewport={"width": width, "height": 800})
-            page = context.new_page()
-            page.set_content(html)
-            overflow = page.evaluate(
-                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-            )
-            assert overflow <= 0, f"{kind} scrolls sideways by {overflow}px at {width}px wide"
-            assert page.locator("h1").inner_text().strip()
+        for width, page in opened(browser, content, kind):
             button = page.get_by_role("link", name=re.compile("Set (your|a new) password"))
             assert button.is_visible(), f"{kind} shows no set-password button"
             assert button.get_attribute("href").startswith("http://testserver/password/set/")
-            assert_accessible(page)
             page.screenshot(path=str(tmp_path / f"{kind}-{width}.png"), full_page=True)
-            context.close()
