@@ -1,6 +1,6 @@
 """password tokens: staff invitations and "forgot password" links, single-use and expiring
 
-Revision ID: 0024
+Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-02 14:25:00.000000
 
@@ -10,8 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0024'
-# At merge this becomes the previous head ('0023'); '0017' is main's head while this is built.
+revision = '0018'
 down_revision = '0017'
 branch_labels = None
 depends_on = None
