@@ -76,6 +76,9 @@ class RepProfile(Model):
     active: Mapped[bool] = mapped_column(default=True)
     out_of_office_until: Mapped[date | None]
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # Where a registrant books time with this rep (a Calendly-style link), offered on the
+    # thank-you page of registrants the rep is alerted about.
+    meeting_url: Mapped[str | None] = mapped_column(String(500))
 
     user: Mapped[User] = relationship(back_populates="rep_profile")
 

@@ -204,6 +204,7 @@ class RepProfileForm(FlaskForm):
         validate_choice=False,
     )
     active = BooleanField("Takes new follow-ups")
+    meeting_url = StringField("Meeting link", validators=[Optional(), Length(max=500), one_line])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -218,6 +219,7 @@ class RepProfileForm(FlaskForm):
             "out_of_office_until": self.out_of_office_until.data,
             "timezone": self.timezone.data,
             "active": bool(self.active.data),
+            "meeting_url": self.meeting_url.data or None,
         }
 
 

@@ -124,6 +124,7 @@ def _rule_page(rule: RoutingRule | None) -> Any:
     if request.method == "GET" and rule is not None:
         form.name.data = rule.name
         form.active.data = rule.active
+        form.alert_on_registration.data = rule.alert_on_registration
         form.countries.data = ", ".join(rule.countries)
         form.regions.data = list(rule.regions)
         form.segments.data = ", ".join(rule.segments)
@@ -140,6 +141,7 @@ def _rule_page(rule: RoutingRule | None) -> Any:
             values: dict[str, Any] = {
                 "name": form.name.data,
                 "active": form.active.data,
+                "alert_on_registration": form.alert_on_registration.data,
                 **form.condition_values(),
             }
             try:

@@ -107,6 +107,7 @@ def _rep_form(profile: RepProfile | None) -> RepProfileForm | None:
             "out_of_office_until": profile.out_of_office_until,
             "timezone": profile.timezone,
             "active": profile.active,
+            "meeting_url": profile.meeting_url or "",
         },
     )
 

@@ -22,7 +22,7 @@ from app.models import RepProfile, User
 blp = ApiBlueprint("Reps", __name__, url_prefix="/api/v1/reps", description="Sales reps.")
 
 ADMIN = ("admin",)
-PROFILE_FIELDS = ("countries", "segments", "weight", "capacity", "active")
+PROFILE_FIELDS = ("countries", "segments", "weight", "capacity", "active", "meeting_url")
 TAKEN = "Another staff user already has this email."
 
 
@@ -38,6 +38,7 @@ def shown(user: User) -> dict[str, Any]:
         "weight": profile.weight,
         "capacity": profile.capacity,
         "active": profile.active,
+        "meeting_url": profile.meeting_url,
     }
 
 

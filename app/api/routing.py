@@ -40,6 +40,7 @@ def shown(rule: RoutingRule) -> dict[str, Any]:
         "id": rule.id,
         "name": rule.name,
         "active": rule.active,
+        "alert_on_registration": rule.alert_on_registration,
         "position": rule.position,
         "conditions": {name: list(getattr(rule, name)) for name in CONDITIONS},
         "rep": rule.target_rep.email if rule.target_rep is not None else None,
@@ -67,16 +68,24 @@ def _rep_id(email: str | None, field: str) -> int | None:
 
 def _service_values(values: dict[str, Any], rule: RoutingRule | None) -> dict[str, Any]:
     """The rules service's values: the rule as it is (if any), changed by the API's."""
-    current: dict[str, Any] = {"name": "", "active": True, "target_rep_id": None, "members": []}
+    current: dict[str, Any] = {
+        "name": "",
+        "active": True,
+        "alert_on_registration": False,
+        "target_rep_id": None,
+        "members": [],
+    }
     if rule is not None:
         current = {
             "name": rule.name,
             "active": rule.active,
+            "alert_on_registration": rule.alert_on_registration,
             **{name: list(getattr(rule, name)) for name in CONDITIONS},
             "target_rep_id": rule.target_rep_id,
             "members": [(member.rep_id, member.weight) for member in rule.members],
         }
-    current.update({name: values[name] for name in ("name", "active") if name in values})
+    flags = ("name", "active", "alert_on_registration")
+    current.update({name: values[name] for name in flags if name in values})
     current.update(values.get("conditions") or {})
     if "rep" in values or "pool" in values:
         current["target_rep_id"] = _rep_id(values.get("rep"), "rep")

@@ -5,6 +5,7 @@ The console, the API and the command line call these, so each rule is written on
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import date
 from functools import cache
@@ -23,6 +24,9 @@ from app.refusals import Refusal
 MIN_PASSWORD_LENGTH = 8
 MAX_NAME_LENGTH = column_length(User, "name")
 MAX_WEIGHT = 100
+# A meeting link is shown to registrants as a link: only web addresses, never javascript: or
+# data:, and no spaces or control characters.
+_MEETING_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)
 
 
 class StaffRejected(Refusal):
@@ -157,7 +161,8 @@ def update_rep_profile(profile: RepProfile, values: dict[str, Any]) -> RepProfil
     """Change what routing knows about a rep; unknown countries or bad numbers change nothing.
 
     `values` may hold `countries` and `segments` (lists of strings), `weight`, `capacity`
-    (None: no limit), `active`, `out_of_office_until` (a date or None) and `timezone`.
+    (None: no limit), `active`, `out_of_office_until` (a date or None), `timezone` and
+    `meeting_url` (where registrants book time with the rep; empty or None: none).
     """
     problems: dict[str, str] = {}
     clean: dict[str, Any] = {}
@@ -201,6 +206,13 @@ def update_rep_profile(profile: RepProfile, values: dict[str, Any]) -> RepProfil
             problems["timezone"] = str(exc)
     if "active" in values:
         clean["active"] = bool(values["active"])
+    if "meeting_url" in values:
+        meeting = (values["meeting_url"] or "").strip()
+        if meeting and not _MEETING_URL.match(meeting):
+            problems["meeting_url"] = "Use a web address starting with https:// or http://."
+        elif len(meeting) > 500:
+            problems["meeting_url"] = "Keep the link under 500 characters."
+        clean["meeting_url"] = meeting or None
     if problems:
         raise StaffRejected(fields=problems)
     for name, value in clean.items():

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app.db import db
 from app.events.models import Event
-from app.followup.models import Escalation, FollowUp, RoutingRun
+from app.followup.models import Escalation, FollowUp, RegistrationAlert, RoutingRun
 from app.mail import outbox
 from app.mail.compose import Letter, one_line
 from app.models import User
@@ -109,6 +109,41 @@ def escalated(escalation: Escalation) -> None:
             to_name=user.name,
             event_id=followup.event_id,
         )
+
+
+def registrant_alert(
+    alert: RegistrationAlert,
+    rep: User,
+    why: str,
+    answers: Sequence[tuple[str, str]],
+    history: Sequence[Any],
+) -> None:
+    """Tell a rep that their registrant just signed up: who, for which event, what they
+    answered and what came before. One per registration (its dedupe key)."""
+    registration = alert.registration
+    event = registration.event
+    who = registration.full_name or registration.email
+    zone = rep.rep_profile.timezone if rep.rep_profile is not None else "UTC"
+    outbox.queue_letter(
+        "registrant_alert",
+        f"registrant-alert:{registration.id}",
+        _letter(
+            "alert",
+            f"Registered just now: {who} for {event.title}",
+            recipient=rep,
+            registration=registration,
+            event=event,
+            who=who,
+            why=why,
+            answers=answers,
+            history=history,
+            when=local_time(event.starts_at, zone),
+            zone=zone,
+        ),
+        to_email=rep.email,
+        to_name=rep.name,
+        event_id=event.id,
+    )
 
 
 def _letter(template: str, subject: str, **context: object) -> Letter:

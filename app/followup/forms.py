@@ -57,6 +57,7 @@ def _lines(text: str | None) -> list[str]:
 class RuleForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired("Give the rule a name."), Length(max=120)])
     active = BooleanField("Active", default=True)
+    alert_on_registration = BooleanField("Alert on registration", default=False)
     countries = StringField("Countries", validators=[Optional(), Length(max=2000)])
     regions = SelectMultipleField(
         "Regions", choices=[SelectChoice(r) for r in REGIONS], validate_choice=False

@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -63,6 +64,8 @@ class RoutingRule(Model):
     email_domains: Mapped[list[str]] = mapped_column(JSON, default=list)
     campaigns: Mapped[list[str]] = mapped_column(JSON, default=list)
     title_keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Tell the rep the moment a matching lead registers, not only after the event.
+    alert_on_registration: Mapped[bool] = mapped_column(default=False, server_default=false())
     target_rep_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -244,3 +247,31 @@ class Escalation(Model):
     followup: Mapped[FollowUp] = relationship()
     from_rep: Mapped[User | None] = relationship(foreign_keys=[from_rep_id])
     to_rep: Mapped[User | None] = relationship(foreign_keys=[to_rep_id])
+
+
+ALERT_STATUSES = ("pending", "sent", "none")
+
+
+class RegistrationAlert(Model):
+    """A registration the worker must look at for a hot-registrant alert, then what it found.
+
+    The registration's request only adds the `pending` row; the worker decides (`sent` to
+    `rep`, or `none` when no rep claims the registrant). One row per registration, so one
+    alert however often the worker retries.
+    """
+
+    __tablename__ = "registration_alerts"
+    __table_args__ = (CheckConstraint(_in("status", ALERT_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registrations.id", ondelete="CASCADE"), unique=True
+    )
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    rep_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    why: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    registration: Mapped[Registration] = relationship()
+    rep: Mapped[User | None] = relationship()

@@ -228,6 +228,7 @@ def save_rule(rule: RoutingRule | None, values: dict[str, Any]) -> RoutingRule:
         problems["name"] = "Keep the name under 120 characters."
     clean["name"] = name
     clean["active"] = bool(values.get("active", True))
+    clean["alert_on_registration"] = bool(values.get("alert_on_registration", False))
     for condition in CONDITIONS:
         raw = [str(v).strip() for v in values.get(condition) or [] if str(v).strip()]
         try:

@@ -16,3 +16,6 @@ routed = _signals.signal("routed")
 assigned = _signals.signal("assigned")
 # sender: a FollowUp whose rep just gave a verdict (its status changed).
 updated = _signals.signal("updated")
+# sender: a RegistrationAlert just sent to its rep; keywords `answers` (label, answer pairs)
+# and `history` (the lead's earlier registrations, `alerts.Earlier`).
+alerted = _signals.signal("alerted")

@@ -13,7 +13,7 @@ from app.events.description import plain_summary, render_description
 from app.events.models import Event
 from app.events.services import by_slug
 from app.extensions import limiter
-from app.registrations import bp, invites, payment_hooks, services, source_links
+from app.registrations import booking, bp, invites, payment_hooks, services, source_links
 from app.registrations.answers import (
     AnswersRefused,
     checked_answers,
@@ -122,8 +122,11 @@ def landing_page(slug: str, *, embed: bool = False) -> Response | str | tuple[st
                     # Whoever typed the email may not own it: they get no link, the address does.
                     return _link_emailed(event, embed)
                 if embed:
-                    # The frame stays on this address, showing the thanks page.
-                    return thanks_page(outcome.registration, manage_token(outcome.registration))
+                    # The frame stays on this address, showing the thanks page, whose links
+                    # (pay, manage) open outside the frame.
+                    return thanks_page(
+                        outcome.registration, manage_token(outcome.registration), embed=True
+                    )
                 if outcome.registration.status != "pending_payment":
                     token = manage_token(outcome.registration)
                     return redirect(url_for("registrations.thanks", token=token), code=303)
@@ -186,6 +189,7 @@ def thanks_page(registration: Registration, token: str, *, embed: bool = False) 
         calendar_links=_calendar_links(registration, token),
         payment=payment,
         waiting=_waiting_for_payment(registration, payment, request.args.get("paid") == "1"),
+        booking=booking.offer_for(registration),
         embed=embed,
     )
 

@@ -17,6 +17,8 @@ EVENT_TYPES = (
     "registration.confirmed",
     "registration.waitlisted",
     "registration.cancelled",
+    "registration.declined",
+    "registration.hot",
     "attendance.applied",
     "followup.assigned",
     "followup.updated",

@@ -11,7 +11,8 @@ from app.db import db, utcnow
 from app.events import signals as event_signals
 from app.events.models import Event
 from app.followup import signals as followup_signals
-from app.followup.models import FollowUp
+from app.followup.alerts import Earlier
+from app.followup.models import FollowUp, RegistrationAlert
 from app.payments import signals as payment_signals
 from app.payments.models import Payment
 from app.privacy import signals as privacy_signals
@@ -28,11 +29,13 @@ def connect() -> None:
     registration_signals.registered.connect(on_registered, weak=False)
     registration_signals.promoted.connect(on_promoted, weak=False)
     registration_signals.cancelled.connect(on_cancelled, weak=False)
+    registration_signals.declined.connect(on_declined, weak=False)
     event_signals.event_cancelled.connect(on_event_cancelled, weak=False)
     followup_signals.attendance_applied.connect(on_attendance_applied, weak=False)
     followup_signals.routed.connect(on_routed, weak=False)
     followup_signals.assigned.connect(on_assigned, weak=False)
     followup_signals.updated.connect(on_updated, weak=False)
+    followup_signals.alerted.connect(on_alerted, weak=False)
     payment_signals.paid.connect(on_paid, weak=False)
     payment_signals.refunded.connect(on_refunded, weak=False)
     privacy_signals.erased.connect(on_erased, weak=False)
@@ -77,6 +80,10 @@ def on_cancelled(registration: Registration, *, by: str = "", **_: Any) -> None:
         _life(registration),
         registration_data(registration) | {"cancelled_by": by},
     )
+
+
+def on_declined(registration: Registration, **_: Any) -> None:
+    announce("registration.declined", _life(registration), registration_data(registration))
 
 
 def on_event_cancelled(event: Event, **_: Any) -> None:
@@ -155,6 +162,38 @@ def _assigned(followup: FollowUp) -> tuple[str, dict[str, Any]]:
 def on_updated(followup: FollowUp, **_: Any) -> None:
     key = f"fu:{followup.id}:{followup.status}:{stamp(utcnow())}"
     announce("followup.updated", key, followup_data(followup))
+
+
+def on_alerted(
+    alert: RegistrationAlert,
+    *,
+    answers: list[tuple[str, str]],
+    history: list[Earlier],
+    **_: Any,
+) -> None:
+    # One per registration: the alert row is, and so is its key.
+    rep = alert.rep
+    announce(
+        "registration.hot",
+        f"reg:{alert.registration_id}",
+        registration_data(alert.registration)
+        | {
+            "rep": {"id": rep.id, "email": rep.email, "name": rep.name} if rep else None,
+            "why": alert.why,
+            "answers": [{"label": label, "answer": answer} for label, answer in answers],
+            "history": [
+                {
+                    "event_title": line.event_title,
+                    "starts_at": iso(line.starts_at),
+                    "status": line.status,
+                    "attended_minutes": line.attended_minutes,
+                    "followup_status": line.followup_status,
+                    "followup_rep": line.followup_rep,
+                }
+                for line in history
+            ],
+        },
+    )
 
 
 def payment_data(payment: Payment) -> dict[str, Any]:

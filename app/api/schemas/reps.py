@@ -91,6 +91,14 @@ class RepIn(Schema):
         0, allow_none=True, metadata={"description": "Most open follow-ups; null: no limit."}
     )
     active = mf.Boolean(metadata={"description": "Whether routing gives this rep new leads."})
+    meeting_url = Text(
+        allow_none=True,
+        max_length=500,
+        metadata={
+            "description": "Where registrants book time with the rep (http or https); "
+            "offered on the thank-you page of registrants the rep is alerted about."
+        },
+    )
 
 
 class RepPatch(RepIn):
@@ -106,6 +114,7 @@ class RepOut(Schema):
     weight = mf.Integer(required=True)
     capacity = mf.Integer(required=True, allow_none=True)
     active = mf.Boolean(required=True)
+    meeting_url = mf.String(required=True, allow_none=True)
 
 
 RepPage = page_of(RepOut, "RepPage")

@@ -42,6 +42,12 @@ class RuleIn(Schema):
 
     name = Text(required=True, max_length=120)
     active = mf.Boolean()
+    alert_on_registration = mf.Boolean(
+        metadata={
+            "description": "Email the rule's rep (a pool's heaviest member) the moment a "
+            "matching lead registers, not only after the event. Default false."
+        }
+    )
     position = Whole(
         1, metadata={"description": "1 is tried first; a new rule goes last unless given."}
     )
@@ -73,6 +79,7 @@ class RuleOut(Schema):
     id = mf.Integer(required=True)
     name = mf.String(required=True)
     active = mf.Boolean(required=True)
+    alert_on_registration = mf.Boolean(required=True)
     position = mf.Integer(required=True)
     conditions = mf.Nested(Conditions, required=True)
     rep = mf.String(required=True, allow_none=True)
