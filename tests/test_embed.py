@@ -16,6 +16,7 @@ from app.embedding import checked_origin, parse_origins
 from app.refusals import Refusal
 from app.registrations.models import Registration
 from tests.builders import bearer, event_form, make_event, make_user
+from tests.test_reserve_your_spot import reserve
 
 ALLOWED = ("https://www.partner.example", "http://localhost:8001")
 EMBED = "/e/launch-webinar/embed"
@@ -88,6 +89,24 @@ def test_the_framed_form_registers_without_a_session_cookie_and_shows_the_thanks
     assert frame_ancestors(response).startswith("frame-ancestors 'self' https://www.partner")
     saved = db.session.scalars(select(Registration)).one()
     assert saved.utm_source == "partner"
+
+
+def test_the_framed_thanks_opens_its_pay_and_manage_links_in_a_new_tab(app, client):
+    html = client.get(EMBED).get_data(as_text=True)
+    response = app.test_client().post(
+        EMBED, data={"served": served_stamp(html), "email": "ada@example.com", "first_name": "Ada"}
+    )
+    page = response.get_data(as_text=True)
+    (manage,) = re.findall(r'<a class="manage-link"[^>]*>', page)
+    assert 'target="_blank"' in manage and 'rel="noopener"' in manage
+    # Without the site's chrome: the framed page is the embedded layout.
+    assert "site-header" not in page
+
+
+def test_the_plain_thanks_page_keeps_its_manage_link_in_the_same_tab(app, client):
+    thanks = client.get(reserve(client).headers["Location"]).get_data(as_text=True)
+    (manage,) = re.findall(r'<a class="manage-link"[^>]*>', thanks)
+    assert "target" not in manage
 
 
 def test_a_framed_post_without_our_stamp_is_refused(client):

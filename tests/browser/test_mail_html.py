@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from datetime import timedelta
 from email import message_from_bytes, policy
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,6 +17,7 @@ from sqlalchemy import select
 from app.auth import passwords
 from app.db import db
 from app.events.services import cancel_event, update_event
+from app.followup.models import CompanyOwner
 from app.mail.models import KINDS, OutboxMessage
 from app.payments.checkout import checkout_url
 from app.registrations import approval, services
@@ -24,6 +26,7 @@ from app.worker import run_due_jobs
 from tests.a11y import assert_accessible
 from tests.builders import csrf_token, make_event, make_user, register_person, registrant
 from tests.fake_stripe import WEBHOOK_SECRET, FakeStripe, stripe_settings
+from tests.followup_fixtures import make_rep
 
 pytestmark = pytest.mark.browser
 
@@ -142,3 +145,27 @@ def test_staff_password_letters_read_well_on_a_phone_and_a_desktop(app, client, 
             assert button.is_visible(), f"{kind} shows no set-password button"
             assert button.get_attribute("href").startswith("http://testserver/password/set/")
             page.screenshot(path=str(tmp_path / f"{kind}-{width}.png"), full_page=True)
+
+
+def test_a_reps_hot_registrant_alert_reads_well_on_a_phone_and_a_desktop(app, browser, tmp_path):
+    """A letter to staff, not to a registrant: it links to the rep's follow-up list."""
+    ana = make_rep("ana@example.com", name="Ana")
+    db.session.add(CompanyOwner(domain="analytical-engines.example", rep_id=ana.id))
+    db.session.commit()
+    event = make_event(title="Quarterly product update: what's new in reporting and routing")
+    register_person(
+        event,
+        "ada.lovelace-byron@analytical-engines.example",
+        first_name="Ada",
+        company="Analytical Engines",
+        job_title="Head of operations research and computing",
+        answers={"what_should_we_cover": "A rather long answer " * 12},
+    )
+    run_due_jobs()
+    (row,) = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == "registrant_alert")
+    )
+    for width, page in opened(browser, row.content or b"", "registrant_alert"):
+        assert page.locator("h1").inner_text().startswith("Registered just now: Ada")
+        assert page.get_by_role("link", name="Open the follow-up list").is_visible()
+        page.screenshot(path=str(tmp_path / f"registrant_alert-{width}.png"), full_page=True)
