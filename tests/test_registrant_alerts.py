@@ -20,7 +20,7 @@ from app.registrations.models import Lead
 from app.registrations.services import cancel
 from app.webhooks import subscriptions
 from app.worker import run_due_jobs
-from tests.builders import bearer, log_in, make_event, make_user, register_person
+from tests.builders import bearer, csrf_token, log_in, make_event, make_user, register_person
 from tests.fake_receiver import FakeReceiver
 from tests.followup_fixtures import make_rep, set_rep
 from tests.smtp import SmtpSink
@@ -257,3 +257,30 @@ def test_declining_a_registration_is_announced_as_registration_declined(
     assert body["type"] == "registration.declined"
     assert body["data"]["registration_id"] == hal.id
     assert body["data"]["status"] == "declined"
+
+
+def test_a_rep_sets_their_own_meeting_link_and_an_admin_sets_it_on_the_staff_page(app, client):
+    rep = make_rep("emil@example.com")
+    log_in(client, rep)
+    page = client.get("/followups/meeting-link")
+    refused = client.post(
+        "/followups/meeting-link",
+        data={"csrf_token": csrf_token(page.get_data(as_text=True)), "meeting_url": "ftp://x"},
+    )
+    assert refused.status_code == 422
+    assert "https://" in refused.get_data(as_text=True)
+    saved = client.post(
+        "/followups/meeting-link",
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "meeting_url": "https://cal.example/emil",
+        },
+    )
+    assert saved.status_code == 302
+    db.session.refresh(rep.rep_profile)
+    assert rep.rep_profile.meeting_url == "https://cal.example/emil"
+
+    admin_browser = app.test_client()
+    log_in(admin_browser, make_user("admin", "boss@example.com"))
+    staff_page = admin_browser.get(f"/admin/settings/staff/{rep.id}").get_data(as_text=True)
+    assert 'value="https://cal.example/emil"' in staff_page

@@ -28,6 +28,12 @@ STATUS_LABELS = {
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
+class MeetingLinkForm(FlaskForm):
+    """A rep's own meeting link (the staff edit page sets it for admins)."""
+
+    meeting_url = StringField("Meeting link", validators=[Optional(), Length(max=500)])
+
+
 class OutcomeForm(FlaskForm):
     status = SelectField(
         "Status",

@@ -13,9 +13,10 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs are for 3.2
 
 from app.auth.access import roles_required
+from app.auth.staff import update_rep_profile
 from app.db import db, utcnow
 from app.followup import bp
-from app.followup.forms import STATUS_LABELS, AssignForm, OutcomeForm
+from app.followup.forms import STATUS_LABELS, AssignForm, MeetingLinkForm, OutcomeForm
 from app.followup.models import DISQUALIFY_REASONS, PRIORITIES, Escalation
 from app.followup.services import (
     ListFilter,
@@ -71,6 +72,27 @@ def index() -> str:
         status_labels=STATUS_LABELS,
         reasons=DISQUALIFY_REASONS,
     )
+
+
+@bp.route("/followups/meeting-link", methods=["GET", "POST"])
+@roles_required("rep")
+def meeting_link() -> Response | str | tuple[str, int]:
+    """The rep's own meeting link, offered to their hot registrants on the thank-you page."""
+    profile = current_user.rep_profile
+    if profile is None:
+        abort(404, "You have no rep profile.")
+    form = MeetingLinkForm(data={"meeting_url": profile.meeting_url or ""})
+    problems: list[str] = []
+    if form.validate_on_submit():
+        try:
+            update_rep_profile(profile, {"meeting_url": form.meeting_url.data})
+        except Refusal as exc:
+            problems = show_refusal(form, exc)
+        else:
+            flash("Meeting link saved.")
+            return redirect(url_for("followup.meeting_link"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("followup/meeting_link.html", form=form, problems=problems), status
 
 
 @bp.post("/followups/<int:followup_id>/assign")
