@@ -9,7 +9,17 @@ from app.db import db
 from app.models import RepProfile, User
 from tests.builders import bearer, make_user
 
-REP_FIELDS = {"id", "email", "name", "countries", "segments", "weight", "capacity", "active"}
+REP_FIELDS = {
+    "id",
+    "email",
+    "name",
+    "countries",
+    "segments",
+    "weight",
+    "capacity",
+    "active",
+    "meeting_url",
+}
 
 
 def count(model: type) -> int:

@@ -96,7 +96,9 @@ class RepIn(Schema):
         max_length=500,
         metadata={
             "description": "Where registrants book time with the rep (http or https); "
-            "offered on the thank-you page of registrants the rep is alerted about."
+            "offered on the thank-you page of registrants the rep is alerted about.",
+            # The staff service's own check, so a document-valid link is a saved one.
+            "pattern": r"^https?://[^\s/?#]+\S*$",
         },
     )
 
