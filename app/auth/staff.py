@@ -26,7 +26,7 @@ MAX_NAME_LENGTH = column_length(User, "name")
 MAX_WEIGHT = 100
 # A meeting link is shown to registrants as a link: only web addresses, never javascript: or
 # data:, and no spaces or control characters.
-_MEETING_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)
+_MEETING_URL = re.compile(r"^https?://[^\s\x00-\x1f\x7f/?#]+[^\s\x00-\x1f\x7f]*$", re.IGNORECASE)
 
 
 class StaffRejected(Refusal):

@@ -98,7 +98,7 @@ class RepIn(Schema):
             "description": "Where registrants book time with the rep (http or https); "
             "offered on the thank-you page of registrants the rep is alerted about.",
             # The staff service's own check, so a document-valid link is a saved one.
-            "pattern": r"^https?://[^\s/?#]+\S*$",
+            "pattern": r"^https?://[^\s\x00-\x1f\x7f/?#]+[^\s\x00-\x1f\x7f]*$",
         },
     )
 
