@@ -1,6 +1,6 @@
 """hot registrants: a rule's "alert on registration", a rep's meeting link, one alert per registration
 
-Revision ID: 0020
+Revision ID: 0019
 Revises: 0019
 Create Date: 2026-12-02 14:50:00
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0020"
-down_revision = "0017"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
