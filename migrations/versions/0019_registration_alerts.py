@@ -1,7 +1,7 @@
 """hot registrants: a rule's "alert on registration", a rep's meeting link, one alert per registration
 
 Revision ID: 0019
-Revises: 0019
+Revises: 0018
 Create Date: 2026-12-02 14:50:00
 
 """

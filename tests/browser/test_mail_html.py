@@ -7,7 +7,6 @@ import re
 from collections.abc import Iterator
 from datetime import timedelta
 from email import message_from_bytes, policy
-from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
