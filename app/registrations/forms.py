@@ -7,7 +7,7 @@ signed stamp of when the form was served (a person takes a moment to fill it in)
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -146,6 +146,8 @@ class ReserveForm(FlaskForm):
     referrer = HiddenField()
     # The source link's code (`?src=`), looked up when the form comes back.
     src = HiddenField()
+    # A lead's personal link (`?p=`), carried so the post still knows whose link it was.
+    p = HiddenField()
     # The honeypot: hidden from people (site.css, aria-hidden, out of the tab order), so only a
     # bot that fills every input puts something here.
     website = StringField("Website")
@@ -251,11 +253,16 @@ class AskedOnForm:
     condition_text: str
 
 
-def asked_on_form(questions: Sequence[Question]) -> list[AskedOnForm]:
+def asked_on_form(
+    questions: Sequence[Question], decided: Collection[str] = ()
+) -> list[AskedOnForm]:
+    """The questions as the form draws them; those in `decided` are drawn without their
+    condition, which answers already known have settled (a personal link's skipped ones)."""
     labels = {question.key: question.label for question in questions}
     asked = []
     for question in questions:
-        condition = question.show_if or {}
+        show_if = None if question.key in decided else question.show_if
+        condition = show_if or {}
         if question.type == "country":
             choices = fields.country_choices()
         else:
@@ -268,7 +275,7 @@ def asked_on_form(questions: Sequence[Question]) -> list[AskedOnForm]:
                 type=question.type,
                 required=question.required,
                 options=question.options,
-                show_if=question.show_if,
+                show_if=show_if,
                 choices=choices,
                 condition_label=labels.get(condition.get("key", ""), ""),
                 condition_text=answer_text(condition.get("equals")),

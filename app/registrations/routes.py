@@ -13,7 +13,15 @@ from app.events.description import plain_summary, render_description
 from app.events.models import Event
 from app.events.services import by_slug
 from app.extensions import limiter
-from app.registrations import booking, bp, invites, payment_hooks, services, source_links
+from app.registrations import (
+    booking,
+    bp,
+    invites,
+    payment_hooks,
+    personal_links,
+    services,
+    source_links,
+)
 from app.registrations.answers import (
     AnswersRefused,
     checked_answers,
@@ -65,6 +73,14 @@ def landing_page(slug: str, *, embed: bool = False) -> Response | str | tuple[st
     if embed and request.method == "POST" and not form.served_for(slug):
         abort(400, "This form has expired. Reload the page and try again.")
     questions = questions_of(event.id)
+    # A personal link names the lead; a forged or tampered one is ignored: the plain form.
+    visit = personal_links.visit_of(
+        form.p.data if request.method == "POST" else request.args.get("p"), questions
+    )
+    asked, decided = visit.still_asked(questions) if visit else (questions, set())
+    if visit is not None:
+        # The address is the link's lead's own: shown, not to be changed here.
+        form.email.render_kw = {"readonly": True}
     answers: dict[str, Any] = {}
     answer_errors: dict[str, str] = {}
     refusal = event.closed_reason()
@@ -85,6 +101,10 @@ def landing_page(slug: str, *, embed: bool = False) -> Response | str | tuple[st
         answers = {
             q.key: tracking_value(request.args.get(q.key)) for q in questions if q.type == "hidden"
         }
+        if visit is not None:
+            for name, value in visit.prefilled().items():
+                form[name].data = value
+            form.p.data = visit.token
     elif refusal:
         # Nothing the visitor could correct in the form would help, so it is not judged.
         status_code = 409
@@ -92,15 +112,21 @@ def landing_page(slug: str, *, embed: bool = False) -> Response | str | tuple[st
         # A bot learns nothing from the answer: it is the page anyone gets for a known email.
         return _link_emailed(event, embed)
     else:
+        if visit is not None:
+            # The link's lead registers, whatever email came back with the form.
+            form.email.data = visit.lead.email
         valid = form.validate_on_submit()
-        answers = from_form(questions, request.form)
+        answers = from_form(asked, request.form)
+        if visit is not None:
+            answers = visit.with_known(answers)
         # Judged with the other fields, so one submit shows every mistake; the service
         # judges them again by the same rule.
         try:
             checked_answers(questions, answers)
         except AnswersRefused as exc:
             answer_errors = exc.fields
-        if form.filled_too_fast(slug):
+        # A personal link's one click may come quickly; it can only register its own lead.
+        if visit is None and form.filled_too_fast(slug):
             problem = SUBMIT_AGAIN
             status_code = 422
         elif not valid or answer_errors:
@@ -142,7 +168,8 @@ def landing_page(slug: str, *, embed: bool = False) -> Response | str | tuple[st
             "registrations/landing.html",
             event=event,
             form=form,
-            questions=asked_on_form(questions),
+            questions=asked_on_form(asked, decided),
+            personal=visit is not None,
             answers=answers,
             answer_errors=answer_errors,
             refusal=refusal,
