@@ -32,6 +32,7 @@ def register_api(app: Flask) -> None:
         registrations,
         reps,
         routing,
+        source_links,
         webhooks,
     )
     from app.api.schemas.events import EventPage, PublicEventPage
@@ -52,6 +53,7 @@ def register_api(app: Flask) -> None:
     for module in (
         events,
         questions,
+        source_links,
         registrations,
         approval,
         leads,

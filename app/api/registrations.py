@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.api import auth
 from app.api.auth import MANAGERS
@@ -110,6 +111,7 @@ def list_registrations(args: dict[str, Any], slug: str) -> Page:
         select(Registration)
         .where(Registration.event_id == event.id)
         .order_by(Registration.created_at, Registration.id)
+        .options(selectinload(Registration.source_link))
     )
     if args.get("status"):
         statement = statement.where(Registration.status == args["status"])

@@ -205,6 +205,7 @@ class Registration(Model):
 
     event: Mapped[Event] = relationship()
     lead: Mapped[Lead] = relationship(back_populates="registrations")
+    source_link: Mapped[SourceLink | None] = relationship()
 
     @property
     def full_name(self) -> str:
@@ -328,3 +329,7 @@ class SourceLink(Model):
     utm_content: Mapped[str | None] = mapped_column(String(200))
     visits: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # Loaded from the session's identity map when the event is already read (a list of one
+    # event's links costs no query per link).
+    event: Mapped[Event] = relationship()

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Mapping
 
+from flask import current_app
 from sqlalchemy import select, update
 
 from app import fields
@@ -43,6 +45,11 @@ def find(event_id: int, code: str | None) -> SourceLink | None:
     )
 
 
+def link_url(link: SourceLink) -> str:
+    """The address to hand out: the event's landing page with this link's code."""
+    return f"{current_app.config['BASE_URL']}/e/{link.event.slug}?src={link.code}"
+
+
 def count_visit(link: SourceLink) -> None:
     """One more visit, added in the database so that concurrent visits are all counted."""
     db.session.execute(
@@ -51,22 +58,10 @@ def count_visit(link: SourceLink) -> None:
     db.session.commit()
 
 
-def create_link(event_id: int, values: dict[str, str]) -> SourceLink:
+def create_link(event_id: int, values: Mapping[str, str | None]) -> SourceLink:
     """A new link named `values["name"]`, with a fresh code; refuses a missing name, source or
     medium, and values longer than their columns."""
-    cleaned = {key: _clean(values.get(key)) for key in ("name", *LINK_UTM)}
-    problems = {
-        key: f"Enter the link's {label}."
-        for key, label in (("name", "name"), ("utm_source", "source"), ("utm_medium", "medium"))
-        if not cleaned[key]
-    }
-    problems |= {
-        key: f"Keep this under {column_length(SourceLink, key) + 1} characters."
-        for key, value in cleaned.items()
-        if value and len(value) > column_length(SourceLink, key)
-    }
-    if problems:
-        raise Refusal("Please correct the marked fields.", fields=problems)
+    cleaned = _checked(values, keys=("name", *LINK_UTM))
     link = SourceLink(
         event_id=event_id,
         code=_free_code(event_id),
@@ -75,6 +70,33 @@ def create_link(event_id: int, values: dict[str, str]) -> SourceLink:
     db.session.add(link)
     db.session.commit()
     return link
+
+
+def change_link(link: SourceLink, values: Mapping[str, str | None]) -> SourceLink:
+    """Change the given fields of a link (its code stays, so the addresses already handed out
+    keep working); the same refusals as `create_link` for the fields given."""
+    cleaned = _checked(values, keys=tuple(key for key in ("name", *LINK_UTM) if key in values))
+    for key, value in cleaned.items():
+        setattr(link, key, value or None)
+    db.session.commit()
+    return link
+
+
+def _checked(values: Mapping[str, str | None], keys: tuple[str, ...]) -> dict[str, str]:
+    cleaned = {key: _clean(values.get(key)) for key in keys}
+    problems = {
+        key: f"Enter the link's {label}."
+        for key, label in (("name", "name"), ("utm_source", "source"), ("utm_medium", "medium"))
+        if key in cleaned and not cleaned[key]
+    }
+    problems |= {
+        key: f"Keep this under {column_length(SourceLink, key) + 1} characters."
+        for key, value in cleaned.items()
+        if value and len(value) > column_length(SourceLink, key)
+    }
+    if problems:
+        raise Refusal("Please correct the marked fields.", fields=problems)
+    return cleaned
 
 
 def delete_link(link: SourceLink) -> None:

@@ -191,6 +191,21 @@ class RegistrationDetail(Schema):
     utm_source = mf.String(required=True, allow_none=True)
     utm_medium = mf.String(required=True, allow_none=True)
     utm_campaign = mf.String(required=True, allow_none=True)
+    utm_term = mf.String(required=True, allow_none=True)
+    utm_content = mf.String(required=True, allow_none=True)
+    gclid = mf.String(required=True, allow_none=True)
+    fbclid = mf.String(required=True, allow_none=True)
+    referrer = mf.String(required=True, allow_none=True)
+    source_link = mf.Function(
+        lambda registration: registration.source_link and registration.source_link.code,
+        required=True,
+        allow_none=True,
+        metadata={
+            "type": "string",
+            "description": "The code of the source link the registrant came through "
+            "(GET /api/v1/events/<slug>/source-links); null for none or a deleted one.",
+        },
+    )
     consent_marketing = mf.Boolean(required=True)
 
 
