@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from app import spreadsheet
 from app.db import db
 from app.events.models import Event
 from app.followup.attendance import MAX_COLUMNS, AttendanceFileError, read_report
@@ -237,12 +238,10 @@ def test_a_file_of_quotes_and_line_breaks_is_refused_not_sniffed_for_a_minute(ap
 
 
 def test_the_separator_is_decided_from_a_bounded_number_of_lines(app, event):
-    from app.followup.attendance import reading
-
     lines = ["email;minutes"] + [f"p{n}@example.com;{n % 60},5" for n in range(1000)]
-    dialect = reading._dialect_of("\n".join(lines))
+    dialect = spreadsheet.dialect_of("\n".join(lines))
     assert dialect.delimiter == ";"
-    assert reading.SNIFF_LINES <= 200
+    assert spreadsheet.SNIFF_LINES <= 200
 
 
 def test_rows_wider_than_any_report_are_refused_naming_the_line(app, event):

@@ -10,6 +10,7 @@ from app.admin import (  # noqa: E402, F401
     leads,
     navigation,
     people,
+    personal_links,
     platforms,
     questions,
     registrations,

@@ -9,7 +9,6 @@ import codecs
 import contextlib
 import csv
 import io
-from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
@@ -36,6 +35,7 @@ from app.followup.attendance.columns import (
 from app.followup.attendance.report import Attendee, AttendeeReport
 from app.followup.attendance.times import TIME_CHARS, parse_instant, parse_minutes
 from app.refusals import Refusal
+from app.spreadsheet import dialect_of
 
 if TYPE_CHECKING:
     from app.events.models import Event
@@ -49,8 +49,6 @@ _READ_ALREADY = "(read already)"
 
 # How many bytes are read before deciding the encoding and the CSV dialect.
 _SAMPLE_BYTES = 64 * 1024
-# How many of its lines decide the separator (see `_dialect_of`).
-SNIFF_LINES = 200
 # No attendee report has rows this wide or this many (Zoom webinars seat 50,000, each row a
 # join); past these a file is refused rather than read for minutes.
 MAX_COLUMNS = 500
@@ -80,7 +78,7 @@ def read_report(
         raise AttendanceFileError(f"The file is empty. {EXPECTED}.")
     encoding = _encoding_of(head)
     sample = _decode_sample(head, encoding)
-    dialect = _dialect_of(sample)
+    dialect = dialect_of(sample)
     replay = _Replay(head, stream, progress)
     text = io.TextIOWrapper(io.BufferedReader(replay), encoding=encoding, newline="")
     try:
@@ -121,33 +119,6 @@ def _not_utf8(line: int) -> AttendanceFileError:
         f"The file is not UTF-8 text (line {line} has bytes that are not). Save or export it "
         f'as "CSV UTF-8" and upload it again. {EXPECTED}.'
     )
-
-
-def _dialect_of(sample: str) -> type[csv.Dialect]:
-    """The separator that splits the most of the first lines into the same number (above one)
-    of cells, the wider rows counting for more; the tools all quote with `"`.
-
-    Width counts because Teams writes unquoted dates with a comma (`5/12/26, 4:58:10 PM`) in
-    its tab- or `;`-separated rows: split at commas, every row has three cells, which would
-    otherwise outnumber the participants' seven.
-
-    Not csv.Sniffer: its quote guess is a regular expression whose work grows with the square
-    of its input (64 KB of `"` and line breaks cost it over a minute of CPU). Reading the
-    first lines once per candidate separator is linear, and multi-section reports, whose
-    lines have every length, no longer defeat it: the attendee rows outnumber the rest.
-    """
-    lines = sample.splitlines()[:SNIFF_LINES]
-    best, most = ",", 0
-    for delimiter in ",;\t|":
-        widths = Counter(len(row) for row in csv.reader(lines, delimiter=delimiter) if len(row) > 1)
-        agreeing = max(((width - 1) * count for width, count in widths.items()), default=0)
-        if agreeing > most:
-            best, most = delimiter, agreeing
-
-    class Found(csv.excel):
-        delimiter = best
-
-    return Found
 
 
 class _Replay(io.RawIOBase):
