@@ -67,7 +67,7 @@ def test_a_contact_export_comes_back_with_a_link_per_person(client, app, known_a
 def test_the_links_open_the_prefilled_form(client, app, known_ada):
     log_in(client, make_user("marketer"))
     link = rows_of(upload(client, b"email\nada@example.com\n"))[0]["personal_link"]
-    client.get("/logout")
+    client.post("/logout", data={"csrf_token": form_token(client, "/logout")})
 
     html = client.get(link.removeprefix(app.config["BASE_URL"])).get_data(as_text=True)
 

@@ -13,6 +13,7 @@ from app.admin import (  # noqa: E402, F401
     personal_links,
     platforms,
     questions,
+    registration_columns,
     registrations,
     routing,
     settings,

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 from app.admin import bp
 from app.admin.events import event_or_404
 from app.admin.forms import RegistrationForm, check_action
+from app.admin.registration_columns import columns_for
 from app.admin.tables import RegistrationQuery, export_csv, registration_page
 from app.auth.access import roles_required, safe_next
 from app.db import db
@@ -30,6 +31,7 @@ from app.payments.models import Payment
 from app.payments.records import payments_of
 from app.refusals import Refusal
 from app.registrations import approval, services
+from app.registrations.answers import answer_text
 from app.registrations.models import REGISTRATION_STATUSES, Registration
 from app.registrations.questions import questions_of
 
@@ -55,13 +57,18 @@ def registrations(slug: str) -> str:
     page = registration_page(event, query)
     # One query for the whole page; a free event has no payments to show.
     paid = event.is_paid and payments_of([r.id for r in page.items])
+    questions = questions_of(event.id)
+    columns = columns_for(questions)
     return render_template(
         "admin/registrations.html",
         event=event,
         query=query,
         page=page,
         payments=paid or {},
-        questions=questions_of(event.id),
+        questions=questions,
+        columns=columns,
+        shown={column.key for column in columns if column.chosen},
+        answer_text=answer_text,
         statuses=REGISTRATION_STATUSES,
         status_labels=STATUS_LABELS,
     )
