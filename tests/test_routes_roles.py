@@ -47,6 +47,12 @@ API_MANAGERS = {
     ("POST", "/api/v1/events/<slug>/questions"),
     ("PATCH", "/api/v1/events/<slug>/questions/<key>"),
     ("DELETE", "/api/v1/events/<slug>/questions/<key>"),
+    ("GET", "/api/v1/events/<slug>/source-links"),
+    ("POST", "/api/v1/events/<slug>/source-links"),
+    ("GET", "/api/v1/events/<slug>/source-links/<code>"),
+    ("PATCH", "/api/v1/events/<slug>/source-links/<code>"),
+    ("DELETE", "/api/v1/events/<slug>/source-links/<code>"),
+    ("POST", "/api/v1/events/<slug>/personal-links"),
 }
 API_ADMINS = {
     ("GET", "/api/v1/reps"),

@@ -18,7 +18,7 @@ from app.admin.events import event_or_404
 from app.admin.forms import check_action
 from app.auth.access import roles_required, safe_next, staff_user
 from app.registrations.models import Question
-from app.registrations.questions import KEY, questions_of
+from app.registrations.questions import KEY, KEY_LENGTH, questions_of
 
 # The columns any event can show, in table order; a column per question comes after
 # "answers", as `q:<key>`. Name and email, and the row's actions, are always shown.
@@ -83,12 +83,14 @@ def _chosen() -> set[str]:
 
 def _valid(keys: Iterable[str]) -> list[str]:
     known = {key for key, _label in COLUMNS}
-    return [
-        key
-        for key in keys
-        if key in known
-        or (key.startswith(QUESTION_PREFIX) and KEY.fullmatch(key[len(QUESTION_PREFIX) :]))
-    ][:100]
+
+    def is_question(key: str) -> bool:
+        asked = key.removeprefix(QUESTION_PREFIX)
+        return key != asked and len(asked) <= KEY_LENGTH and KEY.fullmatch(asked) is not None
+
+    # At most 60 question columns: with their keys at most 40 characters, the cookie stays
+    # under the 4 KB browsers keep.
+    return [key for key in keys if key in known or is_question(key)][:60]
 
 
 @bp.post("/events/<slug>/registrations/columns")
