@@ -282,11 +282,11 @@ def test_a_cancelled_event_says_so_and_refuses_registration(client, open_event):
     cancel_event(open_event)
     page = client.get("/e/launch-webinar")
     assert page.status_code == 200
-    assert "This event has been cancelled." in page.get_data(as_text=True)
+    assert "This event was cancelled." in page.get_data(as_text=True)
     assert "<form" not in page.get_data(as_text=True)
     response = client.post("/e/launch-webinar", data={**VALID, "csrf_token": token})
     assert response.status_code == 409
-    assert "This event has been cancelled." in response.get_data(as_text=True)
+    assert "This event was cancelled." in response.get_data(as_text=True)
     assert nothing_saved()
 
 
@@ -318,10 +318,10 @@ def test_a_closed_event_refuses_even_a_form_with_errors_without_judging_it(clien
 def test_registration_after_the_event_ended_is_refused(client, open_event):
     token = _close(client, open_event, starts_at=utcnow() - timedelta(hours=3))
     page = client.get("/e/launch-webinar").get_data(as_text=True)
-    assert "This event has already taken place." in page and "<form" not in page
+    assert "This webinar took place on " in page and "<form" not in page
     response = client.post("/e/launch-webinar", data={**VALID, "csrf_token": token})
     assert response.status_code == 409
-    assert "This event has already taken place." in response.get_data(as_text=True)
+    assert "This webinar took place on " in response.get_data(as_text=True)
     assert nothing_saved()
 
 

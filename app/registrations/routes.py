@@ -11,6 +11,7 @@ from app.db import utcnow
 from app.events import calendar
 from app.events.description import plain_summary, render_description
 from app.events.models import Event
+from app.events.notice import page_notice
 from app.events.services import by_slug
 from app.extensions import limiter
 from app.registrations import (
@@ -83,7 +84,9 @@ def landing_page(slug: str, *, embed: bool = False) -> Response | str | tuple[st
         form.email.render_kw = {"readonly": True}
     answers: dict[str, Any] = {}
     answer_errors: dict[str, str] = {}
-    refusal = event.closed_reason()
+    notice = page_notice(event)
+    # A past event's replay takes the same form after registration for the live one closed.
+    refusal = None if notice.replay else event.closed_reason()
     problem = None
     status_code = 200
     if request.method != "POST":
@@ -174,6 +177,7 @@ def landing_page(slug: str, *, embed: bool = False) -> Response | str | tuple[st
             answer_errors=answer_errors,
             refusal=refusal,
             problem=problem,
+            notice=notice,
             description=render_description(event.description),
             summary=plain_summary(event.description),
             consent_text=current_app.config["CONSENT_TEXT"],
