@@ -10,7 +10,7 @@ from dotenv import load_dotenv
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import access_log, inputs, security
+from app import access_log, inputs, outage, security
 from app.config import Config
 from app.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -45,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     security.init_app(app)
     access_log.init_app(app)
+    outage.init_app(app)
 
     # Import models so metadata (and Alembic) sees every table.
     from app import (

@@ -75,6 +75,8 @@ class Config:
             "DATABASE_URL", "sqlite:///" + str(Path(instance_path) / "app.db")
         )
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # When the database does not answer, requests get 503 with this `Retry-After`.
+        self.OUTAGE_RETRY_AFTER_SECONDS = 30
         # The site's own address, for absolute links in emails, invites and API pages.
         self.BASE_URL = env("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
 

@@ -14,6 +14,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from app.outage import outage_answer
 from app.refusals import Refusal
 from app.security import is_console
 
@@ -62,6 +63,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:
+        if error.code == 500 and (answer := outage_answer(error)) is not None:
+            return answer
         if _wants_json():
             return error
         return _error_page(error.code or 500, error.description), error.code or 500

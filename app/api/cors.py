@@ -23,12 +23,19 @@ def allow_embedding_origins(response: Response) -> Response:
         return response
     response.vary.add("Origin")
     origin = request.headers.get("Origin")
-    event = by_slug((request.view_args or {}).get("slug", ""))
+    if not origin:
+        # Not a browser on another site: nothing to allow, and no reason to ask the database.
+        return response
+    # A 503 means the database is not answering: the site-wide origins still get to read it.
+    slug = (request.view_args or {}).get("slug", "")
+    event = None if response.status_code == 503 else by_slug(slug)
     if not is_allowed(origin, event.embed_origins if event else None):
         return response
-    response.headers["Access-Control-Allow-Origin"] = origin or ""
+    response.headers["Access-Control-Allow-Origin"] = origin
+    # A script may read whether its retry was answered from the first attempt.
+    response.headers["Access-Control-Expose-Headers"] = "Idempotent-Replayed, Retry-After"
     if request.method == "OPTIONS":
         response.headers["Access-Control-Allow-Methods"] = "POST"
-        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type, Idempotency-Key"
         response.headers["Access-Control-Max-Age"] = str(PREFLIGHT_SECONDS)
     return response

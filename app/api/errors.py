@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from app.db import db
 from app.inputs import RefusedInput
+from app.outage import outage_answer
 from app.refusals import Refusal
 
 API_PREFIX = "/api/"
@@ -100,8 +101,9 @@ WHEN = {
     "UNPROCESSABLE_ENTITY": "Some fields or query parameters are not valid; `fields` names "
     "each one and says why.",
     "TOO_MANY_REQUESTS": "Too many requests from this address; wait for the time in `Retry-After`.",
-    "SERVICE_UNAVAILABLE": "A service this call needs (Stripe) did not answer; nothing was "
-    "kept, and the call may be tried again.",
+    "SERVICE_UNAVAILABLE": "A service this call needs did not answer: Stripe (nothing was "
+    "kept), or the database (the call may or may not have been carried out; `Retry-After` "
+    "says when to try again).",
     "DEFAULT_ERROR": "Any other error, in the same shape.",
 }
 
@@ -150,6 +152,8 @@ def _parts(error: HTTPException) -> tuple[str, dict[str, str]]:
 
 def error_response(error: HTTPException) -> Response:
     code = error.code or 500
+    if code == 500 and (answer := outage_answer(error)) is not None:
+        return answer
     message, fields = _parts(error)
     if isinstance(error, MethodNotAllowed) and error.valid_methods:
         allowed = ", ".join(sorted(error.valid_methods))
