@@ -17,6 +17,7 @@ from app.auth.access import roles_required
 from app.db import db
 from app.events.description import plain_summary, render_description
 from app.events.models import Campaign, Event
+from app.events.notice import page_notice
 from app.events.services import (
     by_slug,
     cancel_event,
@@ -167,6 +168,7 @@ def preview_event(slug: str) -> str:
         form=ReserveForm(),
         questions=asked_on_form(questions_of(event.id)),
         refusal=None if event.status == "draft" else event.closed_reason(),
+        notice=page_notice(event),
         description=render_description(event.description),
         summary=plain_summary(event.description),
         consent_text=current_app.config["CONSENT_TEXT"],
