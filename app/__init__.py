@@ -10,7 +10,7 @@ from dotenv import load_dotenv
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import access_log, inputs, outage, security
+from app import access_log, inputs, operations, outage, security
 from app.config import Config
 from app.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -36,7 +36,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # Secure cookies); headers from further out are not believed.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
-    # First: the door sets body limits before any extension's hook reads a form.
+    # First: every request gets its id and its clock, even one the door refuses.
+    operations.init_app(app)
+    # Then: the door sets body limits before any extension's hook reads a form.
     inputs.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)

@@ -207,6 +207,11 @@ class Config:
         # A form's text fields are kept in memory: none beyond this, nor more parts than this.
         self.MAX_FORM_MEMORY_SIZE = 512 * 1024
         self.MAX_FORM_PARTS = 1000
+        # Operations: `GET /metrics` answers loopback requests, and any carrying
+        # `Authorization: Bearer <METRICS_TOKEN>` (unset: loopback only). LOG_FORMAT=json
+        # writes one JSON object per log line (with the request id) instead of text.
+        self.METRICS_TOKEN = env("METRICS_TOKEN") or None
+        self.LOG_FORMAT = (env("LOG_FORMAT") or "text").strip().lower()
         # The console's session cookie: no script may read it, a post from another site does
         # not carry it, and it is Secure when the site is served over https.
         self.SESSION_COOKIE_HTTPONLY = True

@@ -32,6 +32,7 @@ from huey.api import Huey, TaskWrapper
 from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session
 
+from app import metrics
 from app.db import db, utcnow
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,7 @@ def run_due_jobs(now: datetime | None = None) -> dict[str, int]:
     """One pass: every job, then the final steps. A failing job is logged and the rest
     still run. Returns how much each did, by name."""
     registry = _registry(current_app)
+    metrics.WORKER_PASSES.inc()
     moment = now or utcnow()
     done: dict[str, int] = {}
     for name, job in registry.jobs.items():
@@ -93,6 +95,7 @@ def run_due_jobs(now: datetime | None = None) -> dict[str, int]:
             done[name] = job(moment)
         except Exception:
             db.session.rollback()
+            metrics.JOB_FAILURES.labels(name).inc()
             log.exception("worker job %s failed", name)
     for step in registry.final_steps.values():
         done.update(step(now))

@@ -64,6 +64,9 @@ APP_SETTINGS = frozenset(
         "GOTO_REFRESH_TOKEN",
         "GOTO_ORGANIZER_KEY",
         "PLATFORM_PULL_AFTER_END_MINUTES",
+        "METRICS_TOKEN",
+        "LOG_FORMAT",
+        "PROMETHEUS_MULTIPROC_DIR",
     }
 )
 

@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Connection, bindparam, select
+from sqlalchemy import ColumnElement, Connection, bindparam, case, select, update
 
-from app import leasing
+from app import leasing, request_ids
 from app.db import db, utcnow
 from app.events.models import Event
 from app.mail.compose import dated
@@ -28,6 +28,7 @@ from app.mail.models import OutboxMessage
 from app.mail.posts import FilePost, Permanent, Post, SmtpPost, Transient
 from app.registrations.models import Registration
 from app.sender import current_sender
+from app.worker import wake_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,7 @@ def _send_batch(post: Post, marks: Connection, lease: str, now: datetime, report
             OutboxMessage.kind,
             OutboxMessage.attempts,
             OutboxMessage.content,
+            OutboxMessage.request_id,
         )
         .where(OutboxMessage.lease == lease)
         .order_by(OutboxMessage.id)
@@ -133,7 +135,9 @@ def _send_batch(post: Post, marks: Connection, lease: str, now: datetime, report
             report.skipped += 1
             continue
         try:
-            post.send(row.message_id, row.recipient, dated(row.content, now))
+            with request_ids.handling(row.request_id):
+                log.info("outbox: sending message %s (%s)", row.id, row.kind)
+                post.send(row.message_id, row.recipient, dated(row.content, now))
         except Permanent as exc:
             _finish(marks, row.id, lease, status="failed", last_error=str(exc), attempted=True)
             report.failed += 1
@@ -283,3 +287,25 @@ def failed_messages(limit: int = 100) -> list[OutboxMessage]:
             .limit(limit)
         )
     )
+
+
+def requeue_failed(message_id: int) -> bool:
+    """Try a failed message once more at the worker's next pass (the same Message-ID); one
+    that failed before it was written is written again. False when it is not failed (any
+    more). Committed."""
+    written = OutboxMessage.content.is_not(None)
+    done = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == "failed")
+        .values(
+            status=case((written, "pending"), else_="unwritten"),
+            next_attempt_at=utcnow(),
+            last_error=None,
+        )
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if done is not None:
+        wake_after_commit()
+    db.session.commit()
+    return done is not None

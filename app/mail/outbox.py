@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from app import request_ids
 from app.db import db, utcnow
 from app.events.models import Event
 from app.mail.compose import Letter, compose, new_message_id
@@ -230,6 +231,7 @@ def _row(
         "attempts": 0,
         "next_attempt_at": now,
         "created_at": now,
+        "request_id": request_ids.current(),
     }
 
 

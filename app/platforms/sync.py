@@ -16,7 +16,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import insert, literal, select, update
 
-from app import leasing
+from app import leasing, metrics
 from app.db import UTCDateTime, db, utcnow, writing
 from app.events import signals as event_signals
 from app.events.models import Event
@@ -187,6 +187,7 @@ def _call_claimed(lease: str, now: datetime) -> int:
         try:
             done += _call(platform, row, registration, lease, now)
         except PlatformError as error:
+            metrics.PLATFORM_SYNC_FAILURES.labels(row.platform).inc()
             attempts = row.attempts + 1
             if error.permanent:
                 # This registrant's problem, not the platform's: the batch goes on.
@@ -329,3 +330,19 @@ def _update(row_id: int, lease: str, values: dict[str, object]) -> None:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
+
+
+def retry_failed(sync_id: int) -> bool:
+    """Make a failed platform call once more at the worker's next pass; False when the sync is
+    not failed (any more). Committed."""
+    done = db.session.execute(
+        update(RegistrantSync)
+        .where(RegistrantSync.id == sync_id, RegistrantSync.status == "failed")
+        .values(status="pending", next_attempt_at=utcnow(), last_error=None)
+        .returning(RegistrantSync.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if done is not None:
+        wake_after_commit()
+    db.session.commit()
+    return done is not None

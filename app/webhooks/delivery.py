@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy import ColumnElement, select, update
 from standardwebhooks import Webhook
 
-from app import leasing
+from app import leasing, metrics, request_ids
 from app.db import db, utcnow
 from app.webhooks import pausing
 from app.webhooks.models import WebhookDelivery, WebhookSubscription
@@ -74,7 +74,9 @@ def send_claimed(lease: str, now: datetime) -> int:
         if subscription.id in paused:
             _put_back(delivery.id, lease)
         else:
-            outcome = _send(delivery, subscription, lease, now)
+            with request_ids.handling(delivery.request_id):
+                log.info("webhook delivery %s (%s): posting", delivery.id, delivery.event_type)
+                outcome = _send(delivery, subscription, lease, now)
             delivered += outcome == "delivered"
             if outcome == "paused":
                 paused.add(subscription.id)
@@ -162,6 +164,7 @@ def _failed(
     """Record a failed attempt: retried later or given up, counted in the receiver's failure
     streak, and the subscription paused when the rules say so (see `pausing`); whether it
     paused the subscription."""
+    metrics.WEBHOOK_DELIVERY_FAILURES.inc()
     attempts = delivery.attempts + 1
     code = answer.status if answer is not None else None
     gave_up = attempts >= int(current_app.config["WEBHOOKS_MAX_ATTEMPTS"])

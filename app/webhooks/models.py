@@ -92,4 +92,6 @@ class WebhookDelivery(Model):
     response_code: Mapped[int | None] = mapped_column()
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The request that caused it (app.request_ids), logged when the worker posts it.
+    request_id: Mapped[str | None] = mapped_column(String(64))
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from app import request_ids
 from app.db import db, utcnow
 from app.webhooks.models import EVENT_TYPES, WebhookDelivery, WebhookSubscription
 from app.worker import wake_after_commit
@@ -46,6 +47,7 @@ def announce_many(event_type: str, events: list[tuple[str, dict[str, Any]]]) -> 
     if not wanting or not events:
         return 0
     now = utcnow()
+    request_id = request_ids.current()
     rows = [
         {
             "subscription_id": subscription_id,
@@ -57,6 +59,7 @@ def announce_many(event_type: str, events: list[tuple[str, dict[str, Any]]]) -> 
             "attempts": 0,
             "next_attempt_at": now,
             "created_at": now,
+            "request_id": request_id,
         }
         for key, data in events
         for subscription_id in wanting
