@@ -55,6 +55,17 @@ def _origins(name: str, value: str | None) -> tuple[str, ...]:
         raise ValueError(f"{name}: {exc.message}") from None
 
 
+def _positive(name: str, default: int) -> int:
+    """A whole number above zero from the variable `name`; anything else stops the app starting
+    with a message naming the variable."""
+    value = (os.environ.get(name) or "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{name}: must be a whole number above zero, not {value!r}")
+    return int(value)
+
+
 def _size(name: str, default: int) -> int:
     return int(os.environ.get(name) or default)
 
@@ -90,10 +101,12 @@ class Config:
         self.MAIL_DEFAULT_SENDER = env("MAIL_DEFAULT_SENDER", "Events <events@localhost>")
         self.OUTBOX_DIR = str(Path(instance_path) / "outbox")
         # How the worker sends the outbox: rows per batch; how long a claimed row is left to
-        # its worker before another may take it; attempts before a row is `failed`; the
-        # backoff between attempts (doubling from the base, capped); one SMTP call's timeout.
-        self.MAIL_BATCH_SIZE = 100
-        self.MAIL_LEASE_SECONDS = 300
+        # its worker before another may take it (a worker killed outright leaves its batch
+        # this long; one that fails gives it back at once); attempts before a row is `failed`;
+        # the backoff between attempts (doubling from the base, capped); one SMTP call's
+        # timeout.
+        self.OUTBOX_BATCH_SIZE = _positive("OUTBOX_BATCH_SIZE", 100)
+        self.OUTBOX_LEASE_SECONDS = _positive("OUTBOX_LEASE_SECONDS", 300)
         self.MAIL_MAX_ATTEMPTS = 16
         self.MAIL_RETRY_BASE_SECONDS = 30
         self.MAIL_RETRY_CAP_SECONDS = 7200

@@ -51,6 +51,8 @@ APP_SETTINGS = frozenset(
         "MAX_PUBLIC_BODY_BYTES",
         "MAX_STAFF_BODY_BYTES",
         "WEBHOOKS_ALLOW_PRIVATE",
+        "OUTBOX_BATCH_SIZE",
+        "OUTBOX_LEASE_SECONDS",
         "ZOOM_ACCOUNT_ID",
         "ZOOM_CLIENT_ID",
         "ZOOM_CLIENT_SECRET",

@@ -1,6 +1,7 @@
 """A real SMTP server for tests: aiosmtpd on a free loopback port, keeping every message it
 accepts. Stop it and start it again (same port) to play an outage; give it a delay to make a
-worker's batch slow enough to interrupt.
+worker's batch slow enough to interrupt, or an `on_accept` to break something the moment a
+message is accepted.
 
     def test_something(app, smtp_server):
         app.config.update(smtp_server.mail_config)
@@ -14,7 +15,7 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -54,9 +55,12 @@ class _Handler:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any):  # type: ignore[no-untyped-def]
         if self.sink.delay:
             await asyncio.sleep(self.sink.delay)
-        self.sink._keep(
+        count = self.sink._keep(
             Received(envelope.mail_from, tuple(envelope.rcpt_tos), bytes(envelope.original_content))
         )
+        if self.sink.on_accept is not None:
+            # Before the 250 goes back: what it does has happened when the sender hears "sent".
+            self.sink.on_accept(count)
         return "250 2.0.0 Accepted"
 
 
@@ -68,6 +72,9 @@ class SmtpSink:
         self.delay = delay
         self.refused: set[str] = set()
         self.received: list[Received] = []
+        # Called with the number of messages received so far, as each is accepted (a test's
+        # fault to inject at that moment).
+        self.on_accept: Callable[[int], None] | None = None
         self._lock = threading.Lock()
         self._controller: Controller | None = None
 
@@ -93,9 +100,10 @@ class SmtpSink:
             self._controller.stop()
             self._controller = None
 
-    def _keep(self, received: Received) -> None:
+    def _keep(self, received: Received) -> int:
         with self._lock:
             self.received.append(received)
+            return len(self.received)
 
     def to(self, address: str) -> list[EmailMessage]:
         """Messages received for `address`, in order of arrival."""

@@ -153,7 +153,7 @@ def test_a_lease_left_by_a_crashed_worker_is_taken_over_with_the_same_message_id
     _, abandoned = claim(10, now)  # a worker claims, then dies before sending
     assert len(abandoned) == 3
     assert deliver_due(now=now).sent == 0  # the lease still holds
-    lease = timedelta(seconds=app.config["MAIL_LEASE_SECONDS"])
+    lease = timedelta(seconds=app.config["OUTBOX_LEASE_SECONDS"])
     assert deliver_due(now=now + lease + timedelta(seconds=1)).sent == 3
     assert_each_delivered_once(smtp_server)
 
@@ -190,7 +190,7 @@ def test_a_worker_killed_in_the_middle_of_a_batch_loses_nothing(
     assert statuses["sending"] > 0, f"the kill came too late: {statuses}; {log.read_text()}"
 
     smtp_server.delay = 0
-    lease = timedelta(seconds=app.config["MAIL_LEASE_SECONDS"])
+    lease = timedelta(seconds=app.config["OUTBOX_LEASE_SECONDS"])
     deliver_due(now=utcnow() + lease + timedelta(seconds=1))
     assert {row.status for row in rows()} == {"sent"}
     received = Counter(smtp_server.message_ids())

@@ -3,21 +3,22 @@ files when no server is configured), record each outcome, retry failures with ba
 
 A row is claimed by one conditional UPDATE (still pending and due, or its lease expired), so
 two workers never hold the same row. Each sent row is committed on its own right after the
-server accepts it: a crash can resend at most the message in flight (with the same
-Message-ID); the rest of a crashed worker's batch waits for its lease to run out and is then
-sent by the next run.
+server accepts it, retried through a database blip (app.leasing): a crash can resend at most
+the message in flight (with the same Message-ID). A run that fails part-way gives back what it
+did not send at once; only a worker killed outright leaves its batch to wait for the lease.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Connection, bindparam, case, select, update
+from sqlalchemy import ColumnElement, case, select, update
 
 from app import leasing, request_ids
 from app.db import db, utcnow
@@ -65,9 +66,9 @@ def send_outbox(now: datetime | None = None) -> dict[str, int]:
 
 def deliver_due(now: datetime | None = None, *, batch_size: int | None = None) -> Report:
     """Send every message due at `now` (default: the clock), a batch at a time, until none
-    is left or the server cannot be reached."""
+    is left, the server cannot be reached, or the database cannot record what was sent."""
     config = current_app.config
-    batch_size = batch_size or int(config["MAIL_BATCH_SIZE"])
+    batch_size = batch_size or int(config["OUTBOX_BATCH_SIZE"])
     report = Report()
     envelope_from = current_sender().email
     db.session.commit()
@@ -76,21 +77,21 @@ def deliver_due(now: datetime | None = None, *, batch_size: int | None = None) -
         if config.get("MAIL_SERVER")
         else FilePost(config["OUTBOX_DIR"])
     )
-    # Outcomes are recorded on a connection of their own, held for the run: one committed
-    # UPDATE per message, without a pool checkout (and its liveness ping) each time. On
-    # PostgreSQL that UPDATE commits by itself (one round trip instead of two); SQLite
-    # commits explicitly, as app.db's BEGIN handling expects.
+    # Outcomes are recorded through a ledger held for the run: one short committed UPDATE per
+    # message, retried through a database blip (app.leasing).
     try:
-        with db.engine.connect() as marks:
-            if marks.dialect.name == "postgresql":
-                marks = marks.execution_options(isolation_level="AUTOCOMMIT")
+        with leasing.Ledger() as ledger:
             while True:
                 moment = now or utcnow()
                 lease, ids = claim(batch_size, moment)
                 if not ids:
                     break
-                if not _send_batch(post, marks, lease, moment, report):
+                if not _send_batch(post, ledger, lease, moment, report):
                     break
+    except leasing.Unsettled as exc:
+        # The database stayed away through every try: what was sent is recorded on the next
+        # claim (this process keeps it), what was not went back or goes back then.
+        log.error("outbox: the database cannot record outcomes (%s); stopping this run", exc)
     finally:
         post.close()
     if report.sent or report.retried or report.failed:
@@ -100,12 +101,15 @@ def deliver_due(now: datetime | None = None, *, batch_size: int | None = None) -
 
 def claim(limit: int, now: datetime) -> tuple[str, list[int]]:
     """Lease up to `limit` due outbox rows to this run; returns the lease and the ids it won."""
-    return leasing.claim(OutboxMessage, limit, now, int(current_app.config["MAIL_LEASE_SECONDS"]))
+    seconds = int(current_app.config["OUTBOX_LEASE_SECONDS"])
+    return leasing.claim(OutboxMessage, limit, now, seconds)
 
 
-def _send_batch(post: Post, marks: Connection, lease: str, now: datetime, report: Report) -> bool:
-    """Send the rows held under `lease`; False when the server could not be reached."""
-    config = current_app.config
+def _send_batch(
+    post: Post, ledger: leasing.Ledger, lease: str, now: datetime, report: Report
+) -> bool:
+    """Send the rows held under `lease`; False when the server could not be reached. When
+    anything fails part-way, the rows not yet sent are given back at once."""
     rows = db.session.execute(
         select(
             OutboxMessage.id,
@@ -119,19 +123,41 @@ def _send_batch(post: Post, marks: Connection, lease: str, now: datetime, report
         .where(OutboxMessage.lease == lease)
         .order_by(OutboxMessage.id)
     ).all()
+    untouched = {row.id for row in rows}
+    try:
+        return _send_rows(post, ledger, lease, now, rows, untouched, report)
+    except BaseException:
+        db.session.rollback()
+        with suppress(leasing.Unsettled):
+            ledger.release(OutboxMessage, lease, untouched)  # kept for the next claim if not
+        raise
+
+
+def _send_rows(
+    post: Post,
+    ledger: leasing.Ledger,
+    lease: str,
+    now: datetime,
+    rows: Any,
+    untouched: set[int],
+    report: Report,
+) -> bool:
+    config = current_app.config
     moot = _moot_reminders([row.id for row in rows if row.kind == "reminder"], now)
     moot |= _moot_verifications([row.id for row in rows if row.kind == "verification"])
     db.session.commit()
     # Stop early enough that the lease cannot run out while a message is still in flight.
-    lease_seconds = float(config["MAIL_LEASE_SECONDS"])
+    lease_seconds = float(config["OUTBOX_LEASE_SECONDS"])
     margin = min(float(config["MAIL_TIMEOUT_SECONDS"]) + 5, lease_seconds / 2)
     deadline = time.monotonic() + lease_seconds - margin
     for index, row in enumerate(rows):
         if index and time.monotonic() > deadline:
-            _release(marks, [r.id for r in rows[index:]], lease)
+            ledger.release(OutboxMessage, lease, untouched)
             return True
+        # From here the row is in flight: never given back unsent, whatever happens.
+        untouched.discard(row.id)
         if row.id in moot:
-            _finish(marks, row.id, lease, status="skipped", last_error=moot[row.id])
+            _finish(ledger, row.id, lease, status="skipped", last_error=moot[row.id])
             report.skipped += 1
             continue
         try:
@@ -139,18 +165,19 @@ def _send_batch(post: Post, marks: Connection, lease: str, now: datetime, report
                 log.info("outbox: sending message %s (%s)", row.id, row.kind)
                 post.send(row.message_id, row.recipient, dated(row.content, now))
         except Permanent as exc:
-            _finish(marks, row.id, lease, status="failed", last_error=str(exc), attempted=True)
+            _finish(ledger, row.id, lease, status="failed", last_error=str(exc), attempted=True)
             report.failed += 1
         except Transient as exc:
             if not exc.connection:
-                _retry(marks, [row], lease, now, str(exc), report)
+                _retry(ledger, [row], lease, now, str(exc), report)
                 continue
-            _retry(marks, rows[index:], lease, now, str(exc), report)
+            _retry(ledger, rows[index:], lease, now, str(exc), report)
+            untouched.clear()
             log.warning("outbox: %s; will retry", exc)
             return False
         else:
-            _finish(marks, row.id, lease, status="sent", sent_at=now, attempted=True)
             report.sent += 1
+            _finish(ledger, row.id, lease, status="sent", sent_at=now, attempted=True)
     return True
 
 
@@ -191,25 +218,8 @@ def _moot(ids: list[int], reason: str, *still_wanted_if: ColumnElement[bool]) ->
     return {id_: reason for id_ in ids if id_ not in still_wanted}
 
 
-# One statement for every outcome of a claimed row, built once (SQLAlchemy caches its SQL),
-# and applied only while our lease holds: a row that went back into play is no longer ours.
-_outbox = OutboxMessage.__table__.c
-_FINISH = (
-    OutboxMessage.__table__.update()
-    .where(_outbox.id == bindparam("row_id"), _outbox.lease == bindparam("held_lease"))
-    .values(
-        status=bindparam("new_status"),
-        attempts=_outbox.attempts + bindparam("attempted"),
-        lease=None,
-        locked_until=None,
-        last_error=bindparam("error"),
-        sent_at=bindparam("when_sent"),
-    )
-)
-
-
 def _finish(
-    marks: Connection,
+    ledger: leasing.Ledger,
     row_id: int,
     lease: str,
     *,
@@ -218,34 +228,24 @@ def _finish(
     sent_at: datetime | None = None,
     attempted: bool = False,
 ) -> None:
-    # A single UPDATE needs no up-front write lock (app.db.writing): it takes it itself.
-    marks.execute(
-        _FINISH,
-        {
-            "row_id": row_id,
-            "held_lease": lease,
-            "new_status": status,
-            "attempted": int(attempted),
-            "error": last_error[:2000] if last_error else None,
-            "when_sent": sent_at,
-        },
+    ledger.settle(
+        OutboxMessage,
+        row_id,
+        lease,
+        status=status,
+        attempts=OutboxMessage.attempts + int(attempted),
+        last_error=last_error[:2000] if last_error else None,
+        sent_at=sent_at,
     )
-    marks.commit()
 
 
 def _retry(
-    marks: Connection, rows: Any, lease: str, now: datetime, error: str, report: Report
+    ledger: leasing.Ledger, rows: Any, lease: str, now: datetime, error: str, report: Report
 ) -> None:
     max_attempts = int(current_app.config["MAIL_MAX_ATTEMPTS"])
-    table = OutboxMessage.__table__
     for row in rows:
         attempts = row.attempts + 1
-        values: dict[str, Any] = {
-            "attempts": attempts,
-            "lease": None,
-            "locked_until": None,
-            "last_error": error[:2000],
-        }
+        values: dict[str, Any] = {"attempts": attempts, "last_error": error[:2000]}
         if attempts >= max_attempts:
             values["status"] = "failed"
             report.failed += 1
@@ -253,20 +253,7 @@ def _retry(
             values["status"] = "pending"
             values["next_attempt_at"] = now + retry_delay(attempts)
             report.retried += 1
-        marks.execute(
-            table.update().where(table.c.id == row.id, table.c.lease == lease).values(**values)
-        )
-    marks.commit()
-
-
-def _release(marks: Connection, ids: list[int], lease: str) -> None:
-    table = OutboxMessage.__table__
-    marks.execute(
-        table.update()
-        .where(table.c.id.in_(ids), table.c.lease == lease)
-        .values(status="pending", lease=None, locked_until=None)
-    )
-    marks.commit()
+        ledger.settle(OutboxMessage, row.id, lease, **values)
 
 
 def retry_delay(attempts: int) -> timedelta:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
+from app import leasing
 from app.db import db, rows_changed, utcnow, writing
 from app.events.models import Event
 from app.mail.outbox import note_draft, queue
@@ -168,26 +169,34 @@ def issue_due_refunds(now: datetime | None = None, *, limit: int = 100) -> int:
                 metadata={"payment_id": str(row.id)},
             )
         except gateway.GatewayError as exc:
-            _refund_failed(row.id, exc.detail or exc.message, now)
+            error = exc.detail or exc.message
+            leasing.persist(_refund_failed, row.id, error, now, what="a refund")
             continue
-        with writing():
-            payment = locked(select(Payment).where(Payment.id == row.id))
-            if payment is None or payment.refund_status != "due":
-                continue
-            payment.refund_id = refund.id or payment.refund_id
-            payment.refund_attempts += 1
-            if refund.status in ("succeeded", "pending"):
-                # Nothing refunded now means Stripe had refunded it all already.
-                refunded = payment.refunded_cents + refund.amount if refund.amount else None
-                payment.refunded_cents = min(refunded or payment.amount_cents, payment.amount_cents)
-                payment.refund_status = refund.status
-                payment.refunded_at = now
-                tell_refunded(payment)
-                made += 1
-            else:
-                payment.refund_status = "failed"
-                payment.refund_error = f"Stripe answered the refund with status {refund.status}."
+        # Recorded right after Stripe answered, through a database blip (app.leasing); a
+        # refund recorded twice is not (the status check), nor made twice (the idempotency key).
+        made += leasing.persist(_record_refund, row.id, refund, now, what="a refund")
     return made
+
+
+def _record_refund(payment_id: int, refund: gateway.Refund, now: datetime) -> int:
+    """Record the refund Stripe made for the payment; 1 when it was made."""
+    with writing():
+        payment = locked(select(Payment).where(Payment.id == payment_id))
+        if payment is None or payment.refund_status != "due":
+            return 0
+        payment.refund_id = refund.id or payment.refund_id
+        payment.refund_attempts += 1
+        if refund.status not in ("succeeded", "pending"):
+            payment.refund_status = "failed"
+            payment.refund_error = f"Stripe answered the refund with status {refund.status}."
+            return 0
+        # Nothing refunded now means Stripe had refunded it all already.
+        refunded = payment.refunded_cents + refund.amount if refund.amount else None
+        payment.refunded_cents = min(refunded or payment.amount_cents, payment.amount_cents)
+        payment.refund_status = refund.status
+        payment.refunded_at = now
+        tell_refunded(payment)
+        return 1
 
 
 def _payment_intent_from_stripe(payment_id: int) -> str | None:

@@ -5,6 +5,7 @@ as an uploaded one, and routes the event's follow-up in the same pass."""
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -92,11 +93,18 @@ def pull_due(now: datetime) -> int:
     ).all()
     db.session.commit()
     applied = 0
-    for pull in pulls:
-        try:
-            applied += _pull(pull, now)
-        except PlatformError as error:
-            _retry(pull, now, error)
+    try:
+        for pull in pulls:
+            try:
+                applied += _pull(pull, now)
+            except PlatformError as error:
+                _retry(pull, now, error)
+    except BaseException:
+        # The pulls not yet made go back at once, not when the lease runs out.
+        db.session.rollback()
+        with leasing.Ledger() as ledger, suppress(leasing.Unsettled):
+            ledger.release(AttendancePull, lease)
+        raise
     return applied
 
 
@@ -160,10 +168,10 @@ def _retry(pull: AttendancePull, now: datetime, error: PlatformError) -> None:
 def _finish(pull: AttendancePull, **values: object) -> None:
     """Record the outcome while our lease holds (a pull asked for again meanwhile is left
     for its own turn)."""
-    db.session.execute(
+    statement = (
         update(AttendancePull)
         .where(AttendancePull.id == pull.id, AttendancePull.lease == pull.lease)
         .values(lease=None, locked_until=None, **values)
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
+    leasing.persist(db.session.execute, statement, what="an attendance pull")

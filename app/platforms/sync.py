@@ -212,10 +212,21 @@ def _call(
 ) -> int:
     if row.want == "registered":
         added = platform.add_registrant(row.webinar_id, _person(registration))
-        _record_added(row.id, lease, added.registrant_id, added.join_url, now)
+        row_id = row.id
+        # Recorded right after the platform answered, through a database blip (app.leasing).
+        leasing.persist(
+            _record_added,
+            row_id,
+            lease,
+            added.registrant_id,
+            added.join_url,
+            now,
+            what="a platform call",
+        )
     elif row.registrant_id:
+        row_id = row.id
         platform.cancel_registrant(row.webinar_id, row.registrant_id, registration.email)
-        _record_cancelled(row.id, lease)
+        leasing.persist(_record_cancelled, row_id, lease, what="a platform call")
     else:
         _record_cancelled(row.id, lease)
     return 1
@@ -323,13 +334,13 @@ def _finish(row_id: int, lease: str, *, status: str, attempts: int, error: str) 
 
 
 def _update(row_id: int, lease: str, values: dict[str, object]) -> None:
-    db.session.execute(
+    statement = (
         update(RegistrantSync)
         .where(RegistrantSync.id == row_id, RegistrantSync.lease == lease)
         .values(lease=None, locked_until=None, **values)
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
+    leasing.persist(db.session.execute, statement, what="a platform call")
 
 
 def retry_failed(sync_id: int) -> bool:

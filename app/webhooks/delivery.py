@@ -5,7 +5,9 @@ the attempts run out. A receiver that keeps failing has its subscription paused 
 
 A row is claimed by one conditional UPDATE (still pending and due, or its lease expired), so
 two workers never hold the same row, and the rows of a worker killed mid-batch go back into
-play once their lease runs out. Each outcome is committed on its own right after its post.
+play once their lease runs out. Each outcome is committed on its own right after its post,
+retried through a database blip, and a batch that fails gives back its unsent rows at once
+(app.leasing).
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ def send_claimed(lease: str, now: datetime) -> int:
     paused = {subscription.id for _, subscription in rows if not subscription.active}
     for delivery, subscription in rows:
         if subscription.id in paused:
-            _put_back(delivery.id, lease)
+            leasing.persist(_put_back, delivery.id, lease, what="a webhook put back")
         else:
             with request_ids.handling(delivery.request_id):
                 log.info("webhook delivery %s (%s): posting", delivery.id, delivery.event_type)
@@ -90,6 +92,7 @@ def _send(
     """One attempt and its outcome, in the session (the caller commits): "delivered",
     "failed", or "paused" when this failure paused the subscription."""
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True)
+    delivery_id, subscription_id = delivery.id, subscription.id
     # Signed at the moment it leaves (receivers allow five minutes of skew), whatever moment
     # the pass acts for.
     headers = signed_headers(subscription.secret, delivery.message_id, utcnow(), body)
@@ -103,11 +106,22 @@ def _send(
         error = f"could not reach the receiver: {exc}"
     else:
         if answer.ok:
-            _finish(delivery.id, lease, now, status="delivered", code=answer.status)
-            pausing.note_success(subscription.id)
-            return "delivered"
+            code = answer.status
+
+            def delivered() -> str:
+                _finish(delivery_id, lease, now, status="delivered", code=code)
+                pausing.note_success(subscription_id)
+                return "delivered"
+
+            # Its own short transaction right after the receiver took it, through a blip.
+            return leasing.persist(delivered, what="a webhook delivery")
         error = f"answered {answer.status}: {answer.text}"
-    return "paused" if _failed(delivery, subscription.id, lease, now, answer, error) else "failed"
+
+    def failed() -> str:
+        paused = _failed(delivery, subscription_id, lease, now, answer, error)
+        return "paused" if paused else "failed"
+
+    return leasing.persist(failed, what="a webhook delivery")
 
 
 def signed_headers(secret: str, message_id: str, moment: datetime, body: str) -> dict[str, str]:
