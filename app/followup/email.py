@@ -29,6 +29,14 @@ class NewLead:
     company: str
     priority: str
     due_at: datetime
+    followup_id: int | None = None
+
+    @property
+    def url(self) -> str:
+        """The follow-up's own page, one tap from the digest (the list when it has no id)."""
+        if self.followup_id is None:
+            return list_url()
+        return f"{list_url()}/{self.followup_id}"
 
 
 def list_url() -> str:

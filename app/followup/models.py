@@ -214,6 +214,8 @@ class FollowUp(Model):
 
 
 class FollowUpNote(Model):
+    """One line of a follow-up's timeline: a rep's note, the status they set with it, or both."""
+
     __tablename__ = "followup_notes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -222,6 +224,8 @@ class FollowUpNote(Model):
     )
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     body: Mapped[str] = mapped_column(Text)
+    # The status the follow-up moved to with this line; None for a note alone.
+    status: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     followup: Mapped[FollowUp] = relationship(back_populates="notes")

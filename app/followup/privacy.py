@@ -71,6 +71,7 @@ def _followup(followup: FollowUp) -> dict[str, Any]:
         "notes": [
             {
                 "body": note.body,
+                "status": note.status,
                 "author": note.author.email if note.author else None,
                 "created_at": iso(note.created_at),
             }

@@ -6,6 +6,12 @@ exist. An admin sees everyone's.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -17,7 +23,7 @@ from app.auth.staff import update_rep_profile
 from app.db import db, utcnow
 from app.followup import bp
 from app.followup.forms import STATUS_LABELS, AssignForm, MeetingLinkForm, OutcomeForm
-from app.followup.models import DISQUALIFY_REASONS, PRIORITIES, Escalation
+from app.followup.models import DISQUALIFY_REASONS, PRIORITIES, Escalation, FollowUp
 from app.followup.services import (
     ListFilter,
     assign_by_hand,
@@ -25,6 +31,7 @@ from app.followup.services import (
     earlier_events,
     find_visible,
     list_query,
+    next_in_list,
     sees_all,
     update_followup,
     with_details,
@@ -35,21 +42,42 @@ from app.pages import flash_refusal, show_refusal
 from app.refusals import Refusal
 
 PER_PAGE = 50
+# What a `tel:` link may hold (RFC 3966's visual separators dropped): digits and a leading +.
+_NOT_DIALLED = re.compile(r"[^\d+]")
 LIST_STATUSES = ("open", "all", "contacted", "qualified", "disqualified", "converted")
+
+
+@bp.app_template_filter("tel")
+def tel(phone: str | None) -> str:
+    """A phone number as typed ("+49 (30) 1234-56") as a one-tap `tel:` target ("+4930123456")."""
+    dialled = _NOT_DIALLED.sub("", phone or "")
+    return dialled[:1] + dialled[1:].replace("+", "")
+
+
+def list_filter(user: User, args: Mapping[str, str]) -> ListFilter:
+    """The list's filter from its query string; a follow-up's page keeps it for "save and next"."""
+    status = args.get("status", "open")
+    priority = args.get("priority") or None
+    return ListFilter(
+        status=status if status in LIST_STATUSES else "open",
+        priority=priority if priority in PRIORITIES else None,
+        event_slug=(args.get("event") or "").strip()[:80] or None,
+        rep_id=query_int(args, "rep", None) if sees_all(user) else None,
+    )
+
+
+def filter_args(flt: ListFilter) -> dict[str, Any]:
+    """The query string that shows the same list (only what differs from the default)."""
+    args = {"status": flt.status if flt.status != "open" else "", "priority": flt.priority or ""}
+    args |= {"event": flt.event_slug or "", "rep": str(flt.rep_id or "")}
+    return {key: value for key, value in args.items() if value}
 
 
 @bp.get("/followups")
 @roles_required(*FOLLOWUP_ROLES)
 def index() -> str:
     user = current_user._get_current_object()
-    status = request.args.get("status", "open")
-    priority = request.args.get("priority") or None
-    flt = ListFilter(
-        status=status if status in LIST_STATUSES else "open",
-        priority=priority if priority in PRIORITIES else None,
-        event_slug=(request.args.get("event") or "").strip()[:80] or None,
-        rep_id=query_int(request.args, "rep", None) if sees_all(user) else None,
-    )
+    flt = list_filter(user, request.args)
     page = db.paginate(
         with_details(list_query(user, flt)),
         page=query_int(request.args, "page", 1),
@@ -63,6 +91,7 @@ def index() -> str:
         "followup/index.html",
         page=page,
         flt=flt,
+        list_args=filter_args(flt),
         reps=reps,
         counts=counts_by_status(user),
         now=utcnow(),
@@ -126,10 +155,13 @@ def detail(followup_id: int) -> Response | str | tuple[str, int]:
     followup = find_visible(user, followup_id)
     if followup is None:
         abort(404, "There is no follow-up at this address.")
+    flt = list_filter(user, request.args)
+    list_args = filter_args(flt)
     form = OutcomeForm(status=followup.status, reason=followup.reason or "")
     problems: list[str] = []
     if request.method == "POST":
         if form.validate_on_submit():
+            go_on = "next" in request.form
             values = {"note": form.note.data}
             if form.status.data != followup.status or form.status.data == "disqualified":
                 values |= {
@@ -138,14 +170,15 @@ def detail(followup_id: int) -> Response | str | tuple[str, int]:
                     "reason_note": form.reason_note.data,
                 }
             try:
-                update_followup(followup.id, user, values)
+                if len(values) > 1 or (form.note.data or "").strip() or not go_on:
+                    update_followup(followup.id, user, values)
+                    flash("Saved.", "ok")
             except Refusal as refusal:
                 problems = show_refusal(form, refusal)
             except LookupError:
                 abort(404, "There is no follow-up at this address.")
             else:
-                flash("Saved.", "ok")
-                return redirect(url_for("followup.detail", followup_id=followup.id), code=303)
+                return _after_save(user, flt, followup, go_on)
         db.session.rollback()
         followup = find_visible(user, followup_id)
         if followup is None:
@@ -174,6 +207,8 @@ def detail(followup_id: int) -> Response | str | tuple[str, int]:
             followup=followup,
             form=form,
             problems=problems,
+            list_args=list_args,
+            timeline=timeline(followup, escalations),
             earlier=earlier_events(followup),
             escalations=escalations,
             assign_form=assign_form,
@@ -183,3 +218,47 @@ def detail(followup_id: int) -> Response | str | tuple[str, int]:
         ),
         status_code,
     )
+
+
+def _after_save(user: User, flt: ListFilter, followup: FollowUp, go_on: bool) -> Response:
+    """Back to the same follow-up, or ("save and next") on to the next one in the list."""
+    args = filter_args(flt)
+    if not go_on:
+        return redirect(url_for("followup.detail", followup_id=followup.id, **args), code=303)
+    following = next_in_list(user, flt, followup)
+    if following is None:
+        flash("That was the last follow-up in the list.", "ok")
+        return redirect(url_for("followup.index", **args), code=303)
+    return redirect(url_for("followup.detail", followup_id=following.id, **args), code=303)
+
+
+@dataclass(frozen=True, slots=True)
+class Moment:
+    """One line of a follow-up's timeline."""
+
+    at: datetime
+    who: str
+    status: str | None
+    text: str
+    kind: str  # "note", "assigned", "escalated"
+
+
+def timeline(followup: FollowUp, escalations: list[Escalation]) -> list[Moment]:
+    """Notes, status changes and escalations in the order they happened, newest first."""
+    moments = [
+        *(
+            Moment(
+                note.created_at,
+                note.author.name if note.author else "Someone",
+                note.status,
+                note.body,
+                "note",
+            )
+            for note in followup.notes
+        ),
+        *(Moment(e.created_at, "Escalation", None, e.reason, "escalated") for e in escalations),
+    ]
+    # Routing's line opens the story whatever its clock said (a batch can be routed "as of"
+    # the event's end); sorting is stable, so notes of one instant keep the order written.
+    assigned = Moment(followup.assigned_at, "Routing", None, followup.why, "assigned")
+    return [*sorted(moments, key=lambda moment: moment.at, reverse=True), assigned]

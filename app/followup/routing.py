@@ -214,10 +214,15 @@ def _route_event(event_id: int, trigger: str, actor_id: int | None, now: datetim
             positions,
             key=lambda p: (followups[p]["priority_rank"], followups[p]["due_at"], p),
         )
-        named = _names([scored[p][0].lead_id for p in most_urgent])
+        lead_ids = [scored[p][0].lead_id for p in most_urgent]
+        named = _names(lead_ids)
+        made = _followup_ids(event.id, lead_ids)
         lines = [
             email.NewLead(
-                *named[scored[p][0].lead_id], followups[p]["priority"], followups[p]["due_at"]
+                *named[scored[p][0].lead_id],
+                followups[p]["priority"],
+                followups[p]["due_at"],
+                made.get(scored[p][0].lead_id),
             )
             for p in most_urgent
         ]
@@ -274,6 +279,16 @@ def _rescore_untouched(event: Event, settings: FollowUpSettings, now: datetime) 
         followup.priority_rank = PRIORITY_RANK[result.priority]
         followup.due_at = due_at(start, result.priority, zone, settings)
     db.session.flush()
+
+
+def _followup_ids(event_id: int, lead_ids: list[int]) -> dict[int, int]:
+    """The ids of a digest's few new follow-ups (inserted in bulk, so read back), by lead."""
+    rows = db.session.execute(
+        select(FollowUp.lead_id, FollowUp.id).where(
+            FollowUp.event_id == event_id, FollowUp.lead_id.in_(lead_ids)
+        )
+    )
+    return {lead_id: followup_id for lead_id, followup_id in rows}
 
 
 def _names(lead_ids: list[int]) -> dict[int, tuple[str, str]]:

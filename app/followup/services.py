@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.db import db, utcnow, writing
@@ -81,6 +81,21 @@ def list_query(user: User, flt: ListFilter) -> Select[tuple[FollowUp]]:
     if flt.rep_id is not None and sees_all(user):
         query = query.where(FollowUp.rep_id == flt.rep_id)
     return query.order_by(FollowUp.priority_rank, FollowUp.due_at, FollowUp.id)
+
+
+def next_in_list(user: User, flt: ListFilter, after: FollowUp) -> FollowUp | None:
+    """The follow-up the list shows after `after` (by priority, due time, id): "save and next".
+    Keyed on `after`'s place, so it is found even when the save took `after` off the list."""
+    later = or_(
+        FollowUp.priority_rank > after.priority_rank,
+        and_(FollowUp.priority_rank == after.priority_rank, FollowUp.due_at > after.due_at),
+        and_(
+            FollowUp.priority_rank == after.priority_rank,
+            FollowUp.due_at == after.due_at,
+            FollowUp.id > after.id,
+        ),
+    )
+    return db.session.scalar(list_query(user, flt).where(later).limit(1))
 
 
 def with_details(query: Select[tuple[FollowUp]]) -> Select[tuple[FollowUp]]:
@@ -156,11 +171,21 @@ def update_followup(
             raise LookupError(followup_id)
         if not sees_all(actor) and followup.rep_id != actor.id:
             raise LookupError(followup_id)
-        if status is not None and status != followup.status:
+        changed = status is not None and status != followup.status
+        if status is not None and changed:
             _apply_verdict(followup, status, reason, reason_note or note or None, now)
             signals.updated.send(followup)
-        if note:
-            db.session.add(FollowUpNote(followup=followup, author_id=actor.id, body=note))
+        if note or changed:
+            # One timeline: the note and the status it came with are one line.
+            db.session.add(
+                FollowUpNote(
+                    followup=followup,
+                    author_id=actor.id,
+                    body=note,
+                    status=status if changed else None,
+                    created_at=now,
+                )
+            )
         followup.updated_at = now
     return followup
 
