@@ -171,6 +171,13 @@ class TestRateLimits:
         assert _post_login(client, "ann@example.com", "password123").status_code == 429
         assert client.get("/login").status_code == 200  # the page itself stays readable
 
+    def test_the_rate_limit_headers_count_the_attempts_from_the_address(self, client, app):
+        answers = [_post_login(client, f"guess{n}@example.com", "nope") for n in range(4)]
+        # Each email is new (its own count stays at 2 left); the address's count falls.
+        assert [a.headers["X-RateLimit-Limit"] for a in answers] == ["3"] * 4
+        assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
+        assert answers[-1].status_code == 429 and int(answers[-1].headers["Retry-After"]) > 0
+
     def test_attempts_at_one_email_are_limited_across_addresses(self, client, app):
         make_user("admin", email="ann@example.com")
         codes = []

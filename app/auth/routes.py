@@ -43,9 +43,14 @@ def _login_email() -> str:
 
 def login_limits(view: Callable[..., Any]) -> Callable[..., Any]:
     """The login page's rate limits, per client address and per email typed, on its posts;
-    "forgot password" shares them, so neither lets anyone guess or flood faster."""
-    limited = limiter.limit(_login_limit, key_func=_login_email, methods=["POST"])(view)
-    return limiter.limit(_login_limit, methods=["POST"])(limited)
+    "forgot password" shares them, so neither lets anyone guess or flood faster.
+
+    The per-address limit is registered first, so it is the one checked first and the one the
+    X-RateLimit-* headers report (Flask-Limiter reports the first of equal limits unless one
+    was breached): a client sees its own count, not the count of whatever email it typed.
+    """
+    limited = limiter.limit(_login_limit, methods=["POST"])(view)
+    return limiter.limit(_login_limit, key_func=_login_email, methods=["POST"])(limited)
 
 
 @bp.route("/login", methods=["GET", "POST"])
