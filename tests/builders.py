@@ -40,6 +40,7 @@ def event_form(client: Any, path: str = "/admin/events/new", **changes: str | No
         "capacity": "100",
         "waitlist": "y",
         "show_seats_left": "y",
+        "post_event_emails": "y",
         "price": "",
         "currency": "USD",
         "join_url": "https://meet.example.com/tour",

@@ -46,6 +46,12 @@ EVENT_FIELDS = {
     "platform_webinar_id",
     # Issue "Capture": other sites that may frame the form and call the registration API.
     "embed_origins",
+    # Issue "After the event": the recording, the post-event emails and their call to action
+    # (CONTRACT.md names `recording_url` and `post_event_emails`).
+    "recording_url",
+    "post_event_emails",
+    "cta_url",
+    "cta_label",
 }
 # The environment variables of the CONTRACT's "Configuration" table.
 CONFIGURATION_VARIABLES = {

@@ -147,6 +147,19 @@ class EventForm(FlaskForm):
         "Sites that may embed the form",
         validators=[Optional(), at_most(limits.EMBED_ORIGINS_LENGTH)],
     )
+    recording_url = URLField(
+        "Recording link",
+        validators=[Optional(), at_most(limits.RECORDING_URL_LENGTH), one_line, web_address],
+    )
+    post_event_emails = BooleanField("Email attendees and no-shows after the event", default=True)
+    cta_url = URLField(
+        "Call to action link",
+        validators=[Optional(), at_most(limits.CTA_URL_LENGTH), one_line, web_address],
+    )
+    cta_label = StringField(
+        "Call to action words",
+        validators=[Optional(), at_most(limits.CTA_LABEL_LENGTH), one_line],
+    )
     campaign = StringField(
         "Campaign",
         validators=[Optional(), at_most(limits.CAMPAIGN_LENGTH), one_line],
@@ -195,6 +208,10 @@ class EventForm(FlaskForm):
                 "platform": event.platform or "",
                 "platform_webinar_id": event.platform_webinar_id or "",
                 "embed_origins": event.embed_origins or "",
+                "recording_url": event.recording_url or "",
+                "post_event_emails": event.post_event_emails,
+                "cta_url": event.cta_url or "",
+                "cta_label": event.cta_label or "",
                 "campaign": event.campaign.name if event.campaign else "",
                 "registration_closes_at": closes and utc_to_wall_clock(closes, event.timezone),
             },
@@ -263,6 +280,10 @@ class EventForm(FlaskForm):
             "platform": self.platform.data or None,
             "platform_webinar_id": (self.platform_webinar_id.data or "").strip() or None,
             "embed_origins": (self.embed_origins.data or "").strip() or None,
+            "recording_url": (self.recording_url.data or "").strip() or None,
+            "post_event_emails": bool(self.post_event_emails.data),
+            "cta_url": (self.cta_url.data or "").strip() or None,
+            "cta_label": (self.cta_label.data or "").strip() or None,
             "campaign": (self.campaign.data or "").strip() or None,
             "registration_closes_at": closes and wall_clock_to_utc(closes, zone),
         }

@@ -18,6 +18,9 @@ TITLE_LENGTH = column_length(Event, "title")
 DESCRIPTION_LENGTH = 100_000
 JOIN_URL_LENGTH = column_length(Event, "join_url")
 LOCATION_LENGTH = column_length(Event, "location")
+RECORDING_URL_LENGTH = column_length(Event, "recording_url")
+CTA_URL_LENGTH = column_length(Event, "cta_url")
+CTA_LABEL_LENGTH = column_length(Event, "cta_label")
 CAMPAIGN_LENGTH = column_length(Campaign, "name")
 WEBINAR_ID_LENGTH = column_length(Event, "platform_webinar_id")
 # A Text column: a few dozen origins, more than any event is framed by.
@@ -62,6 +65,9 @@ LENGTHS = {
     "description": DESCRIPTION_LENGTH,
     "join_url": JOIN_URL_LENGTH,
     "location": LOCATION_LENGTH,
+    "recording_url": RECORDING_URL_LENGTH,
+    "cta_url": CTA_URL_LENGTH,
+    "cta_label": CTA_LABEL_LENGTH,
     "campaign": CAMPAIGN_LENGTH,
     "platform_webinar_id": WEBINAR_ID_LENGTH,
     "embed_origins": EMBED_ORIGINS_LENGTH,

@@ -41,6 +41,10 @@ EDITABLE = (
     "platform",
     "platform_webinar_id",
     "embed_origins",
+    "recording_url",
+    "post_event_emails",
+    "cta_url",
+    "cta_label",
 )
 # A webinar id as the platforms write it (Zoom: digits, often shown in groups).
 WEBINAR_ID = re.compile(r"^[A-Za-z0-9_=-]+$")
@@ -78,6 +82,7 @@ def create_event(values: dict[str, Any]) -> Event:
         requires_approval=False,
         approval_holds_seat=False,
         show_seats_left=True,
+        post_event_emails=True,
     )
     _apply(event, values)
     db.session.add(event)
@@ -165,6 +170,8 @@ def _problems(event: Event) -> dict[str, str]:
     if event.price_cents and not event.currency:
         problems["currency"] = "A paid event needs a currency."
     problems.update(_platform_problems(event))
+    if event.cta_label and not event.cta_url:
+        problems["cta_url"] = "Give the link the call to action's button opens, or clear its label."
     if event.double_opt_in and event.is_paid:
         # Paying through Stripe Checkout already proves the buyer reads that address.
         problems["double_opt_in"] = (
@@ -328,5 +335,8 @@ def duplicate_event(event: Event) -> Event:
             "requires_approval": event.requires_approval,
             "approval_holds_seat": event.approval_holds_seat,
             "show_seats_left": event.show_seats_left,
+            "post_event_emails": event.post_event_emails,
+            "cta_url": event.cta_url,
+            "cta_label": event.cta_label,
         }
     )

@@ -120,7 +120,8 @@ WEB_ADDRESS = (
 
 class WebAddress(Text):
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(metadata={"format": "uri", "pattern": WEB_ADDRESS}, **kwargs)
+        metadata = {"format": "uri", "pattern": WEB_ADDRESS, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
         self.address = validate.URL(
             schemes={"http", "https"},
             require_tld=False,

@@ -138,6 +138,27 @@ class EventIn(Schema):
             "such as https://www.example.com, separated by commas or spaces."
         },
     )
+    recording_url = WebAddress(
+        allow_none=True,
+        max_length=limits.RECORDING_URL_LENGTH,
+        metadata={"description": "Where the recording is watched; the post-event emails link it."},
+    )
+    post_event_emails = mf.Boolean(
+        metadata={
+            "description": "After the event, attendees get a thank-you and confirmed no-shows "
+            'a "sorry we missed you" email, with the recording link; default true.'
+        }
+    )
+    cta_url = WebAddress(
+        allow_none=True,
+        max_length=limits.CTA_URL_LENGTH,
+        metadata={"description": "The post-event emails' call to action: the link it opens."},
+    )
+    cta_label = Text(
+        allow_none=True,
+        max_length=limits.CTA_LABEL_LENGTH,
+        metadata={"description": "The call to action's words, such as Book a demo."},
+    )
 
 
 class EventPatch(EventIn):
@@ -173,6 +194,10 @@ class EventOut(Schema):
     platform = mf.String(required=True, allow_none=True, metadata={"enum": list(PLATFORM_NAMES)})
     platform_webinar_id = mf.String(required=True, allow_none=True)
     embed_origins = mf.String(required=True, allow_none=True)
+    recording_url = mf.String(required=True, allow_none=True)
+    post_event_emails = mf.Boolean(required=True)
+    cta_url = mf.String(required=True, allow_none=True)
+    cta_label = mf.String(required=True, allow_none=True)
 
 
 class PublicEventOut(EventOut):
