@@ -72,6 +72,9 @@ COLUMNS = (
     # The wizard maps a lead's owner from a column it calls Record Owner.
     ("Record Owner", "Contact owner", "owner"),
     ("Email Opt Out", "Marketing consent", "consent"),
+    # When the person unsubscribed from every email beyond their registrations' own (one-click
+    # link, consent withdrawal); empty while they have not.
+    ("Unsubscribed At", "Unsubscribed At", "unsubscribed_at"),
     ("Campaign", "Campaign", "campaign"),
     ("Event", "Event", "event"),
     ("Attended Minutes", "Attended Minutes", "attended_minutes"),
@@ -159,13 +162,15 @@ def rows(crm: str) -> Iterator[dict[str, Any]]:
         if crm == "salesforce":
             shown_status = SALESFORCE_STATUS[status]
             stage = PRIORITY_RATING.get(followup.priority, "") if followup is not None else ""
-            consent = SALESFORCE_OPT_OUT[not lead.consent_marketing]
+            consent = SALESFORCE_OPT_OUT[
+                not lead.consent_marketing or lead.unsubscribed_at is not None
+            ]
             # Salesforce refuses a lead without a company; web-to-lead uses this placeholder.
             company = lead.company or "[not provided]"
         else:
             shown_status = HUBSPOT_STATUS[status]
             stage = HUBSPOT_LIFECYCLE[status]
-            consent = "true" if lead.consent_marketing else "false"
+            consent = "true" if lead.consent_marketing and lead.unsubscribed_at is None else "false"
             company = lead.company
         yield {
             "first_name": lead.first_name,
@@ -180,6 +185,7 @@ def rows(crm: str) -> Iterator[dict[str, Any]]:
             "source": "Webinar",
             "owner": owner_email or "",
             "consent": consent,
+            "unsubscribed_at": _iso(lead.unsubscribed_at),
             "campaign": campaign or "",
             "event": event_slug or "",
             "attended_minutes": (

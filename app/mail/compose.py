@@ -52,6 +52,9 @@ class Letter:
     html: str
     invite: bytes | None = None
     method: str | None = None
+    # A message the person may refuse (not one their registration needs): the one-click
+    # unsubscribe address its List-Unsubscribe headers carry (RFC 2369, RFC 8058).
+    unsubscribe: str | None = None
 
 
 def write(template: str, subject: str, **context: object) -> tuple[str, str, str]:
@@ -85,6 +88,10 @@ def compose(
     message["Message-ID"] = message_id
     # Asks auto-responders (out-of-office) not to answer a machine.
     message["Auto-Submitted"] = "auto-generated"
+    if letter.unsubscribe is not None:
+        message["List-Unsubscribe"] = f"<{letter.unsubscribe}>"
+        # A mail client may POST "List-Unsubscribe=One-Click" to it, with no cookie or form.
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     alternative = message if letter.invite is None else MIMEMultipart("alternative", _boundary())
     alternative.attach(_text(letter.text, "plain"))
     alternative.attach(_text(letter.html, "html"))

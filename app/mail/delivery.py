@@ -25,7 +25,8 @@ from app.db import db, utcnow
 from app.events.models import Event
 from app.mail.compose import dated
 from app.mail.letters import write_unwritten
-from app.mail.models import OutboxMessage
+from app.mail.models import POST_EVENT_KINDS, OutboxMessage
+from app.mail.post_event import not_unsubscribed
 from app.mail.posts import FilePost, Permanent, Post, SmtpPost, Transient
 from app.registrations.models import Registration
 from app.sender import current_sender
@@ -145,6 +146,7 @@ def _send_rows(
     config = current_app.config
     moot = _moot_reminders([row.id for row in rows if row.kind == "reminder"], now)
     moot |= _moot_verifications([row.id for row in rows if row.kind == "verification"])
+    moot |= _moot_post_event([row.id for row in rows if row.kind in POST_EVENT_KINDS])
     db.session.commit()
     # Stop early enough that the lease cannot run out while a message is still in flight.
     lease_seconds = float(config["OUTBOX_LEASE_SECONDS"])
@@ -182,14 +184,31 @@ def _send_rows(
 
 
 def _moot_reminders(ids: list[int], now: datetime) -> dict[int, str]:
-    """Reminders that must not go out any more: cancelled, moved or already started."""
+    """Reminders that must not go out any more: cancelled, moved or already started, or the
+    registrant unsubscribed meanwhile."""
     return _moot(
         ids,
-        "not sent: the registration was cancelled, or the event moved or began",
+        "not sent: the registration was cancelled, the event moved or began, or the "
+        "registrant unsubscribed",
         Registration.status == "confirmed",
         Event.status == "published",
         Event.starts_at == OutboxMessage.event_starts_at,
         Event.starts_at > now,
+        not_unsubscribed(),
+    )
+
+
+def _moot_post_event(ids: list[int]) -> dict[int, str]:
+    """Post-event emails the registrant no longer wants (unsubscribed, consent withdrawn) or
+    the event no longer sends (turned off, cancelled)."""
+    return _moot(
+        ids,
+        "not sent: the registrant unsubscribed, or the event's post-event emails were "
+        "turned off or it was cancelled",
+        Registration.status == "confirmed",
+        Event.status == "published",
+        Event.post_event_emails.is_(True),
+        not_unsubscribed(),
     )
 
 

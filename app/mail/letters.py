@@ -11,8 +11,10 @@ from sqlalchemy import select, update
 
 from app.db import db, utcnow, writing
 from app.mail.compose import Letter, compose, write
-from app.mail.models import OutboxMessage
+from app.mail.models import POST_EVENT_KINDS, OutboxMessage
+from app.mail.post_event import filled, wording
 from app.pages import duration, local_time
+from app.registrations.consent import unsubscribe_url
 from app.registrations.invites import personal_invite
 from app.registrations.links import manage_url
 from app.registrations.models import Registration
@@ -39,6 +41,8 @@ SUBJECTS = {
     "approval_pending": "We'll confirm your registration shortly: {title}",
     "declined": "About your registration: {title}",
 }
+# Messages a registration does not need, which a person may refuse (one-click unsubscribe).
+REFUSABLE = ("reminder", *POST_EVENT_KINDS)
 
 
 def letter_for(
@@ -68,9 +72,20 @@ def letter_for(
     if kind == "verification":
         context.setdefault("verify_url", verify_url(registration))
         context.setdefault("hours", current_app.config["VERIFICATION_HOURS"])
+    unsubscribe = unsubscribe_url(registration.lead) if kind in REFUSABLE else None
+    template = kind
+    if kind in POST_EVENT_KINDS:
+        words = context.pop("wording", None) or wording(event, kind)
+        subject_line = filled(words.subject, first_name=registration.first_name, event=event)
+        context["paragraphs"] = paragraphs(
+            filled(words.body, first_name=registration.first_name, event=event)
+        )
+        template = "post_event"
+    else:
+        subject_line = SUBJECTS[kind].format(title=event.title, lead=context.get("lead", ""))
     subject, text, html = write(
-        kind,
-        SUBJECTS[kind].format(title=event.title, lead=context.get("lead", "")),
+        template,
+        subject_line,
         event=event,
         registration=registration,
         manage_url=link,
@@ -79,9 +94,21 @@ def letter_for(
         length=duration(event.duration_minutes),
         invite=calendar is not None,
         sender=who,
+        unsubscribe_url=unsubscribe,
         **context,
     )
-    return Letter(subject, text, html, calendar, method if calendar is not None else None)
+    return Letter(
+        subject, text, html, calendar, method if calendar is not None else None, unsubscribe
+    )
+
+
+def paragraphs(text: str) -> list[str]:
+    """A plain text's paragraphs (blank-line separated), each with its lines joined."""
+    return [
+        " ".join(block.split())
+        for block in text.replace("\r\n", "\n").split("\n\n")
+        if block.strip()
+    ]
 
 
 def write_unwritten(now: datetime | None = None) -> int:

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Model, UTCDateTime, utcnow
@@ -27,7 +36,13 @@ KINDS = (
     "erasure_request",
     "approval_pending",
     "declined",
+    "post_event_thanks",
+    "post_event_missed",
+    "post_event_recording",
 )
+# After the event: to attendees, to confirmed no-shows, and (no attendance having come) to
+# every confirmed registrant. Each registration gets at most one of them.
+POST_EVENT_KINDS = ("post_event_thanks", "post_event_missed", "post_event_recording")
 
 
 class OutboxMessage(Model):
@@ -78,3 +93,24 @@ class OutboxMessage(Model):
     # The request that queued it (app.request_ids), logged when the worker sends it.
     request_id: Mapped[str | None] = mapped_column(String(64))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PostEventTemplate(Model):
+    """An event's own wording of one post-event email; without one, the default wording
+    (`app.mail.post_event.DEFAULTS`) is used."""
+
+    __tablename__ = "post_event_templates"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('post_event_thanks', 'post_event_missed', 'post_event_recording')",
+            name="kind",
+        ),
+        UniqueConstraint("event_id", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -119,16 +119,18 @@ def queue_for_registrants(
     context: dict[str, Any] | None = None,
     registered_by: datetime | None = None,
     event_starts_at: datetime | None = None,
+    where: Iterable[Any] = (),
 ) -> int:
     """Record one unwritten `kind` message per registration of `event` in `statuses` (and
-    registered by `registered_by`, when given) that has none with this key yet.
+    registered by `registered_by`, when given, and meeting the conditions `where`) that has
+    none with this key yet.
 
     The key is `key[0] + registration id + key[1]`. With a `method` the message carries an
     invite: the same UPDATE that picks the registrants raises their SEQUENCE, so a
     registrant who cancels meanwhile (and holds the row lock) is re-checked, not re-invited.
     """
     registration = Registration.__table__.c
-    conditions = still_owed(event.id, key, statuses, registered_by)
+    conditions = [*still_owed(event.id, key, statuses, registered_by), *where]
     columns = (registration.id, registration.email, registration.invite_sequence)
     if method is None:
         picked = db.session.execute(select(*columns).where(*conditions)).all()

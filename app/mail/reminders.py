@@ -16,6 +16,7 @@ from sqlalchemy import select
 from app.db import db, utcnow, writing
 from app.events.models import Event
 from app.mail.outbox import queue_for_registrants, stamp, still_owed
+from app.mail.post_event import not_unsubscribed
 from app.registrations.models import Registration
 
 
@@ -52,7 +53,8 @@ def queue_due_reminders(now: datetime | None = None) -> int:
         for minutes, due_at in due_windows(row.starts_at, row.reminder_minutes, now):
             key = ("reminder:reg:", f":{minutes}:{stamp(row.starts_at)}")
             # Looked up first without the write lock: most passes find everyone reminded.
-            conditions = still_owed(row.id, key, ("confirmed",), due_at)
+            # A registrant who unsubscribed gets no reminders (they carry the same link).
+            conditions = [*still_owed(row.id, key, ("confirmed",), due_at), not_unsubscribed()]
             owed = db.session.scalar(select(Registration.id).where(*conditions).limit(1))
             db.session.commit()
             if owed is None:
@@ -68,5 +70,6 @@ def queue_due_reminders(now: datetime | None = None) -> int:
                     statuses=("confirmed",),
                     registered_by=due_at,
                     event_starts_at=event.starts_at,
+                    where=[not_unsubscribed()],
                 )
     return added

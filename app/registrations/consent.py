@@ -3,6 +3,12 @@
 Every change is a `ConsentRecord` (time, source, the exact words); the lead's
 `consent_marketing` follows the newest, so a withdrawal stops marketing mail from the moment
 it is committed. Unsubscribe links name the lead, signed, and never expire.
+
+Unsubscribing (an email's one-click link) and withdrawing consent (the manage page, the
+console, the API) are one act: both set `Lead.unsubscribed_at`, which stops every email a
+registration does not need (post-event emails, reminders) as well as marketing
+(`may_send_non_transactional`), and withdraw a consent that was given. Only a new consent
+(ticking the box again) clears it.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ def record_consent(
 ) -> None:
     """The lead agreed to marketing email now, in the words the form showed."""
     text = current_app.config["CONSENT_TEXT"]
+    lead.unsubscribed_at = None
     lead.consent_marketing = True
     lead.consent_at = now
     lead.consent_text = text
@@ -32,7 +39,11 @@ def record_consent(
 
 
 def withdraw_consent(lead: Lead, now: datetime, source: str) -> bool:
-    """The lead wants no more marketing email, from now on. False when they had none to give."""
+    """The lead wants no more marketing email, nor any other email a registration does not
+    need, from now on. False when they had no consent to withdraw (they are unsubscribed all
+    the same)."""
+    if lead.unsubscribed_at is None:
+        lead.unsubscribed_at = now
     if not lead.consent_marketing:
         return False
     lead.consent_marketing = False
@@ -51,7 +62,14 @@ def withdraw_lead_consent(lead_id: int, source: str, now: datetime | None = None
 
 def may_send_marketing(lead: Lead) -> bool:
     """Whether marketing email (not the transactional mail of a registration) may go out."""
-    return lead.consent_marketing
+    return lead.consent_marketing and lead.unsubscribed_at is None
+
+
+def may_send_non_transactional(lead: Lead) -> bool:
+    """Whether an email the registration does not need (a post-event email, a reminder) may
+    go out: yes until the person unsubscribes (`app.mail.post_event.not_unsubscribed` is the
+    same rule in SQL)."""
+    return lead.unsubscribed_at is None
 
 
 def unsubscribe_token(lead: Lead) -> str:

@@ -105,6 +105,9 @@ class Lead(Model):
     consent_marketing: Mapped[bool] = mapped_column(default=False)
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consent_text: Mapped[str | None] = mapped_column(String(1000))
+    # When the person asked for no more email beyond what a registration needs (one-click
+    # unsubscribe, a consent withdrawal): no post-event emails, no reminders, no marketing.
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
