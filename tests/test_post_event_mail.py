@@ -127,7 +127,7 @@ def test_a_worker_that_dies_mid_batch_leaves_each_email_sent_once(app, smtp_serv
     assert len(abandoned) == 2
     assert deliver_due(now=later).sent == 1  # the third; the other two wait for the lease
     assert queue_post_event_emails(now=later) == 0  # the next pass queues nothing new
-    lease = timedelta(seconds=app.config["MAIL_LEASE_SECONDS"])
+    lease = timedelta(seconds=app.config["OUTBOX_LEASE_SECONDS"])
     assert deliver_due(now=later + lease + timedelta(seconds=1)).sent == 2
     assert sorted(r.recipients[0] for r in smtp_server.received) == [
         "ada@example.com",
