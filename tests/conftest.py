@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
+from werkzeug.routing.rules import Rule
 
 from app import create_app
 from app.db import db
@@ -26,6 +27,35 @@ from tests.builders import log_in, make_event, make_user
 # `fake_stripe` (a local fake of the Stripe API the official client is pointed at) and
 # `fake_goto` (a local fake of GoTo Webinar's OAuth and REST API).
 pytest_plugins = ["tests.smtp", "tests.fake_stripe", "tests.fake_goto"]
+
+
+def _share_url_builders() -> None:
+    """Build each URL rule's builder once per test process instead of once per test app.
+
+    Werkzeug writes and compiles a Python function for every rule of every app it routes; the
+    suite makes an app per test, each with the same ~400 rules, and this was half of create_app.
+    The function depends only on the rule's text, its parsed parts and defaults, and reads the
+    converters from the rule it is bound to, so one compiled per rule serves every app alike.
+    """
+    compile_builder = Rule._compile_builder
+    built: dict[tuple[Any, ...], Any] = {}
+
+    def shared(rule: Rule, append_unknown: bool = True) -> Any:
+        try:
+            key = (rule.rule, tuple(rule._trace), frozenset((rule.defaults or {}).items()))
+            key += (append_unknown,)
+            hash(key)
+        except TypeError:  # a default that cannot be a key: build it as werkzeug does
+            return compile_builder(rule, append_unknown)
+        if key not in built:
+            built[key] = compile_builder(rule, append_unknown)
+        return built[key]
+
+    Rule._compile_builder = shared  # type: ignore[method-assign]
+
+
+_share_url_builders()
+
 
 PG_URL = os.environ.get("DATABASE_URL", "")
 ON_POSTGRES = PG_URL.startswith("postgresql")
