@@ -10,13 +10,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from flask import g, has_request_context, request
+from flask import has_request_context, request
 
 HEADER = "X-Request-ID"
 # Letters, digits and a little punctuation, as proxies and tracing tools make them (a UUID,
 # a hex string, `abc.123:4`): nothing that could break a log line or a header.
 WELL_FORMED = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 
+_KEY = "reserve.request_id"
 # The id of the job the worker is handling, outside any request.
 _handling: ContextVar[str | None] = ContextVar("reserve_request_id", default=None)
 
@@ -24,9 +25,10 @@ _handling: ContextVar[str | None] = ContextVar("reserve_request_id", default=Non
 def current() -> str | None:
     """The id of the request being answered (made on first ask), or of the job in hand."""
     if has_request_context():
-        found: str | None = g.get("request_id")
+        # On the request, not on `g`: an app context may outlive one request (the tests').
+        found: str | None = request.environ.get(_KEY)
         if found is None:
-            found = g.request_id = incoming() or new()
+            found = request.environ[_KEY] = incoming() or new()
         return found
     return _handling.get()
 

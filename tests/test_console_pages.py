@@ -129,6 +129,7 @@ def test_the_navigation_marks_the_section_of_every_console_page(client, app):
         "/admin/tokens": "API tokens",
         "/admin/people": "People",
         "/admin/webhooks": "Webhooks",
+        "/admin/operations": "Operations",
         "/admin/settings": "Settings",
         "/admin/settings/staff/new": "Settings",
         f"/admin/settings/staff/{admin.id}": "Settings",

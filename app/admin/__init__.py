@@ -9,6 +9,7 @@ from app.admin import (  # noqa: E402, F401
     events,
     leads,
     navigation,
+    operations,
     people,
     personal_links,
     platforms,

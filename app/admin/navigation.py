@@ -15,6 +15,7 @@ SECTIONS = (
     ("/admin/tokens", "tokens"),
     ("/admin/people", "people"),
     ("/admin/webhooks", "webhooks"),
+    ("/admin/operations", "operations"),
     ("/admin/settings", "settings"),
     ("/followups", "followups"),
     ("/admin", "events"),

@@ -7,13 +7,14 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Flask, g, request
+from flask import Flask, request
 from werkzeug.wrappers import Response
 
 from app import metrics, request_ids
 from app.access_log import route_of_request
 
 log = logging.getLogger("app.requests")
+_STARTED = "reserve.request_started"
 
 
 def init_app(app: Flask) -> None:
@@ -22,7 +23,7 @@ def init_app(app: Flask) -> None:
 
 
 def _start() -> None:
-    g.request_started = time.perf_counter()
+    request.environ[_STARTED] = time.perf_counter()
     request_ids.current()
 
 
@@ -31,7 +32,7 @@ def _finish(response: Response) -> Response:
     if request_id:
         response.headers[request_ids.HEADER] = request_id
     route = route_of_request()
-    started = g.get("request_started")
+    started = request.environ.get(_STARTED)
     seconds = time.perf_counter() - started if started is not None else 0.0
     metrics.REQUESTS.labels(request.method, route, str(response.status_code)).inc()
     metrics.REQUEST_SECONDS.labels(request.method, route).observe(seconds)
