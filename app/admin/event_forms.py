@@ -300,3 +300,8 @@ class CancelEventForm(FlaskForm):
         "Yes, cancel this event and tell every registrant",
         validators=[DataRequired("Tick the box to confirm the cancellation.")],
     )
+    message = TextAreaField(
+        "A message for the registrants (optional)",
+        validators=[Optional(), at_most(limits.CANCEL_MESSAGE_LENGTH), plain_text],
+        render_kw={"rows": 4},
+    )

@@ -24,10 +24,12 @@ from app.events.services import (
     create_event,
     duplicate_event,
     free_slug,
+    schedule_changes,
     slug_from,
     update_event,
 )
 from app.inputs import query_int
+from app.mail.receivers import update_audience
 from app.pages import flash_refusal, show_refusal
 from app.payments import display
 from app.payments.records import takings
@@ -77,7 +79,15 @@ def _campaign_names() -> list[str]:
     return list(db.session.scalars(db.select(Campaign.name).order_by(Campaign.name).limit(200)))
 
 
-def _render_form(form: EventForm, event: Event | None, problems: list[str], code: int) -> Any:
+def _render_form(
+    form: EventForm,
+    event: Event | None,
+    problems: list[str],
+    code: int,
+    *,
+    to_email: int = 0,
+    changes: set[str] | None = None,
+) -> Any:
     return (
         render_template(
             "admin/event_form.html",
@@ -85,6 +95,8 @@ def _render_form(form: EventForm, event: Event | None, problems: list[str], code
             event=event,
             problems=problems,
             campaigns=_campaign_names(),
+            to_email=to_email,
+            changes=changes or set(),
         ),
         code,
     )
@@ -127,6 +139,12 @@ def edit_event(slug: str) -> Any:
     if request.method == "POST" and form.validate_on_submit():
         values = form.values()
         values["slug"] = values["slug"] or event.slug
+        # A live event's registrants are emailed about a new time, place or join link: the
+        # console says how many first, and saves only once that is confirmed.
+        changes = schedule_changes(event, values) if event.status == "published" else set()
+        confirmed = request.form.get("notify") == "confirmed"
+        if changes and not confirmed and (count := update_audience(event)):
+            return _render_form(form, event, [], 200, to_email=count, changes=changes)
         try:
             update_event(event, values)
         except Refusal as refusal:
@@ -221,7 +239,7 @@ def cancel(slug: str) -> Any:
         return redirect(url_for("admin.event", slug=event.slug), code=303)
     form = CancelEventForm()
     if request.method == "POST" and form.validate_on_submit():
-        cancel_event(event)
+        cancel_event(event, message=form.message.data)
         flash("The event is cancelled; registrants are being told.", "ok")
         return redirect(url_for("admin.event", slug=event.slug), code=303)
     affected = db.session.scalar(

@@ -24,7 +24,9 @@ from app.admin.registration_columns import columns_for
 from app.admin.tables import RegistrationQuery, export_csv, registration_page
 from app.auth.access import roles_required, safe_next
 from app.db import db
+from app.events.limits import CANCEL_MESSAGE_LENGTH
 from app.events.models import Event
+from app.fields import CONTROL_IN_TEXT, length_problem
 from app.pages import flash_refusal
 from app.payments import refunds
 from app.payments.models import Payment
@@ -125,6 +127,7 @@ def registration(slug: str, registration_id: int) -> str:
         event=event,
         registration=found,
         history=history(found),
+        cancel_message_length=CANCEL_MESSAGE_LENGTH,
     )
 
 
@@ -174,7 +177,18 @@ def cancel_registration(slug: str, registration_id: int) -> Response:
             "error",
         )
         return _back_to_table(event)
-    promoted = services.cancel(registration.id, by="staff")
+    message = (request.form.get("message") or "").strip()
+    if problem := length_problem(message, CANCEL_MESSAGE_LENGTH):
+        flash(f"Message: {problem} {registration.email} was not cancelled.", "error")
+        return _back_to_table(event)
+    if CONTROL_IN_TEXT.search(message):
+        flash(
+            f"Message: remove the invisible control characters. "
+            f"{registration.email} was not cancelled.",
+            "error",
+        )
+        return _back_to_table(event)
+    promoted = services.cancel(registration.id, by="staff", message=message)
     message = f"Cancelled {registration.email}."
     if promoted is not None:
         message += f" {promoted.email} moved up from the waitlist."

@@ -25,6 +25,8 @@ CAMPAIGN_LENGTH = column_length(Campaign, "name")
 WEBINAR_ID_LENGTH = column_length(Event, "platform_webinar_id")
 # A Text column: a few dozen origins, more than any event is framed by.
 EMBED_ORIGINS_LENGTH = 2000
+# The organizer's words an event's or a seat's cancellation email carries.
+CANCEL_MESSAGE_LENGTH = 2000
 
 
 @dataclass(frozen=True)

@@ -94,26 +94,36 @@ def create_event(values: dict[str, Any]) -> Event:
 SCHEDULE_FIELDS = ("starts_at", "duration_minutes", "join_url", "location", "title")
 
 
+def schedule_changes(event: Event, values: dict[str, Any]) -> set[str]:
+    """The fields registrants are told about (`SCHEDULE_FIELDS`) that `values` would change,
+    so a face can ask before `update_event` emails them."""
+    return {
+        name for name in SCHEDULE_FIELDS if name in values and values[name] != getattr(event, name)
+    }
+
+
 def update_event(event: Event, values: dict[str, Any]) -> Event:
-    """Change an event; receivers of `event_changed` act in the same transaction."""
+    """Change an event; receivers of `event_changed` act in the same transaction and get the
+    values from `before` the change (the update email shows the old time)."""
     watched = (*EDITABLE, "starts_at", "duration_minutes", "campaign_id", "status")
     before = {name: getattr(event, name) for name in watched}
     _apply(event, values)
     _flush()
     changed = {name for name in watched if getattr(event, name) != before[name]}
     if changed and event.status != "draft":
-        event_changed.send(event, changed=changed)
+        event_changed.send(event, changed=changed, before=before)
     _save(event)
     return event
 
 
-def cancel_event(event: Event) -> Event:
-    """Cancel an event for good; receivers of `event_cancelled` withdraw invites and refund."""
+def cancel_event(event: Event, *, message: str | None = None) -> Event:
+    """Cancel an event for good; receivers of `event_cancelled` withdraw invites and refund.
+    `message`: the organizer's own words to every registrant, carried by the email."""
     if event.status == "cancelled":
         return event
     event.status = "cancelled"
     db.session.flush()
-    event_cancelled.send(event)
+    event_cancelled.send(event, message=(message or "").replace("\r\n", "\n").strip() or None)
     _save(event)
     return event
 

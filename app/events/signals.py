@@ -7,7 +7,8 @@ from blinker import Namespace
 
 _signals = Namespace()
 
-# sender: the Event; keyword `changed`: the set of field names whose values changed.
+# sender: the Event; keyword `changed`: the set of field names whose values changed, and
+# `before`: each watched field's value before the change.
 event_changed = _signals.signal("event-changed")
-# sender: the Event, just marked cancelled.
+# sender: the Event, just marked cancelled; keyword `message`: the organizer's words, or None.
 event_cancelled = _signals.signal("event-cancelled")

@@ -23,6 +23,7 @@ from app.mail.outbox import (
     request_draft,
     stamp,
 )
+from app.pages import duration, local_time
 from app.privacy import signals as privacy_signals
 from app.registrations import signals as registration_signals
 from app.registrations.models import Registration
@@ -30,6 +31,10 @@ from app.registrations.models import Registration
 # A registration in this state holds a calendar entry its cancel must withdraw; a seat
 # waiting for payment has had no invite yet.
 HOLDS_INVITE = ("confirmed",)
+# Who is told of a change to a live event's time, place or join link: a seat's holder with a
+# new invite, the waitlist with a note. The console's confirm step counts the same people.
+UPDATE_WITH_INVITE = ("confirmed",)
+UPDATE_AS_NOTE = ("waitlisted",)
 # Double opt-in: one registration gets at most this many verification letters (the first and
 # re-sends when the same address registers again), so the form cannot flood a mailbox.
 VERIFICATION_LETTERS = 3
@@ -107,7 +112,11 @@ def seat_key(registration: Registration) -> str:
 
 
 def on_cancelled(
-    registration: Registration, previous_status: str, by: str = "registrant", **_: Any
+    registration: Registration,
+    previous_status: str,
+    by: str = "registrant",
+    message: str | None = None,
+    **_: Any,
 ) -> None:
     if registration.event.status == "cancelled":
         return  # the event's own cancellation has told them
@@ -116,10 +125,12 @@ def on_cancelled(
     if previous_status == "unverified":
         return  # never confirmed (expired, or cancelled from the manage page): nothing to undo
     key = f"cancellation:reg:{registration.id}:{stamp(registration.cancelled_at or utcnow())}"
+    # Staff's cancel is told as theirs, with their words: not "Changed your mind?".
+    context = {"previous_status": previous_status, "by": by, "message": message}
     if previous_status in HOLDS_INVITE:
-        draft = cancel_draft("cancellation", registration, key, previous_status=previous_status)
+        draft = cancel_draft("cancellation", registration, key, **context)
     else:
-        draft = note_draft("cancellation", registration, key, previous_status=previous_status)
+        draft = note_draft("cancellation", registration, key, **context)
     queue([draft])
 
 
@@ -151,28 +162,54 @@ def on_link_requested(registration: Registration, **_: Any) -> None:
     )
 
 
-def on_event_changed(event: Event, changed: set[str], **_: Any) -> None:
-    if event.status != "published" or not changed & set(SCHEDULE_FIELDS):
-        return
-    # updated_at marks this version of the event: the same change announced twice is one row.
-    queue_for_registrants(
-        event,
-        "update",
-        key=("update:reg:", f":{stamp(event.updated_at)}"),
-        statuses=("confirmed",),
-        method="REQUEST",
-        context={"changed": sorted(changed)},
+def update_audience(event: Event) -> int:
+    """How many registrants a change to `event`'s time, place or join link emails now."""
+    return (
+        db.session.scalar(
+            select(func.count(Registration.id)).where(
+                Registration.event_id == event.id,
+                Registration.status.in_((*UPDATE_WITH_INVITE, *UPDATE_AS_NOTE)),
+            )
+        )
+        or 0
     )
 
 
-def on_event_cancelled(event: Event, **_: Any) -> None:
+def on_event_changed(
+    event: Event, changed: set[str], before: dict[str, Any] | None = None, **_: Any
+) -> None:
+    if event.status != "published" or not changed & set(SCHEDULE_FIELDS):
+        return
+    context: dict[str, Any] = {"changed": sorted(changed)}
+    if before and ({"starts_at", "duration_minutes"} & changed):
+        # In the event's zone, as the new time is shown; a string, since the row keeps JSON.
+        context["was_when"] = local_time(before["starts_at"], event.timezone)
+        context["was_length"] = duration(before["duration_minutes"])
+    # updated_at marks this version of the event: the same change announced twice is one row.
+    key = ("update:reg:", f":{stamp(event.updated_at)}")
+    queue_for_registrants(
+        event, "update", key=key, statuses=UPDATE_WITH_INVITE, method="REQUEST", context=context
+    )
+    queue_for_registrants(event, "update", key=key, statuses=UPDATE_AS_NOTE, context=context)
+
+
+def on_event_cancelled(event: Event, message: str | None = None, **_: Any) -> None:
     key = ("event-cancelled:reg:", "")
-    queue_for_registrants(event, "event_cancelled", key=key, statuses=HOLDS_INVITE, method="CANCEL")
+    context = {"message": message}
+    queue_for_registrants(
+        event,
+        "event_cancelled",
+        key=key,
+        statuses=HOLDS_INVITE,
+        method="CANCEL",
+        context=context,
+    )
     queue_for_registrants(
         event,
         "event_cancelled",
         key=key,
         statuses=("waitlisted", "pending_payment", "pending_approval"),
+        context=context,
     )
 
 

@@ -48,7 +48,9 @@ def _give_back_seat(event_id: int) -> None:
     )
 
 
-def withdraw(registration: Registration, *, by: str) -> Registration | None:
+def withdraw(
+    registration: Registration, *, by: str, message: str | None = None
+) -> Registration | None:
     """Cancel `registration` (`by` one of `CANCELLED_BY`) and hand its seat to the first on
     the waitlist; returns the promoted registration, if any. Cancelling twice changes
     nothing, and so does cancelling a walk-in (they were never registered, hold nothing and
@@ -62,7 +64,7 @@ def withdraw(registration: Registration, *, by: str) -> Registration | None:
     registration.hold_expires_at = None
     registration.approval_seat = False
     db.session.flush()
-    signals.cancelled.send(registration, previous_status=previous_status, by=by)
+    signals.cancelled.send(registration, previous_status=previous_status, by=by, message=message)
     if not held_seat:
         return None
     return free_seat(registration.event_id)

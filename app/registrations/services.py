@@ -342,18 +342,23 @@ def _touch_lead(event: Event, person: Registrant, now: datetime, *, consent: boo
     return lead
 
 
-def cancel(registration_id: int, *, by: str = "registrant") -> Registration | None:
+def cancel(
+    registration_id: int, *, by: str = "registrant", message: str | None = None
+) -> Registration | None:
     """Cancel a registration and hand its seat to the first on the waitlist, in one transaction.
 
     `by` says who gave the seat up: the registrant, staff, the payment flow (a hold that
-    was never paid) or double opt-in (a registration never verified in time). Returns the
-    promoted registration, if any. Cancelling twice changes nothing.
+    was never paid) or double opt-in (a registration never verified in time); `message` is
+    staff's word to the registrant, carried by the email. Returns the promoted registration,
+    if any. Cancelling twice changes nothing.
     """
     with writing():
         registration = db.session.get(Registration, registration_id, populate_existing=True)
         if registration is None:
             return None
-        return withdraw(registration, by=by)
+        return withdraw(
+            registration, by=by, message=(message or "").replace("\r\n", "\n").strip() or None
+        )
 
 
 def promote(registration_id: int) -> Registration:

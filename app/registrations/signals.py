@@ -13,7 +13,8 @@ registered = _signals.signal("registered")
 # sender: the Registration that just took a freed seat from the waitlist.
 promoted = _signals.signal("promoted")
 # sender: the Registration just cancelled; keywords `previous_status` (its status before) and
-# `by`: who gave the seat up ("registrant", "staff" or "payment": a hold never paid).
+# `by`: who gave the seat up ("registrant", "staff" or "payment": a hold never paid), and
+# `message`: staff's words to the registrant, or None.
 cancelled = _signals.signal("cancelled")
 # sender: the Registration staff just declined (it was pending approval).
 declined = _signals.signal("declined")
