@@ -13,6 +13,7 @@ from app.admin import (  # noqa: E402, F401
     people,
     personal_links,
     platforms,
+    post_event,
     questions,
     registration_columns,
     registrations,
