@@ -85,7 +85,15 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = env(
             "DATABASE_URL", "sqlite:///" + str(Path(instance_path) / "app.db")
         )
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {"pool_pre_ping": True}
+        # Each process holds up to pool + overflow connections to PostgreSQL: size them so
+        # that every process of every host together stays under its max_connections (README,
+        # "Production"). SQLite keeps SQLAlchemy's own pooling.
+        if not self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
+            self.SQLALCHEMY_ENGINE_OPTIONS |= {
+                "pool_size": _size("DATABASE_POOL_SIZE", 5),
+                "max_overflow": int(env("DATABASE_MAX_OVERFLOW") or 10),
+            }
         # When the database does not answer, requests get 503 with this `Retry-After`.
         self.OUTAGE_RETRY_AFTER_SECONDS = 30
         # The site's own address, for absolute links in emails, invites and API pages.

@@ -69,6 +69,8 @@ APP_SETTINGS = frozenset(
         "GOTO_ORGANIZER_KEY",
         "PLATFORM_PULL_AFTER_END_MINUTES",
         "METRICS_TOKEN",
+        "DATABASE_POOL_SIZE",
+        "DATABASE_MAX_OVERFLOW",
         "LOG_FORMAT",
         "PROMETHEUS_MULTIPROC_DIR",
     }
