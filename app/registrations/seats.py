@@ -39,6 +39,16 @@ def take_seat(event_id: int) -> bool:
     return taken == 1
 
 
+def lock_event(event_id: int) -> None:
+    """Hold the event row until the commit without taking a seat (PostgreSQL; on SQLite the
+    write transaction already holds the database lock), so that seat changes wait for us.
+
+    The lock is the seat UPDATE's own (FOR NO KEY UPDATE): a plain FOR UPDATE would also wait
+    for the key-share locks that other registrations' inserts hold on the event row, and
+    deadlock with them."""
+    db.session.execute(select(Event.id).where(Event.id == event_id).with_for_update(key_share=True))
+
+
 def _give_back_seat(event_id: int) -> None:
     db.session.execute(
         update(Event)

@@ -26,7 +26,7 @@ from app.registrations.answers import checked_answers
 from app.registrations.consent import record_consent
 from app.registrations.models import WALK_IN, Lead, Registration
 from app.registrations.questions import questions_of
-from app.registrations.seats import hold_until, seat_waitlisted, take_seat, withdraw
+from app.registrations.seats import hold_until, lock_event, seat_waitlisted, take_seat, withdraw
 
 # A unique-key race (the same email twice in the same instant) is retried this many times.
 _RACE_RETRIES = 3
@@ -133,9 +133,7 @@ def register(
     for _attempt in range(_RACE_RETRIES):
         try:
             with writing():
-                return _register_once(
-                    event_id, person, now or utcnow(), by_staff, mail_existing_link
-                )
+                return _register_once(event_id, person, now, by_staff, mail_existing_link)
         except IntegrityError:
             # Someone registered this email (or created this lead) in the same instant; the
             # retry finds their row.
@@ -151,8 +149,13 @@ def register_publicly(event_id: int, person: Registrant) -> Outcome:
 
 
 def _register_once(
-    event_id: int, person: Registrant, now: datetime, by_staff: bool, mail_existing_link: bool
+    event_id: int,
+    person: Registrant,
+    given_now: datetime | None,
+    by_staff: bool,
+    mail_existing_link: bool,
 ) -> Outcome:
+    now = given_now or utcnow()
     existing = db.session.scalar(
         select(Registration).where(
             Registration.event_id == event_id,
@@ -191,6 +194,11 @@ def _register_once(
         status = _no_seat_until_approved(event)
     else:
         status = _take_seat_or_waitlist(event, comped=by_staff)
+    # The arrival time (the waitlist's order) is read only now, inside the seat lock: whoever
+    # took a seat before us is stamped earlier, and anyone after us later. Read before the
+    # lock, one stamped earlier could wait for it and be waitlisted while a later one got the
+    # last seat.
+    arrived = given_now or utcnow()
     registration = existing or Registration(event_id=event.id)
     # A cancelled registrant who registers again gets their old row back (its invite UID, its
     # history) but a new manage link: whoever held the old one no longer reaches this seat.
@@ -208,7 +216,7 @@ def _register_once(
     registration.verified_at = None
     registration.decided_at = None
     registration.cancelled_at = None
-    registration.created_at = now
+    registration.created_at = arrived
     registration.hold_expires_at = hold_until(
         event, now, current_app.config["PAYMENT_HOLD_MINUTES"], status
     )
@@ -250,6 +258,9 @@ def _take_seat_or_waitlist(event: Event, *, comped: bool = False) -> str:
     if take_seat(event.id):
         return held
     if event.waitlist:
+        # Hold the event row until the commit, as a taken seat does: a seat freed meanwhile
+        # then goes to this registration by its turn, not to a later newcomer.
+        lock_event(event.id)
         return "waitlisted"
     raise RegistrationRefused("This event is full.", full=True)
 
