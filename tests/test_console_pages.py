@@ -126,6 +126,8 @@ def test_the_navigation_marks_the_section_of_every_console_page(client, app):
         "/admin/routing": "Routing",
         "/admin/routing/rules/new": "Routing",
         "/followups": "Follow-ups",
+        "/leads": "Leads",
+        "/leads?q=nobody": "Leads",
         "/admin/tokens": "API tokens",
         "/admin/people": "People",
         "/admin/webhooks": "Webhooks",

@@ -18,6 +18,8 @@ SECTIONS = (
     ("/admin/operations", "operations"),
     ("/admin/settings", "settings"),
     ("/followups", "followups"),
+    ("/leads", "leads"),  # a person's page and the search
+    ("/companies", "leads"),  # a company's page, reached from its people
     ("/admin", "events"),
 )
 

@@ -29,4 +29,4 @@ def init_app(app: Flask) -> None:
     add_eraser(app, "followups", privacy.erase)
 
 
-from app.followup import cli, routes  # noqa: E402, F401
+from app.followup import cli, people_pages, routes  # noqa: E402, F401

@@ -89,3 +89,24 @@ def test_the_digest_reads_on_a_phone(app, browser, event, tmp_path: Path):
     link = page.get_by_role("link", name="Hanna Hot")
     assert link.get_attribute("href").endswith(f"/followups/{followup_of('hot@firm.example').id}")
     context.close()
+
+
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_the_person_page_fits_the_screen(
+    open_context, live_server, app, event, tmp_path: Path, width: str
+):
+    rita, _emil = two_reps_with_leads(event)
+    hot = followup_of("hot@firm.example")
+    options = {"is_mobile": True, "has_touch": True} if width == "phone" else {}
+    page = open_context(viewport=WIDTHS[width], **options).new_page()
+    log_in(page, rita)
+    page.goto(f"/followups/{hot.id}")
+    page.get_by_role("link", name="Everything about this person").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hanna Hot")
+    expect(page.get_by_role("heading", name="Registrations and attendance (1)")).to_be_visible()
+    assert_fits_and_reads(page, f"person-{width}", tmp_path)
+    page.get_by_role("navigation", name="Console").get_by_role("link", name="Leads").click()
+    page.get_by_label("Name, email or company").fill("hanna")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("link", name="Hanna Hot")).to_be_visible()
+    assert_fits_and_reads(page, f"leads-{width}", tmp_path)
