@@ -13,9 +13,11 @@ from sqlalchemy import select
 from app.db import db
 from app.followup import export
 from app.registrations.consent import WITHDRAWAL_TEXT, may_send_marketing, unsubscribe_url
+from app.registrations.invitation_lists import Listed, personal_links
 from app.registrations.links import manage_url
 from app.registrations.models import ConsentRecord, Lead
 from tests.builders import bearer, csrf_token, make_user, register_person
+from tests.followup_fixtures import attend
 
 
 def records(email: str) -> list[tuple[str, str, str]]:
@@ -100,3 +102,14 @@ def test_the_api_withdraws_consent_for_managers_only(client, event):
     assert answer.json["consent_marketing"] is False
     assert [c["action"] for c in answer.json["consents"]] == ["given", "withdrawn"]
     assert records("ada@example.com")[-1][:2] == ("withdrawn", "api")
+
+
+def test_leads_an_import_creates_have_no_consent_recorded_since_no_file_carries_one(app, event):
+    # An attendance report's walk-ins and a personal-links list are imports, but neither file
+    # says the person agreed to marketing: recording consent ("import") would be a lie.
+    attend(event, {"walk-in@example.com": 30})
+    personal_links([Listed("listed@example.com", "Lee")], event.slug)
+
+    for email in ("walk-in@example.com", "listed@example.com"):
+        assert not lead_of(email).consent_marketing
+        assert records(email) == []

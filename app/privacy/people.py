@@ -179,6 +179,7 @@ def _lead(lead: Lead) -> dict[str, Any]:
         "consent_marketing": lead.consent_marketing,
         "consent_at": _when(lead.consent_at),
         "consent_text": lead.consent_text,
+        "unsubscribed_at": _when(lead.unsubscribed_at),
         "first_touch": _touch(lead, "first"),
         "latest_touch": _touch(lead, "latest"),
         "created_at": _when(lead.created_at),

@@ -9,6 +9,10 @@ console, the API) are one act: both set `Lead.unsubscribed_at`, which stops ever
 registration does not need (post-event emails, reminders) as well as marketing
 (`may_send_non_transactional`), and withdraw a consent that was given. Only a new consent
 (ticking the box again) clears it.
+
+The source `import` is for a list that carries each person's consent. None of today's imports
+does (an attendance report's walk-ins, a personal-links list of emails): the leads they create
+have no consent and no record, because recording one would claim an agreement nobody gave.
 """
 
 from __future__ import annotations
