@@ -23,6 +23,7 @@ from app.webhooks import subscriptions
 from app.webhooks.models import WebhookDelivery
 from app.worker import run_due_jobs
 from tests.builders import make_event
+from tests.webhooks_fixtures import receiver_fixture  # noqa: F401 (fixture `receiver`)
 
 REGISTER = "/api/v1/events/launch-webinar/registrations"
 MADE = re.compile(r"[0-9a-f]{32}")
@@ -117,5 +118,23 @@ def test_json_log_lines_carry_the_request_id_into_the_worker(json_app):
     sending = [line for line in lines if line["message"].startswith("outbox: sending message")]
     assert len(sending) == 1
     assert sending[0]["request_id"] == "trace-abc"
+    assert sending[0]["message"].endswith("queued by request trace-abc")
     # Lines of the worker's own pass, not about that message, carry no request's id.
     assert any(line["request_id"] is None for line in lines if line["logger"] != "app.requests")
+
+
+def test_the_worker_logs_a_webhook_delivery_under_the_id_of_the_request_that_caused_it(
+    json_app, receiver
+):
+    json_app.config["WEBHOOKS_ALLOW_PRIVATE"] = True
+    make_event()
+    subscriptions.subscribe(receiver.url, ["registration.created"])
+    client = json_app.test_client()
+    response = client.post(REGISTER, json=person(), headers={"X-Request-ID": "hook-77"})
+    assert response.status_code == 201, response.json
+    run_due_jobs()
+    assert len(receiver.received) == 1
+    lines = json_lines(json_app.extensions["test_log"].getvalue())
+    posting = [line for line in lines if line["message"].startswith("webhook delivery")]
+    assert len(posting) == 1
+    assert posting[0]["request_id"] == "hook-77"

@@ -164,7 +164,13 @@ def _send_rows(
             continue
         try:
             with request_ids.handling(row.request_id):
-                log.info("outbox: sending message %s (%s)", row.id, row.kind)
+                # The id in the text too: a plain-text log (no JSON) still ties it to its cause.
+                log.info(
+                    "outbox: sending message %s (%s) queued by request %s",
+                    row.id,
+                    row.kind,
+                    row.request_id or "-",
+                )
                 post.send(row.message_id, row.recipient, dated(row.content, now))
         except Permanent as exc:
             _finish(ledger, row.id, lease, status="failed", last_error=str(exc), attempted=True)

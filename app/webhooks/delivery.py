@@ -77,7 +77,12 @@ def send_claimed(lease: str, now: datetime) -> int:
             leasing.persist(_put_back, delivery.id, lease, what="a webhook put back")
         else:
             with request_ids.handling(delivery.request_id):
-                log.info("webhook delivery %s (%s): posting", delivery.id, delivery.event_type)
+                log.info(
+                    "webhook delivery %s (%s) queued by request %s: posting",
+                    delivery.id,
+                    delivery.event_type,
+                    delivery.request_id or "-",
+                )
                 outcome = _send(delivery, subscription, lease, now)
             delivered += outcome == "delivered"
             if outcome == "paused":
