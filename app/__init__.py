@@ -11,7 +11,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import access_log, inputs, operations, outage, security
-from app.config import Config
+from app.config import Config, settle_secret_key
 from app.extensions import csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +30,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_object(Config(app.instance_path))
     if config:
         app.config.update(config)
+    app.config["SECRET_KEY"] = settle_secret_key(app.config, app.instance_path)
 
     if hops := app.config.get("PROXY_HOPS"):
         # The client's address and scheme as the trusted proxies saw them (rate limits,
@@ -106,9 +107,4 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     payments.init_app(app)
     webhooks.init_app(app)
     privacy.init_app(app)
-    # The console keeps attendance previews (names, addresses) as files for an hour.
-    from app.admin.attendance import forget_previews_of
-    from app.privacy.registry import add_eraser
-
-    add_eraser(app, "attendance_previews", forget_previews_of)
     return app

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import shlex
+import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from flask import current_app
 
@@ -16,10 +20,75 @@ def _flag(name: str, default: str) -> bool:
     return os.environ.get(name, default).strip().lower() in {"1", "true", "yes", "on"}
 
 
-def secret_key_for(instance_path: str) -> str:
-    """Return SECRET_KEY from the environment, or one generated once and kept in `instance/`."""
-    if key := os.environ.get("SECRET_KEY"):
-        return key
+class MissingSecretKey(RuntimeError):
+    """Several processes are configured and SECRET_KEY is not set: the app does not start."""
+
+
+def several_processes(config: Mapping[str, Any]) -> str | None:
+    """Why this deployment runs more than one process that must share SECRET_KEY, or None.
+
+    The rule: a database that is not SQLite (a server several hosts can reach), or
+    WEB_CONCURRENCY above 1 (gunicorn's default for --workers, set by most hosts), or a
+    gunicorn started with more than one worker (`-w`/`--workers` on its command line or in
+    GUNICORN_CMD_ARGS). One process on SQLite may keep a generated key in `instance/`.
+    """
+    url = str(config.get("SQLALCHEMY_DATABASE_URI") or "")
+    if not url.startswith("sqlite"):
+        return f"the database is {url.split(':', 1)[0]}, not SQLite (DATABASE_URL)"
+    concurrency = (os.environ.get("WEB_CONCURRENCY") or "").strip()
+    if concurrency:
+        try:
+            if int(concurrency) > 1:
+                return f"WEB_CONCURRENCY is {concurrency}"
+        except ValueError:
+            raise ValueError(
+                f"WEB_CONCURRENCY must be a whole number, not {concurrency!r}"
+            ) from None
+    if (workers := _gunicorn_workers()) > 1:
+        return f"gunicorn runs {workers} workers"
+    return None
+
+
+def _gunicorn_workers() -> int:
+    """The worker count a gunicorn command line (and GUNICORN_CMD_ARGS) asks for; 0 when this
+    is no gunicorn or it does not say."""
+    if not Path(sys.argv[0]).name.startswith("gunicorn"):
+        return 0
+    args = shlex.split(os.environ.get("GUNICORN_CMD_ARGS", "")) + sys.argv[1:]
+    workers = 0
+    for index, arg in enumerate(args):
+        value = None
+        if arg in ("-w", "--workers") and index + 1 < len(args):
+            value = args[index + 1]
+        elif arg.startswith("--workers="):
+            value = arg.partition("=")[2]
+        elif arg.startswith("-w") and arg[2:].isdigit():
+            value = arg[2:]
+        if value is not None and value.isdigit():
+            workers = int(value)
+    return workers
+
+
+def settle_secret_key(config: Mapping[str, Any], instance_path: str) -> str:
+    """SECRET_KEY as given (the environment or `create_app(config=...)`); without one, a key
+    generated once and kept in `instance/secret_key`, unless several processes are configured:
+    each would sign sessions, CSRF tokens and links with a key of its own, so the app refuses to
+    start (MissingSecretKey, naming SECRET_KEY)."""
+    if key := config.get("SECRET_KEY"):
+        return str(key)
+    if why := several_processes(config):
+        raise MissingSecretKey(
+            f"SECRET_KEY is not set, and several processes are configured ({why}). Each would "
+            "sign sessions, CSRF tokens and links with a key of its own, so logins and forms "
+            "would fail between them. Set SECRET_KEY to the same long random value for every "
+            "web process and worker on every host, e.g. the output of "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
+        )
+    return _kept_secret_key(instance_path)
+
+
+def _kept_secret_key(instance_path: str) -> str:
+    """A key generated once and kept in `instance/`, for one process (or one host's few)."""
     path = Path(instance_path) / "secret_key"
     if path.exists():
         return path.read_text().strip()
@@ -79,9 +148,10 @@ class Config:
 
     def __init__(self, instance_path: str) -> None:
         env = os.environ.get
-        # Signs sessions, CSRF tokens and manage links; generated once when the environment
-        # has none, and kept in instance/secret_key so restarts keep everyone logged in.
-        self.SECRET_KEY = secret_key_for(instance_path)
+        # Signs sessions, CSRF tokens and manage links. Without one, `settle_secret_key` (run by
+        # the factory once every override is in) generates one kept in instance/secret_key, so
+        # restarts keep everyone logged in; or refuses to start when several processes run.
+        self.SECRET_KEY = env("SECRET_KEY") or None
         self.SQLALCHEMY_DATABASE_URI = env(
             "DATABASE_URL", "sqlite:///" + str(Path(instance_path) / "app.db")
         )
@@ -187,6 +257,8 @@ class Config:
             env("PLATFORM_PULL_AFTER_END_MINUTES", "60") or 60
         )
 
+        # How long the registration API keeps an `Idempotency-Key` and the answer it was given.
+        self.IDEMPOTENCY_KEY_HOURS = int(env("IDEMPOTENCY_KEY_HOURS", "24") or 24)
         # Double opt-in: how long a registrant has to open the link in the verification email
         # before their unverified registration (and the seat it holds) is given up.
         self.VERIFICATION_HOURS = int(env("VERIFICATION_HOURS", "24") or 24)

@@ -129,7 +129,7 @@ def test_after_erasure_nothing_anywhere_names_the_person_and_the_counts_hold(
 def test_the_console_shows_downloads_and_erases_after_a_confirm_step(app, client, scene):
     admin = make_user("admin")
     log_in(client, admin)
-    # A pending attendance preview naming the person is kept as a file.
+    # A pending attendance preview naming the person is kept in the database.
     client.post(
         f"/admin/events/{scene.attended.slug}/attendance",
         data={
@@ -140,7 +140,7 @@ def test_the_console_shows_downloads_and_erases_after_a_confirm_step(app, client
         },
         content_type="multipart/form-data",
     )
-    assert any("attendance-previews" in path for path in mentions(instance_dump(app)))
+    assert "attendance_previews" in mentions(database_dump())
     found = client.get("/admin/people?q=quimby")
     assert EMAIL.lower() in found.text
     page = client.get(f"/admin/people/{EMAIL.lower()}")
@@ -164,6 +164,7 @@ def test_the_console_shows_downloads_and_erases_after_a_confirm_step(app, client
     assert client.get(f"/admin/people/{EMAIL.lower()}").status_code == 404
     assert FIRST not in client.get("/admin/people?q=quimby").text
     assert mentions(instance_dump(app)) == {}
+    assert "attendance_previews" not in mentions(database_dump())
     assert db.session.scalars(select(Erasure)).one().source == "console"
 
 

@@ -64,6 +64,7 @@ def register_api(app: Flask) -> None:
         attendance,
         events,
         followups,
+        idempotency,
         leads,
         people,
         personal_links,
@@ -110,3 +111,4 @@ def register_api(app: Flask) -> None:
         csrf.exempt(module.blp)
     api.when_written(lambda spec: describe_errors(spec.components.responses))
     answer_unrouted_requests(app)
+    idempotency.init_app(app)

@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.api import auth
+from app.api import auth, idempotency
 from app.api.auth import MANAGERS
 from app.api.blueprint import ApiBlueprint
 from app.api.cors import allow_embedding_origins
@@ -36,6 +36,17 @@ blp = ApiBlueprint(
 )
 blp.after_request(allow_embedding_origins)
 
+IDEMPOTENCY_KEY = {
+    "in": "header",
+    "name": idempotency.HEADER,
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "description": "Any unique string (a UUID): a retry with the same key and the same body "
+    "within 24 hours (`IDEMPOTENCY_KEY_HOURS`) gets the first answer again, manage link "
+    "included, with `Idempotent-Replayed: true`; keys are the caller's own (a token's user, "
+    "or the client's address without a token).",
+}
+
 
 def _rate() -> str:
     return str(current_app.config["API_REGISTRATION_RATE_LIMIT"])
@@ -44,18 +55,38 @@ def _rate() -> str:
 @blp.route("/<slug>/registrations", methods=["POST"])
 @limiter.limit(_rate)
 @blp.allow(anyone=True)
+@idempotency.idempotent
+@blp.doc(parameters=[IDEMPOTENCY_KEY])
 @blp.arguments(RegistrationIn)
-@blp.response(201, RegistrationOut, description="Registered now.")
+@blp.response(
+    201,
+    RegistrationOut,
+    description="Registered now. A retry with the same `Idempotency-Key` and body answers "
+    "this again, with the header `Idempotent-Replayed: true`.",
+)
 @blp.alt_response(
     200,
     schema=RegistrationOut,
     description="This email was already registered: the same registration, unchanged. "
     "Without a manager's token `manage_url` and `checkout_url` are null, and the stored "
-    "address is emailed its manage link instead.",
+    "address is emailed its manage link instead. An admin's or marketer's token gets the "
+    "registration with its links: how an integration that lost an answer without sending "
+    "an `Idempotency-Key` finds what it made.",
     success=True,
 )
 @blp.alt_response(404, response="NOT_FOUND")
-@blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(
+    409,
+    response="CONFLICT",
+    description="The event is closed or full without a waitlist; or the first request with "
+    "this `Idempotency-Key` is still being carried out (`Retry-After` says when to ask again).",
+)
+@blp.alt_response(
+    422,
+    response="UNPROCESSABLE_ENTITY",
+    description="Some fields are not valid (`fields` names each); or this `Idempotency-Key` "
+    "was already used with another body (`fields` names `Idempotency-Key`).",
+)
 @blp.alt_response(429, response="TOO_MANY_REQUESTS")
 @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
 def register(person: services.Registrant, slug: str) -> tuple[dict[str, Any], int]:
@@ -77,7 +108,11 @@ def register(person: services.Registrant, slug: str) -> tuple[dict[str, Any], in
     # caller is told only that the address is registered, and the stored address is emailed
     # its link (as the landing form does). Staff who may read registrations get it here.
     manager = user is not None and user.role in MANAGERS
-    if manager:
+    if (earlier := idempotency.earlier_registration()) is not None:
+        # This key's first attempt registered the person, then lost its answer (the database
+        # went away before it could be kept): the retry gives the answer it should have had.
+        outcome = services.Outcome(earlier, created=True)
+    elif manager:
         outcome = services.register(event.id, person)
     else:
         outcome = services.register_publicly(event.id, person)
