@@ -29,8 +29,9 @@ def several_processes(config: Mapping[str, Any]) -> str | None:
 
     The rule: a database that is not SQLite (a server several hosts can reach), or
     WEB_CONCURRENCY above 1 (gunicorn's default for --workers, set by most hosts), or a
-    gunicorn started with more than one worker (`-w`/`--workers` on its command line or in
-    GUNICORN_CMD_ARGS). One process on SQLite may keep a generated key in `instance/`.
+    gunicorn not started with a single worker: `-w 1`/`--workers 1` on its command line or in
+    GUNICORN_CMD_ARGS (the project's gunicorn.conf.py runs 2 when nothing says otherwise).
+    One process on SQLite may keep a generated key in `instance/`.
     """
     url = str(config.get("SQLALCHEMY_DATABASE_URI") or "")
     if not url.startswith("sqlite"):
@@ -44,16 +45,16 @@ def several_processes(config: Mapping[str, Any]) -> str | None:
             raise ValueError(
                 f"WEB_CONCURRENCY must be a whole number, not {concurrency!r}"
             ) from None
-    if (workers := _gunicorn_workers()) > 1:
-        return f"gunicorn runs {workers} workers"
+    if (workers := _gunicorn_workers()) is not None and workers != 1:
+        return f"gunicorn runs {workers or 'several'} workers"
     return None
 
 
-def _gunicorn_workers() -> int:
-    """The worker count a gunicorn command line (and GUNICORN_CMD_ARGS) asks for; 0 when this
-    is no gunicorn or it does not say."""
+def _gunicorn_workers() -> int | None:
+    """The worker count a gunicorn command line (and GUNICORN_CMD_ARGS) asks for; 0 when it
+    does not say (its config file decides, gunicorn.conf.py here: 2); None for no gunicorn."""
     if not Path(sys.argv[0]).name.startswith("gunicorn"):
-        return 0
+        return None
     args = shlex.split(os.environ.get("GUNICORN_CMD_ARGS", "")) + sys.argv[1:]
     workers = 0
     for index, arg in enumerate(args):
