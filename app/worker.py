@@ -2,9 +2,10 @@
 `flask worker` (until stopped) and `flask worker --burst` (what is due now, then exit).
 
 The database says what is due (the outbox, reminder times, ended events); Huey only decides
-when to look: a periodic task every minute, and a "wake" task queued after each commit that
-asked for one (`wake_after_commit`). Huey keeps its queue in `instance/huey.db` (SQLite), or
-in Redis when REDIS_URL is set.
+when to look: a periodic task every minute (each worker ticks, one worker of the deployment
+takes the minute's turn and runs the pass: app.schedule), and a "wake" task queued after each
+commit that asked for one (`wake_after_commit`). Huey keeps its queue in `instance/huey.db`
+(SQLite), or in Redis when REDIS_URL is set.
 
 A pass runs in two phases: every job (`add_job`), then the final steps (`add_final_step`),
 which flush what the jobs produced. Mail's final step writes and sends the outbox, so a job
@@ -32,7 +33,7 @@ from huey.api import Huey, TaskWrapper
 from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session
 
-from app import metrics
+from app import metrics, schedule
 from app.db import db, utcnow
 
 log = logging.getLogger(__name__)
@@ -156,10 +157,26 @@ def _make_huey(app: Flask) -> Huey:
         with app.app_context():
             run_due_jobs()
 
+    def every_minute() -> None:
+        with app.app_context():
+            periodic_tick()
+
     # Tasks are named explicitly: the web process queues them, the worker process runs them.
     app.extensions["huey_wake"] = huey.task(name="wake")(one_pass)
-    huey.periodic_task(crontab(minute="*"), name="every_minute")(one_pass)
+    app.extensions["huey_every_minute"] = huey.periodic_task(
+        crontab(minute="*"), name="every_minute"
+    )(every_minute)
     return huey
+
+
+def periodic_tick(now: datetime | None = None) -> bool:
+    """Every worker's minute: run a pass if this worker takes the minute's turn (one worker of
+    the deployment does, however many run: app.schedule); whether it ran."""
+    moment = now or utcnow()
+    if not schedule.take_turn("every_minute", moment):
+        return False
+    run_due_jobs(now)
+    return True
 
 
 def _wake_after_commit(session: Session) -> None:
