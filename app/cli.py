@@ -7,6 +7,7 @@ comes from Flask-Migrate.
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import click
@@ -22,6 +23,7 @@ from app.registrations.questions import add_built_in
 DEMO_USERS: tuple[tuple[str, str, str, str, list[str]], ...] = (
     # email, name, role, password, territory
     ("admin@example.com", "Avery Admin", "admin", "demo-admin-2026", []),
+    ("mia.marketer@example.com", "Mia Marketer", "marketer", "demo-marketer-2026", []),
     ("rita.rep@example.com", "Rita Rep", "rep", "demo-rep-2026", ["US", "CA"]),
     ("emil.rep@example.com", "Emil Rep", "rep", "demo-rep-2026", ["DE", "FR", "GB"]),
 )
@@ -60,16 +62,38 @@ def demo() -> None:
 
 @demo.command("seed")
 def demo_seed() -> None:
-    """Seed a published free webinar, an admin and two reps, when the database is empty."""
-    if db.session.scalar(select(func.count()).select_from(User)):
+    """Seed the demo on an empty database: a published free webinar a week ahead, a past one
+    with its recording, attendance, routed follow-ups and post-event emails, an admin, a
+    marketer and two reps. On a demo database it adds what a newer demo has and prints the
+    logins again; a database with other users is left alone."""
+    demo_admin = db.session.scalar(select(User).where(User.email == DEMO_USERS[0][0]))
+    if demo_admin is None and db.session.scalar(select(func.count()).select_from(User)):
         click.echo("The database already has users; demo not seeded.")
         return
+    fresh = demo_admin is None
+    _seed_users()
+    if fresh:
+        _seed_upcoming_webinar()
+        _seed_routing_rules()
+    _seed_past_webinar()
+    click.echo("Demo seeded. Logins:" if fresh else "Demo already seeded. Logins:")
+    for email, _name, role, password, _countries in DEMO_USERS:
+        click.echo(f"  {role:<8} {email:<26} password: {password}")
+    click.echo("Landing page: /e/demo-webinar   Past webinar: /admin/events/demo-past-webinar")
+
+
+def _seed_users() -> None:
     # Through the same services as the console and `users create`: one staff-creation path.
     for email, name, role, password, countries in DEMO_USERS:
+        if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+            continue
         user = add_staff(email, name, role, password)
         if user.rep_profile is not None:
             timezone = "America/New_York" if "US" in countries else "Europe/Berlin"
             update_rep_profile(user.rep_profile, {"countries": countries, "timezone": timezone})
+
+
+def _seed_upcoming_webinar() -> None:
     starts = (utcnow() + timedelta(days=7)).replace(hour=16, minute=0, second=0, microsecond=0)
     event = create_event(
         {
@@ -95,11 +119,75 @@ def demo_seed() -> None:
     # the Executives rule's segment is read from.
     for name in ("company_size", "heard_about_us"):
         add_built_in(event.id, name)
-    _seed_routing_rules()
-    click.echo("Demo seeded. Logins:")
-    for email, _name, role, password, _countries in DEMO_USERS:
-        click.echo(f"  {role:<8} {email:<24} password: {password}")
-    click.echo("Landing page: /e/demo-webinar")
+
+
+# The past webinar's registrants: (email, first, last, company, country, minutes attended;
+# 0: a no-show). Americans go to Rita by territory, Europeans to the EMEA rule's reps.
+PAST_REGISTRANTS: tuple[tuple[str, str, str, str, str, int], ...] = (
+    ("olivia.chen@northwind.example.com", "Olivia", "Chen", "Northwind", "US", 44),
+    ("marcus.lee@contoso.example.com", "Marcus", "Lee", "Contoso", "US", 12),
+    ("sara.ortiz@fabrikam.example.com", "Sara", "Ortiz", "Fabrikam", "CA", 0),
+    ("jonas.weber@adatum.example.com", "Jonas", "Weber", "Adatum", "DE", 38),
+    ("lea.martin@tailspin.example.com", "Léa", "Martin", "Tailspin", "FR", 0),
+    ("tom.hughes@litware.example.com", "Tom", "Hughes", "Litware", "GB", 27),
+    ("anna.schulz@proseware.example.com", "Anna", "Schulz", "Proseware", "DE", 0),
+)
+
+
+def _seed_past_webinar() -> None:
+    """A webinar that ended two days ago, with a recording: its attendance report applied
+    (some attended, some did not), its follow-ups routed to both reps and its post-event
+    emails in the outbox (to example.com addresses; the seed queues this event's only)."""
+    from app.events.services import by_slug
+    from app.followup.attendance import read_report
+    from app.followup.attendance.applying import apply_attendance
+    from app.followup.routing import route_followups
+    from app.mail.post_event import queue_post_event_emails
+    from app.registrations.services import Registrant, register
+
+    if by_slug("demo-past-webinar") is not None:
+        return
+    starts = (utcnow() - timedelta(days=2)).replace(hour=15, minute=0, second=0, microsecond=0)
+    event = create_event(
+        {
+            "slug": "demo-past-webinar",
+            "title": "Demo webinar: pipeline from events, live",
+            "description": "How one webinar turned into a week of qualified meetings.",
+            "starts_at": starts,
+            "duration_minutes": 45,
+            "timezone": "Europe/Berlin",
+            "capacity": 100,
+            "waitlist": True,
+            "join_url": "https://meet.example.com/demo-past-webinar",
+            "campaign": "Demo campaign",
+            "recording_url": "https://videos.example.com/demo-past-webinar",
+            "cta_url": "https://example.com/book-a-demo",
+            "cta_label": "Book a demo",
+        }
+    )
+    update_event(event, {"status": "published"})
+    for index, (email, first, last, company, country, _minutes) in enumerate(PAST_REGISTRANTS):
+        register(
+            event.id,
+            Registrant(
+                email=email,
+                email_normalized=email,
+                first_name=first,
+                last_name=last,
+                company=company,
+                country=country,
+                consent_marketing=index % 2 == 0,
+            ),
+            now=starts - timedelta(days=6, hours=-index),
+        )
+    report = "email,minutes\n" + "".join(
+        f"{email},{minutes}\n" for email, *_rest, minutes in PAST_REGISTRANTS if minutes
+    )
+    imported_at = event.ends_at + timedelta(minutes=40)
+    apply_attendance(event, read_report(io.BytesIO(report.encode()), event), now=imported_at)
+    route_followups(event.id, trigger="cli", now=imported_at + timedelta(minutes=5))
+    queue_post_event_emails(only=event.id)
+    db.session.commit()
 
 
 def _seed_routing_rules() -> None:

@@ -86,6 +86,8 @@ def test_demo_seed_adds_its_staff_through_the_staff_service_once(runner, app):
     result = runner.invoke(args=["demo", "seed"])
     assert result.exit_code == 0, result.output
     assert "admin    admin@example.com" in result.output
+    marketer = authenticate("mia.marketer@example.com", "demo-marketer-2026")
+    assert marketer is not None and marketer.role == "marketer"
     admin = authenticate("admin@example.com", "demo-admin-2026")
     rita = authenticate("rita.rep@example.com", "demo-rep-2026")
     emil = authenticate("emil.rep@example.com", "demo-rep-2026")
@@ -106,8 +108,10 @@ def test_demo_seed_adds_its_staff_through_the_staff_service_once(runner, app):
 
     again = runner.invoke(args=["demo", "seed"])
     assert again.exit_code == 0
-    assert "already has users; demo not seeded" in again.output
-    assert _users() == 3
+    # A second seed (every `make run`) adds nobody and prints the logins again.
+    assert "Demo already seeded" in again.output
+    assert "admin    admin@example.com" in again.output
+    assert _users() == 4  # the admin, the marketer and the two reps
 
 
 def test_every_face_offers_exactly_the_roles_of_the_one_role_table(app):

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy import ColumnElement, exists, func, or_, select, true
 
 from app import fields
 from app.db import db, utcnow, writing
@@ -147,14 +147,18 @@ def _over_at() -> ColumnElement[datetime]:
     return func.coalesce(Event.ended_at, Event.ends_at)
 
 
-def queue_post_event_emails(now: datetime | None = None) -> int:
-    """Queue the post-event emails due at `now` (a worker job); returns how many were added."""
+def queue_post_event_emails(now: datetime | None = None, *, only: int | None = None) -> int:
+    """Queue the post-event emails due at `now` (a worker job); returns how many were added.
+
+    With `only`, just that event's (the demo seed queues its own webinar's, nobody else's).
+    """
     now = now or utcnow()
     config = current_app.config
     delay = timedelta(minutes=int(config["POST_EVENT_DELAY_MINUTES"]))
     fallback = timedelta(hours=int(config["POST_EVENT_FALLBACK_HOURS"]))
     ended = db.session.scalars(
         select(Event.id).where(
+            Event.id == only if only is not None else true(),
             Event.status == "published",
             Event.post_event_emails.is_(True),
             _over_at() <= now,
