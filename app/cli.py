@@ -185,7 +185,8 @@ def _seed_past_webinar() -> None:
     )
     imported_at = event.ends_at + timedelta(minutes=40)
     apply_attendance(event, read_report(io.BytesIO(report.encode()), event), now=imported_at)
-    route_followups(event.id, trigger="cli", now=imported_at + timedelta(minutes=5))
+    # Routed now, so the reps' follow-ups are due ahead of them (not escalated on first sight).
+    route_followups(event.id, trigger="cli")
     queue_post_event_emails(only=event.id)
     db.session.commit()
 
