@@ -138,6 +138,9 @@ def test_a_preflight_from_an_allowed_origin_is_answered(client):
     assert response.headers["Access-Control-Allow-Origin"] == "https://www.partner.example"
     assert response.headers["Access-Control-Allow-Methods"] == "POST"
     assert "Content-Type" in response.headers["Access-Control-Allow-Headers"]
+    # A page's script may retry safely, and tell a replayed answer from a first one.
+    assert "Idempotency-Key" in response.headers["Access-Control-Allow-Headers"]
+    assert "Idempotent-Replayed" in response.headers["Access-Control-Expose-Headers"]
     assert "Access-Control-Allow-Credentials" not in response.headers
 
 
