@@ -46,6 +46,7 @@ STATUS_LABELS = {
     "walk_in": "Walk-in",
     "pending_approval": "Pending approval",
     "declined": "Declined",
+    "on_demand": "Registered for the recording",
 }
 # What staff may decide on a registration pending approval, and what it is called after.
 DECISIONS = {"approve": (approval.approve, "approved"), "decline": (approval.decline, "declined")}
@@ -142,6 +143,7 @@ def history(registration: Registration) -> list[tuple[datetime, str]]:
         (registration.checked_in_at, "Checked in"),
         (registration.joined_at, "Joined the webinar"),
         (registration.left_at, "Left the webinar"),
+        (registration.on_demand_at, "Watched the recording on demand"),
         (registration.cancelled_at, "Cancelled"),
     )
     # Sorted by time alone: moments that tie keep the order a registration lives them in.

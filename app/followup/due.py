@@ -12,6 +12,7 @@ from app.events.models import Event
 from app.followup.models import RoutingRun
 from app.followup.routing import RoutingRefused, route_followups
 from app.followup.scoring import load_settings
+from app.registrations.models import Registration
 
 # The worker routes events that ended at most this long ago (older ones only on demand).
 AUTO_ROUTE_WINDOW = timedelta(days=14)
@@ -42,10 +43,24 @@ def due_events(now: datetime) -> list[Event]:
         .tuples()
         .all()
     )
+    # The latest on-demand view of each: a recording watched since the last routing is
+    # attendance that arrived after it.
+    watched = dict(
+        db.session.execute(
+            select(Registration.event_id, func.max(Registration.on_demand_at))
+            .where(Registration.event_id.in_([e.id for e in candidates]))
+            .group_by(Registration.event_id)
+        )
+        .tuples()
+        .all()
+    )
     due = []
     for event in candidates:
         ran_at = runs.get(event.id)
-        if event.attendance_imported_at is not None:
+        viewed = watched.get(event.id)
+        if ran_at is not None and viewed is not None and viewed > ran_at:
+            due.append(event)
+        elif event.attendance_imported_at is not None:
             if ran_at is None or ran_at < event.attendance_imported_at:
                 due.append(event)
         elif ran_at is None and event.ends_at + wait <= now:

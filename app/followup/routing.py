@@ -29,12 +29,12 @@ from app.followup.rules import LeadFacts, email_domain, segment_of
 from app.followup.scoring import Engagement, FollowUpSettings, Score, due_at, load_settings, score
 from app.models import User
 from app.refusals import Refusal
-from app.registrations.models import WALK_IN, Lead, Registration
+from app.registrations.models import ON_DEMAND, WALK_IN, Lead, Registration
 from app.registrations.questions import routing_facts
 
 # Registrants who held or waited for a seat, and walk-ins (they were there); cancelled and
 # unpaid ones are not followed up.
-FOLLOWED_UP_REGISTRATIONS = ("confirmed", "waitlisted", WALK_IN)
+FOLLOWED_UP_REGISTRATIONS = ("confirmed", "waitlisted", WALK_IN, ON_DEMAND)
 _RACE_RETRIES = 3
 
 
@@ -93,6 +93,7 @@ def _route_event(event_id: int, trigger: str, actor_id: int | None, now: datetim
             Registration.lead_id,
             Registration.attended_minutes,
             Registration.checked_in_at.is_not(None).label("checked_in"),
+            Registration.on_demand_at.is_not(None).label("on_demand"),
             Registration.questions_asked,
             # As stored: most registrations answer nothing, and "{}" needs no JSON parsing.
             type_coerce(Registration.answers, Text).label("answers"),
@@ -133,6 +134,7 @@ def _route_event(event_id: int, trigger: str, actor_id: int | None, now: datetim
             questions=row.questions_asked or 0,
             earlier_registrations=earlier.get(row.lead_id, 0),
             checked_in=row.checked_in,
+            on_demand=row.on_demand,
         )
         result = results.get(engagement)
         if result is None:
@@ -233,14 +235,16 @@ def _route_event(event_id: int, trigger: str, actor_id: int | None, now: datetim
 
 
 def _rescore_untouched(event: Event, settings: FollowUpSettings, now: datetime) -> None:
-    """Attendance that arrives after routing (it was routed when the wait ran out) updates the
-    priority and due time of the follow-ups no rep has touched yet; the rep stays."""
+    """Attendance that arrives after routing (it was routed when the wait ran out, or the
+    recording was watched on demand since) updates the priority and due time of the
+    follow-ups no rep has touched yet; the rep stays."""
     stale = db.session.execute(
         select(
             FollowUp,
             Registration.attended_minutes,
             Registration.questions_asked,
             Registration.checked_in_at.is_not(None),
+            Registration.on_demand_at.is_not(None),
         )
         .join(Registration, Registration.id == FollowUp.registration_id)
         .where(
@@ -248,10 +252,16 @@ def _rescore_untouched(event: Event, settings: FollowUpSettings, now: datetime) 
             FollowUp.status == "open",
             FollowUp.first_contacted_at.is_(None),
             FollowUp.escalated_at.is_(None),
-            Registration.attended_minutes.is_not(None),
             or_(
-                FollowUp.attended_minutes.is_(None),
-                FollowUp.attended_minutes != Registration.attended_minutes,
+                and_(
+                    Registration.attended_minutes.is_not(None),
+                    or_(
+                        FollowUp.attended_minutes.is_(None),
+                        FollowUp.attended_minutes != Registration.attended_minutes,
+                    ),
+                ),
+                # Scored before its first on-demand view.
+                Registration.on_demand_at > FollowUp.updated_at,
             ),
         )
         .options(selectinload(FollowUp.rep).selectinload(User.rep_profile))
@@ -260,7 +270,7 @@ def _rescore_untouched(event: Event, settings: FollowUpSettings, now: datetime) 
         return
     earlier = _earlier_registrations(event)
     start = max(now, event.over_at)
-    for followup, minutes, questions, checked_in in stale:
+    for followup, minutes, questions, checked_in, on_demand in stale:
         result = score(
             Engagement(
                 attended_minutes=minutes,
@@ -268,6 +278,7 @@ def _rescore_untouched(event: Event, settings: FollowUpSettings, now: datetime) 
                 questions=questions or 0,
                 earlier_registrations=earlier.get(followup.lead_id, 0),
                 checked_in=checked_in,
+                on_demand=on_demand,
             ),
             settings,
         )

@@ -134,6 +134,11 @@ def _parse(values: dict[str, Any]) -> FollowUpSettings:
     )
 
 
+# An on-demand view counts as this share of the event watched: the recording's player (a
+# video page we only link to) reports no minutes, so a view is credited as half the event.
+ON_DEMAND_SHARE = 0.5
+
+
 @dataclass(slots=True, frozen=True)
 class Engagement:
     """What a lead did around one event, as far as we know it."""
@@ -145,10 +150,13 @@ class Engagement:
     earlier_registrations: int = 0
     # Checked in at an in-person event's door: there, even with no webinar minutes.
     checked_in: bool = False
+    # Watched the recording through its tracked link (after the event, or again after it).
+    on_demand: bool = False
 
     @property
     def attended(self) -> bool:
-        return counts_as_attended(self.checked_in, self.attended_minutes)
+        """There live, or on demand: a recording watched is attendance too."""
+        return self.on_demand or counts_as_attended(self.checked_in, self.attended_minutes)
 
 
 @dataclass(slots=True)
@@ -158,7 +166,8 @@ class Score:
 
 
 def score(engagement: Engagement, settings: FollowUpSettings) -> Score:
-    """Up to 70 points for the share of the event watched, 10 per question (at most 20),
+    """Up to 70 points for the share of the event watched (live, or `ON_DEMAND_SHARE` for a
+    recording watched on demand), 10 per question (at most 20),
     5 per poll answered (at most 10), 5 per earlier registration (at most 10).
 
     Only attendees can be hot; a no-show is warm at best, so attendees come first.
@@ -166,6 +175,8 @@ def score(engagement: Engagement, settings: FollowUpSettings) -> Score:
     share = 0.0
     if engagement.attended_minutes and engagement.event_minutes > 0:
         share = min(engagement.attended_minutes / engagement.event_minutes, 1.0)
+    if engagement.on_demand:
+        share = max(share, ON_DEMAND_SHARE)
     points = (
         round(share * 70)
         + min(engagement.questions, 2) * 10

@@ -38,6 +38,7 @@ REGISTRATION_STATUSES = (
     "walk_in",
     "pending_approval",
     "declined",
+    "on_demand",
 )
 # An unverified registration holds a seat only when `verified_status` is "confirmed", one
 # pending approval only when `approval_seat`.
@@ -45,6 +46,9 @@ SEAT_HOLDING = ("confirmed", "pending_payment")
 # Someone the attendance report places in the room who never registered: they hold no seat
 # and were sent nothing, but they were there, so they are followed up like attendees.
 WALK_IN = "walk_in"
+# Someone who registered through a past event's replay form, to watch its recording: they
+# hold no seat and were never invited; their watching is their attendance (`on_demand_at`).
+ON_DEMAND = "on_demand"
 # What opening the verification link turns an unverified registration into.
 VERIFIED_STATUSES = ("confirmed", "waitlisted")
 
@@ -203,6 +207,11 @@ class Registration(Model):
     joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     questions_asked: Mapped[int] = mapped_column(default=0)
+    # On-demand attendance: when the registrant first opened the recording through their
+    # tracked link, and how many times. The player reports no minutes (see app.followup
+    # .scoring.ON_DEMAND_SHARE), so none are credited; a live attendance import leaves these be.
+    on_demand_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    on_demand_views: Mapped[int] = mapped_column(default=0, server_default="0")
     # The registrant's own link from the webinar platform (app/platforms); None: the event's.
     join_url: Mapped[str | None] = mapped_column(String(1000))
 
@@ -223,6 +232,10 @@ class Registration(Model):
     @classmethod
     def _attended_condition(cls) -> ColumnElement[bool]:
         return or_(cls.checked_in_at.is_not(None), cls.attended_minutes > 0)
+
+    @property
+    def watched_on_demand(self) -> bool:
+        return self.on_demand_at is not None
 
     @property
     def is_walk_in(self) -> bool:

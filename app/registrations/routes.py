@@ -11,7 +11,7 @@ from app.db import utcnow
 from app.events import calendar
 from app.events.description import plain_summary, render_description
 from app.events.models import Event
-from app.events.notice import page_notice
+from app.events.notice import offers_replay, page_notice
 from app.events.services import by_slug
 from app.extensions import limiter
 from app.registrations import (
@@ -20,6 +20,7 @@ from app.registrations import (
     invites,
     payment_hooks,
     personal_links,
+    replay,
     services,
     source_links,
 )
@@ -137,6 +138,11 @@ def landing_page(slug: str, *, embed: bool = False) -> Response | str | tuple[st
         else:
             try:
                 link = source_links.find(event.id, form.src.data)
+                if notice.replay:
+                    watcher = replay.register_for_replay(
+                        event.id, form.registrant(answers, link.id if link is not None else None)
+                    )
+                    return redirect(_watch_url(event, watcher), code=303)
                 outcome = services.register_publicly(
                     event.id, form.registrant(answers, link.id if link is not None else None)
                 )
@@ -185,6 +191,25 @@ def landing_page(slug: str, *, embed: bool = False) -> Response | str | tuple[st
         ),
         status_code,
     )
+
+
+def _watch_url(event: Event, registration: Registration) -> str:
+    return url_for("registrations.watch", slug=event.slug, token=replay.watch_token(registration))
+
+
+@bp.get("/e/<slug>/watch/<token>")
+def watch(slug: str, token: str) -> Response:
+    """The tracked link to the recording: records an on-demand view, then sends the viewer on."""
+    event = by_slug(slug)
+    registration = replay.watching(token)
+    if event is None or registration is None or registration.event_id != event.id:
+        abort(404, "This link to the recording is not valid.")
+    if not offers_replay(event):
+        abort(404, replay.NO_RECORDING)
+    if request.method == "GET":
+        # A HEAD (a link checker's) is not someone watching.
+        replay.record_view(registration)
+    return redirect(str(event.recording_url), code=303)
 
 
 @bp.app_template_global("labelled_answers")
@@ -243,6 +268,9 @@ def manage(token: str) -> str:
         checkout_left=request.args.get("checkout") == "left"
         and registration.status == "pending_payment",
         now=utcnow(),
+        watch_url=_watch_url(registration.event, registration)
+        if offers_replay(registration.event) and registration.status not in ("declined",)
+        else None,
     )
 
 

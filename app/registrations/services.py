@@ -188,7 +188,7 @@ def _register_once(
     # Approval: staff decide who comes (whom they add themselves, they have decided on).
     approving = event.requires_approval and not by_staff
     # Consent comes with the proof that the address is the registrant's: not yet, if verifying.
-    lead = _touch_lead(event, person, now, consent=not verifying)
+    lead = touch_lead(event, person, now, consent=not verifying)
     # Taken last: on PostgreSQL the seat UPDATE locks the event row until the commit.
     if approving and not event.approval_holds_seat:
         status = _no_seat_until_approved(event)
@@ -288,7 +288,7 @@ def record_walk_in(event: Event, email: str, name: str, now: datetime) -> Regist
         first_name=first_name[: column_length(Registration, "first_name")],
         last_name=last_name.strip()[: column_length(Registration, "last_name")],
     )
-    lead = _touch_lead(event, person, now, consent=False)
+    lead = touch_lead(event, person, now, consent=False)
     registration = Registration(
         event_id=event.id,
         lead_id=lead.id,
@@ -311,7 +311,7 @@ def _no_seat_until_approved(event: Event) -> str:
     return "waitlisted"
 
 
-def _touch_lead(event: Event, person: Registrant, now: datetime, *, consent: bool) -> Lead:
+def touch_lead(event: Event, person: Registrant, now: datetime, *, consent: bool) -> Lead:
     """Create or update the one lead for this email: first touch once, latest touch always.
 
     With `consent`, a ticked consent box is recorded now; otherwise it waits for verification.

@@ -21,3 +21,6 @@ declined = _signals.signal("declined")
 # sender: an existing Registration whose email was registered again by someone who may not be
 # its registrant; the stored address is to be sent its manage link (within a rate cap).
 link_requested = _signals.signal("link-requested")
+# sender: the Registration whose recording was just opened through its tracked link; keyword
+# `first`: whether this was its first on-demand view.
+watched_on_demand = _signals.signal("watched-on-demand")

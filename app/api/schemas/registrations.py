@@ -147,7 +147,9 @@ class RegistrationOut(Schema):
             "emailed to the registrant has not been opened yet. `walk_in`: the event's "
             "attendance report placed this person in the room without a registration; "
             "they hold no seat and are followed up like attendees. `pending_approval`: the event "
-            "requires approval, and staff have not decided yet (`declined`: they declined).",
+            "requires approval, and staff have not decided yet (`declined`: they declined). "
+            "`on_demand`: registered through a past event's replay form to watch its "
+            "recording; holds no seat.",
         },
     )
     manage_url = mf.String(
