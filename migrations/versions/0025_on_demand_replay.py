@@ -1,8 +1,8 @@
 """on-demand replay: registrations made through a past event's replay form (status on_demand)
 and the on-demand attendance of every registration (on_demand_at, on_demand_views)
 
-Revision ID: 0023
-Revises: 0022
+Revision ID: 0025
+Revises: 0024
 Create Date: 2026-12-03 09:30:00
 
 """
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0023"
-down_revision = "0022"
+revision = "0025"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 
