@@ -18,9 +18,10 @@ from app.events.services import update_event
 from app.followup import export
 from app.mail.reminders import queue_due_reminders
 from app.registrations.consent import unsubscribe_url
+from app.registrations.links import manage_url
 from app.registrations.models import Lead
 from app.worker import run_due_jobs
-from tests.builders import log_in, make_event, make_user, register_person
+from tests.builders import csrf_token, log_in, make_event, make_user, register_person
 from tests.followup_fixtures import attend
 
 HOUR = timedelta(hours=1)
@@ -127,3 +128,16 @@ def test_the_console_and_the_crm_exports_show_who_unsubscribed(app, client, smtp
     page = client.get(f"/admin/events/launch-webinar/registrations/{ada.id}")
     assert page.status_code == 200, page.text
     assert "no reminders, post-event or marketing email" in page.text
+
+
+def test_a_registrant_without_marketing_consent_can_unsubscribe_on_the_manage_page(client):
+    event = make_event()
+    ada = register_person(event, "ada@example.com")
+    path = urlsplit(manage_url(ada)).path
+    page = client.get(path)
+    assert "Stop sending me news, reminders and emails after events" in page.text
+
+    client.post(f"{path}/consent/withdraw", data={"csrf_token": csrf_token(page.text)})
+
+    assert lead_of("ada@example.com").unsubscribed_at is not None
+    assert "You are unsubscribed" in client.get(path).text

@@ -34,5 +34,8 @@ def withdraw_on_manage_page(token: str) -> Response:
     if not CancelForm().validate_on_submit():
         abort(400, "This form has expired. Reload the page and try again.")
     withdraw_lead_consent(registration.lead_id, "manage")
-    flash("Done: we will send you no more news about events and products.")
+    flash(
+        "Done: we will send you no more news, reminders or emails after events; what a "
+        "registration needs (its confirmation, changes, cancellations) still comes."
+    )
     return redirect(url_for("registrations.manage", token=token), code=303)
