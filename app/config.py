@@ -187,7 +187,7 @@ class Config:
         self.OUTBOX_BATCH_SIZE = _positive("OUTBOX_BATCH_SIZE", 100)
         self.OUTBOX_LEASE_SECONDS = _positive("OUTBOX_LEASE_SECONDS", 300)
         self.MAIL_MAX_ATTEMPTS = 16
-        self.MAIL_RETRY_BASE_SECONDS = 30
+        self.MAIL_RETRY_BASE_SECONDS = _positive("MAIL_RETRY_BASE_SECONDS", 30)
         self.MAIL_RETRY_CAP_SECONDS = 7200
         self.MAIL_TIMEOUT_SECONDS = 30
         # Queue a worker pass after each commit that added mail, so it goes out in moments

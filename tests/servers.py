@@ -58,6 +58,7 @@ APP_SETTINGS = frozenset(
         "WEBHOOKS_ALLOW_PRIVATE",
         "OUTBOX_BATCH_SIZE",
         "OUTBOX_LEASE_SECONDS",
+        "MAIL_RETRY_BASE_SECONDS",
         "ZOOM_ACCOUNT_ID",
         "ZOOM_CLIENT_ID",
         "ZOOM_CLIENT_SECRET",
