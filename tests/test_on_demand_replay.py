@@ -15,7 +15,7 @@ from app.registrations.links import manage_token
 from app.registrations.models import Lead, Registration
 from app.registrations.personal_links import personal_url
 from app.registrations.replay import watch_token
-from tests.builders import csrf_token, log_in, make_event, register_person
+from tests.builders import csrf_token, log_in, make_event, register_person, token_for
 from tests.followup_fixtures import followup_of, make_rep
 
 RECORDING = "https://video.example.com/watch/launch-replay"
@@ -138,6 +138,12 @@ def test_an_on_demand_view_is_attendance_that_changes_the_score_and_routes_the_l
     newcomer = followup_of("grace@example.com", event)
     assert newcomer.score == after.score
     assert newcomer.rep_id == rep.id
+
+    api = client.get(
+        "/api/v1/followups", headers={"Authorization": f"Bearer {token_for(rep)}"}
+    ).get_json()
+    marked = {item["lead"]["email"]: item["on_demand"] for item in api["items"]}
+    assert marked == {"ada@example.com": True, "grace@example.com": True}
 
     log_in(client, rep)
     listing = client.get("/followups").text

@@ -53,6 +53,7 @@ def shown_followups(followups: Sequence[FollowUp]) -> list[dict[str, Any]]:
             "due_at": f.due_at,
             "why": f.why,
             "attended_minutes": f.attended_minutes,
+            "on_demand": f.registration is not None and f.registration.watched_on_demand,
             "reason": f.reason,
             "first_contacted_at": f.first_contacted_at,
         }
@@ -62,7 +63,10 @@ def shown_followups(followups: Sequence[FollowUp]) -> list[dict[str, Any]]:
 
 def _with_rows(statement: Any) -> Any:
     return statement.options(
-        joinedload(FollowUp.lead), joinedload(FollowUp.event), joinedload(FollowUp.rep)
+        joinedload(FollowUp.lead),
+        joinedload(FollowUp.event),
+        joinedload(FollowUp.rep),
+        joinedload(FollowUp.registration),
     )
 
 

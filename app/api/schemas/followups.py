@@ -25,6 +25,10 @@ class FollowUpOut(Schema):
         required=True, metadata={"description": "One sentence: which rule put it with this rep."}
     )
     attended_minutes = mf.Float(required=True, allow_none=True)
+    on_demand = mf.Boolean(
+        required=True,
+        metadata={"description": "The registrant watched the recording on demand (a replay view)."},
+    )
     reason = mf.String(
         required=True,
         allow_none=True,
