@@ -263,10 +263,10 @@ class Config:
         # Double opt-in: how long a registrant has to open the link in the verification email
         # before their unverified registration (and the seat it holds) is given up.
         self.VERIFICATION_HOURS = int(env("VERIFICATION_HOURS", "24") or 24)
-        # After the event: the post-event emails wait this long after attendance is applied
-        # (a corrected report in the meantime is not news to anyone yet), or, when no
-        # attendance comes, this many hours after the end.
-        self.POST_EVENT_DELAY_MINUTES = int(env("POST_EVENT_DELAY_MINUTES", "60") or 60)
+        # After the event: the post-event emails go at the worker's first pass after attendance
+        # is applied, while attention is fresh; a team that wants time to correct a wrong
+        # report first sets a delay. When no attendance comes: this many hours after the end.
+        self.POST_EVENT_DELAY_MINUTES = int(env("POST_EVENT_DELAY_MINUTES", "0") or 0)
         self.POST_EVENT_FALLBACK_HOURS = int(env("POST_EVENT_FALLBACK_HOURS", "24") or 24)
         # Rate limits: in memory, or in Redis (shared by every process) when REDIS_URL is set,
         # which also carries the worker's queue.

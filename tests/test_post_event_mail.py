@@ -90,7 +90,13 @@ def test_attendees_are_thanked_and_no_shows_missed_each_once_with_the_recording(
     assert len(smtp_server.received) == 3
 
 
-def test_the_delay_after_attendance_is_honoured(app, smtp_server, webinar):
+def test_the_emails_go_at_the_next_pass_after_attendance_by_default(app, smtp_server, webinar):
+    attend(webinar, {"ada@example.com": 42})
+    assert queue_post_event_emails(now=utcnow()) == 3
+
+
+def test_a_set_delay_after_attendance_is_honoured(app, smtp_server, webinar):
+    app.config["POST_EVENT_DELAY_MINUTES"] = 60
     attend(webinar, {"ada@example.com": 42})
     applied = utcnow()
     assert queue_post_event_emails(now=applied + timedelta(minutes=59)) == 0
