@@ -164,3 +164,15 @@ def test_a_marketer_sees_a_replay_registrant_as_on_demand(staff, app):
     _fill(staff, f"/e/{event.slug}", email="grace@example.com")
     page = staff.get(f"/admin/events/{event.slug}/registrations").text
     assert "on-demand" in page
+
+
+def test_typing_a_registrants_email_shows_the_recording_but_counts_no_view_for_them(client, app):
+    event = _replay()
+    registration = register_person(event, email="ada@example.com")
+    response = _fill(client, f"/e/{event.slug}", email="ada@example.com")
+    assert response.status_code == 303
+    # Straight to the recording, not through the tracked link that would credit Ada.
+    assert response.headers["Location"] == RECORDING
+    db.session.expire_all()
+    assert registration.on_demand_at is None
+    assert registration.on_demand_views == 0

@@ -30,10 +30,10 @@ NO_RECORDING = "This event has no recording to watch."
 
 def register_for_replay(
     event_id: int, person: Registrant, now: datetime | None = None
-) -> Registration:
-    """The registration that watches `event_id`'s recording: the person's own when they
-    registered before (for the live event, or walked in), else a new `on_demand` one that
-    holds no seat. Commits."""
+) -> tuple[Registration, bool]:
+    """The registration that watches `event_id`'s recording and whether this made it: the
+    person's own when they registered before (for the live event, or walked in), else a new
+    `on_demand` one that holds no seat. Commits."""
     now = now or utcnow()
     with writing():
         event = db.session.get(Event, event_id, populate_existing=True)
@@ -46,7 +46,7 @@ def register_for_replay(
             )
         )
         if existing is not None and existing.status != "cancelled":
-            return existing
+            return existing, False
         answers = checked_answers(questions_of(event.id), person.answers)
         lead = touch_lead(event, person, now, consent=True)
         registration = existing or Registration(event_id=event.id)
@@ -62,7 +62,7 @@ def register_for_replay(
         db.session.add(registration)
         db.session.flush()
         signals.registered.send(registration)
-    return registration
+    return registration, True
 
 
 def watch_token(registration: Registration) -> str:

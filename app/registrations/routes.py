@@ -139,9 +139,14 @@ def landing_page(slug: str, *, embed: bool = False) -> Response | str | tuple[st
             try:
                 link = source_links.find(event.id, form.src.data)
                 if notice.replay:
-                    watcher = replay.register_for_replay(
+                    watcher, created = replay.register_for_replay(
                         event.id, form.registrant(answers, link.id if link is not None else None)
                     )
+                    if not created and visit is None:
+                        # Whoever typed a registrant's email may not own it: they may watch
+                        # (anyone may, by giving an address), but the view is not counted on
+                        # that person's registration, where it would move their score.
+                        return redirect(str(event.recording_url), code=303)
                     return redirect(_watch_url(event, watcher), code=303)
                 outcome = services.register_publicly(
                     event.id, form.registrant(answers, link.id if link is not None else None)
