@@ -59,7 +59,7 @@ def test_a_marketer_edits_the_thank_you_and_attendees_get_those_words(app, clien
     assert thanks["Subject"] == "Thanks, Ada!"
     text = thanks.get_body(preferencelist=("plain",)).get_content()
     assert "glad you came to Launch webinar." in text
-    assert "https://videos.example.com/r1" in text
+    assert f"Watch the recording: http://testserver/e/{event.slug}/watch/" in text
 
 
 def test_preview_shows_the_unsaved_words_and_a_test_goes_to_the_staff_member(

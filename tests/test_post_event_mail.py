@@ -5,6 +5,7 @@ nor for an event whose post-event emails are off or that ended more than a week 
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -80,10 +81,12 @@ def test_attendees_are_thanked_and_no_shows_missed_each_once_with_the_recording(
     assert cy["Subject"] == "Sorry we missed you at Launch webinar"
     for message in (ada, cy):
         text = text_of(message)
-        assert RECORDING in text
+        # The recording through the registrant's own tracked link, which counts the view.
+        (watch,) = re.findall(r"Watch the recording: (\S+)", text)
+        assert watch.startswith(f"http://testserver/e/{webinar.slug}/watch/")
         assert "Book a demo: https://example.com/book-a-demo" in text
         html = message.get_body(preferencelist=("html",)).get_content()
-        assert f'href="{RECORDING}"' in html and "Book a demo" in html
+        assert f'href="{watch}"' in html and "Book a demo" in html
     assert "Hi Ada," in text_of(ada)
 
     run_due_jobs(now=applied + timedelta(hours=3))
@@ -214,3 +217,20 @@ def test_an_event_that_ended_more_than_a_week_ago_is_never_followed_up(app, smtp
 
 def webinar_registration(email: str) -> Registration:
     return db.session.scalars(select(Registration).where(Registration.email == email)).one()
+
+
+def test_following_the_emailed_recording_link_counts_an_on_demand_view(
+    app, client, smtp_server, webinar
+):
+    attend(webinar, {"ada@example.com": 42})
+    run_due_jobs(now=utcnow() + timedelta(minutes=61))
+    (cy,) = smtp_server.to("cy@example.com")
+    (watch,) = re.findall(r"Watch the recording: (\S+)", text_of(cy))
+
+    followed = client.get(watch.removeprefix("http://testserver"))
+    assert followed.status_code == 303
+    assert followed.headers["Location"] == RECORDING
+    cy_registration = db.session.scalars(
+        select(Registration).where(Registration.email == "cy@example.com")
+    ).one()
+    assert cy_registration.on_demand_views == 1

@@ -19,6 +19,7 @@ from app.registrations.invites import personal_invite
 from app.registrations.links import manage_url
 from app.registrations.models import Registration
 from app.registrations.opt_in import verify_url
+from app.registrations.replay import watch_url
 from app.registrations.services import waitlist_position
 from app.sender import Sender, current_sender
 
@@ -81,6 +82,9 @@ def letter_for(
             filled(words.body, first_name=registration.first_name, event=event)
         )
         template = "post_event"
+        if event.recording_url:
+            # Through the registrant's tracked link: watching counts as on-demand attendance.
+            context["watch_url"] = watch_url(registration)
     else:
         subject_line = SUBJECTS[kind].format(title=event.title, lead=context.get("lead", ""))
     subject, text, html = write(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import select, update
 
 from app.db import db, rows_changed, utcnow, writing
@@ -68,6 +69,12 @@ def register_for_replay(
 def watch_token(registration: Registration) -> str:
     """The signed token of the registration's tracked link to the recording."""
     return signed_token(registration, WATCH_SALT)
+
+
+def watch_url(registration: Registration) -> str:
+    """The registration's tracked link to its event's recording, for letters (no request)."""
+    base = current_app.config["BASE_URL"]
+    return f"{base}/e/{registration.event.slug}/watch/{watch_token(registration)}"
 
 
 def watching(token: str) -> Registration | None:

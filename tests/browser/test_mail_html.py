@@ -14,7 +14,7 @@ from playwright.sync_api import Page
 from sqlalchemy import select
 
 from app.auth import passwords
-from app.db import db
+from app.db import db, utcnow
 from app.events.services import cancel_event, update_event
 from app.followup.models import CompanyOwner
 from app.mail.models import KINDS, OutboxMessage
@@ -25,7 +25,7 @@ from app.worker import run_due_jobs
 from tests.a11y import assert_accessible
 from tests.builders import csrf_token, make_event, make_user, register_person, registrant
 from tests.fake_stripe import WEBHOOK_SECRET, FakeStripe, stripe_settings
-from tests.followup_fixtures import make_rep
+from tests.followup_fixtures import attend, make_rep
 
 pytestmark = pytest.mark.browser
 
@@ -44,6 +44,21 @@ def paid_messages(client, fake_stripe: FakeStripe) -> None:  # type: ignore[no-u
     fake_stripe.deliver(client, fake_stripe.pay(session_id), WEBHOOK_SECRET)
     register_person(event, "eve@example.com", first_name="Eve")
     services.cancel(dee.id)
+
+
+def after_the_event() -> None:
+    """Two webinars of two days ago with a recording: Jo came and Kim did not (thanked and
+    missed), and of the one no attendance came for, Lu is sent the recording."""
+    starts = (utcnow() - timedelta(days=2)).replace(microsecond=0)
+    reported = make_event(slug="spring-recap", starts_at=starts)
+    unreported = make_event(slug="partner-recap", starts_at=starts)
+    for event in (reported, unreported):
+        event.recording_url = "https://videos.example.com/watch/launch-webinar-recording"
+    db.session.commit()
+    register_person(reported, "jo@example.com", first_name="Jo")
+    register_person(reported, "kim@example.com", first_name="Kim")
+    register_person(unreported, "lu@example.com", first_name="Lu")
+    attend(reported, {"jo@example.com": 40})
 
 
 def every_kind_of_message(client, fake_stripe: FakeStripe) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
@@ -75,6 +90,7 @@ def every_kind_of_message(client, fake_stripe: FakeStripe) -> dict[str, bytes]: 
     erase_page = urlsplit(manage_url(ivy)).path + "/erase"
     step = client.get(erase_page)
     assert client.post(erase_page, data={"csrf_token": csrf_token(step.text)}).status_code == 200
+    after_the_event()
     run_due_jobs()
     found: dict[str, bytes] = {}
     for row in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)):
