@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from flask_sqlalchemy import SQLAlchemy
@@ -13,17 +14,19 @@ from sqlalchemy import (
     CursorResult,
     DateTime,
     Engine,
+    Insert,
     MetaData,
     Result,
     String,
     Table,
     event,
+    insert,
     literal_column,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.expression import UpdateBase
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -136,17 +139,41 @@ def writing() -> Iterator[None]:
         raise
 
 
+class _OnConflictDoNothing(ClauseElement):
+    """`ON CONFLICT (columns) DO NOTHING`, rendered by the SQLite and PostgreSQL compilers.
+
+    The dialects' own clause carries no cache key, so every statement holding it was compiled
+    afresh on each execution; this one is keyed on its columns, and SQLAlchemy's compiled cache
+    serves the statement from the second call on."""
+
+    __visit_name__ = "on_conflict_do_nothing"
+    _traverse_internals = [("inferred_target_elements", InternalTraversal.dp_string_list)]
+    inferred_target_whereclause = None
+    constraint_target = None
+
+    def __init__(self, index_elements: tuple[str, ...]) -> None:
+        self.inferred_target_elements = list(index_elements)
+
+
+@lru_cache(maxsize=64)
+def insert_ignoring(
+    table: Table, index_elements: tuple[str, ...], returning: str | None = None
+) -> Insert:
+    """INSERT … ON CONFLICT (index_elements) DO NOTHING RETURNING `returning` (a column name;
+    None: a constant 1), on SQLite and PostgreSQL alike. Built once per shape; the values go
+    as execution parameters, so the compiled form is reused."""
+    statement = insert(table).returning(table.c[returning] if returning else literal_column("1"))
+    # A plain INSERT renders this slot after its VALUES, where both dialects put ON CONFLICT.
+    statement._post_values_clause = _OnConflictDoNothing(index_elements)
+    return statement
+
+
 def insert_ignoring_conflict(model: type, index_elements: list[str], **values: Any) -> bool:
     """INSERT … ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike; True when inserted."""
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    # A Core statement on the table: no ORM bulk-insert machinery for one row.
+    statement = insert_ignoring(cast(Any, model).__table__, tuple(index_elements))
     # RETURNING, not rowcount: psycopg reports -1 for an INSERT that a conflict skipped.
-    returned: Result[Any] = db.session.execute(
-        insert(model)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=index_elements)
-        .returning(literal_column("1"))
-    )
+    returned: Result[Any] = db.session.execute(statement, values)
     return returned.first() is not None
 
 

@@ -14,11 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
-from app.db import db, rows_changed, utcnow, writing
+from app.db import db, insert_ignoring, rows_changed, utcnow, writing
 from app.events.models import Event
 from app.followup import email, signals
 from app.followup.models import CompanyOwner, FollowUp, RegistrationAlert, RoutingRule
@@ -59,13 +57,9 @@ class Earlier:
 
 def mark(registration: Registration, **_: Any) -> None:
     """Note a new (or newly confirmed) registration for the worker's next pass; once."""
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(RegistrationAlert.__table__)
-        .values(registration_id=registration.id, status="pending", created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["registration_id"])
-    )
-    if rows_changed(statement):
+    statement = insert_ignoring(RegistrationAlert.__table__, ("registration_id",))
+    row = {"registration_id": registration.id, "status": "pending", "created_at": utcnow()}
+    if db.session.execute(statement, row).first() is not None:
         wake_after_commit()
 
 

@@ -22,12 +22,10 @@ from typing import Any
 
 from sqlalchemy import String, cast, exists, literal, select, update
 from sqlalchemy import event as orm_event
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app import request_ids
-from app.db import db, utcnow
+from app.db import db, insert_ignoring, utcnow
 from app.events.models import Event
 from app.mail.compose import Letter, compose, new_message_id
 from app.mail.models import OutboxMessage
@@ -256,12 +254,7 @@ def _insert_new(rows: list[dict[str, Any]]) -> set[str]:
     """
     if not rows:
         return set()
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(OutboxMessage.__table__)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(OutboxMessage.__table__.c.dedupe_key)
-    )
+    statement = insert_ignoring(OutboxMessage.__table__, ("dedupe_key",), "dedupe_key")
     added = set(db.session.connection().execute(statement, rows).scalars())
     if added:
         wake_after_commit()

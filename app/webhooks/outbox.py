@@ -10,12 +10,10 @@ from typing import Any
 
 from sqlalchemy import event as orm_event
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app import request_ids
-from app.db import db, utcnow
+from app.db import db, insert_ignoring, utcnow
 from app.webhooks.models import EVENT_TYPES, WebhookDelivery, WebhookSubscription
 from app.worker import wake_after_commit
 
@@ -64,12 +62,7 @@ def announce_many(event_type: str, events: list[tuple[str, dict[str, Any]]]) -> 
         for key, data in events
         for subscription_id in wanting
     ]
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(WebhookDelivery.__table__)
-        .on_conflict_do_nothing(index_elements=["subscription_id", "event_key"])
-        .returning(WebhookDelivery.__table__.c.id)
-    )
+    statement = insert_ignoring(WebhookDelivery.__table__, ("subscription_id", "event_key"), "id")
     added = len(list(db.session.connection().execute(statement, rows).scalars()))
     if added:
         wake_after_commit()
