@@ -23,6 +23,7 @@ from sqlalchemy import (
     insert,
     literal_column,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.expression import UpdateBase
@@ -165,6 +166,34 @@ def insert_ignoring(
     statement = insert(table).returning(table.c[returning] if returning else literal_column("1"))
     # A plain INSERT renders this slot after its VALUES, where both dialects put ON CONFLICT.
     statement._post_values_clause = _OnConflictDoNothing(index_elements)
+    return statement
+
+
+class _OnConflictDoUpdate(ClauseElement):
+    """`ON CONFLICT (columns) DO UPDATE SET …` from SQL both SQLite and PostgreSQL read alike,
+    keyed on that SQL so that the statement holding it is compiled once (see `upsert`)."""
+
+    __visit_name__ = "reserve_on_conflict_do_update"
+    _traverse_internals = [("sql", InternalTraversal.dp_string)]
+
+    def __init__(self, sql: str) -> None:
+        self.sql = sql
+
+
+@compiles(_OnConflictDoUpdate)
+def _render_on_conflict_do_update(clause: _OnConflictDoUpdate, compiler: Any, **_: Any) -> str:
+    return clause.sql
+
+
+@lru_cache(maxsize=16)
+def upsert(table: Table, index_elements: tuple[str, ...], set_sql: str, returning: str) -> Insert:
+    """INSERT … ON CONFLICT (index_elements) DO UPDATE SET `set_sql` RETURNING `returning`:
+    one statement, built once, for a row written whether or not it exists. `set_sql` names the
+    proposed row `excluded` and the stored one by the table's name, as both dialects do."""
+    statement = insert(table).returning(table.c[returning])
+    statement._post_values_clause = _OnConflictDoUpdate(
+        f"ON CONFLICT ({', '.join(index_elements)}) DO UPDATE SET {set_sql}"
+    )
     return statement
 
 

@@ -49,10 +49,10 @@ def register_for_replay(
         if existing is not None and existing.status != "cancelled":
             return existing, False
         answers = checked_answers(questions_of(event.id), person.answers)
-        lead = touch_lead(event, person, now, consent=True)
+        lead_id = touch_lead(event, person, now, consent=True)
         registration = existing or Registration(event_id=event.id)
         registration.manage_token = secrets.token_urlsafe(24)
-        registration.lead_id = lead.id
+        registration.lead_id = lead_id
         for name in _PERSON_FIELDS:
             setattr(registration, name, getattr(person, name))
         registration.answers = answers

@@ -14,11 +14,12 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from flask import current_app
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, inspect, select, tuple_
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import fields
-from app.db import column_length, db, insert_ignoring_conflict, utcnow, writing
+from app.db import column_length, db, upsert, utcnow, writing
 from app.events.models import Event
 from app.refusals import Refusal
 from app.registrations import links, signals
@@ -133,12 +134,27 @@ def register(
     for _attempt in range(_RACE_RETRIES):
         try:
             with writing():
-                return _register_once(event_id, person, now, by_staff, mail_existing_link)
+                outcome = _register_once(event_id, person, now, by_staff, mail_existing_link)
+                written = _column_values(outcome.registration)
+            # The commit expired the row; what it holds is what was just written, so the
+            # faces read it without a SELECT.
+            for name, value in written.items():
+                set_committed_value(outcome.registration, name, value)
+            return outcome
         except IntegrityError:
             # Someone registered this email (or created this lead) in the same instant; the
             # retry finds their row.
             continue
     raise RuntimeError("registration kept colliding with concurrent writes")
+
+
+def _column_values(registration: Registration) -> dict[str, Any]:
+    """The column values the session holds for `registration` (those it wrote or read)."""
+    loaded = inspect(registration).dict
+    return {key: loaded[key] for key in _REGISTRATION_COLUMNS if key in loaded}
+
+
+_REGISTRATION_COLUMNS = tuple(attr.key for attr in inspect(Registration).column_attrs)
 
 
 def register_publicly(event_id: int, person: Registrant) -> Outcome:
@@ -188,7 +204,7 @@ def _register_once(
     # Approval: staff decide who comes (whom they add themselves, they have decided on).
     approving = event.requires_approval and not by_staff
     # Consent comes with the proof that the address is the registrant's: not yet, if verifying.
-    lead = touch_lead(event, person, now, consent=not verifying)
+    lead_id = touch_lead(event, person, now, consent=not verifying)
     # Taken last: on PostgreSQL the seat UPDATE locks the event row until the commit.
     if approving and not event.approval_holds_seat:
         status = _no_seat_until_approved(event)
@@ -203,7 +219,7 @@ def _register_once(
     # A cancelled registrant who registers again gets their old row back (its invite UID, its
     # history) but a new manage link: whoever held the old one no longer reaches this seat.
     registration.manage_token = secrets.token_urlsafe(24)
-    registration.lead_id = lead.id
+    registration.lead_id = lead_id
     for name in _PERSON_FIELDS:
         setattr(registration, name, getattr(person, name))
     registration.answers = answers
@@ -288,10 +304,10 @@ def record_walk_in(event: Event, email: str, name: str, now: datetime) -> Regist
         first_name=first_name[: column_length(Registration, "first_name")],
         last_name=last_name.strip()[: column_length(Registration, "last_name")],
     )
-    lead = touch_lead(event, person, now, consent=False)
+    lead_id = touch_lead(event, person, now, consent=False)
     registration = Registration(
         event_id=event.id,
-        lead_id=lead.id,
+        lead_id=lead_id,
         status=WALK_IN,
         manage_token=secrets.token_urlsafe(24),
         created_at=now,
@@ -311,10 +327,27 @@ def _no_seat_until_approved(event: Event) -> str:
     return "waitlisted"
 
 
-def touch_lead(event: Event, person: Registrant, now: datetime, *, consent: bool) -> Lead:
-    """Create or update the one lead for this email: first touch once, latest touch always.
+# What a newer registration changes on an existing lead: the latest touch always, and a field
+# the person filled in (a blank one never erases what the lead has).
+_LEAD_FILLED = ("first_name", "last_name", "company", "job_title", "country", "phone")
+_LEAD_TOUCH = ("event_id", "campaign_id", "utm_source", "utm_medium", "utm_campaign", "touch_at")
+_LEAD_ON_CONFLICT = ", ".join(
+    [f"latest_{key} = excluded.latest_{key}" for key in _LEAD_TOUCH]
+    + [
+        f"{name} = CASE WHEN COALESCE(excluded.{name}, '') <> '' THEN excluded.{name} "
+        f"ELSE leads.{name} END"
+        for name in _LEAD_FILLED
+    ]
+    + ["updated_at = excluded.updated_at"]
+)
 
-    With `consent`, a ticked consent box is recorded now; otherwise it waits for verification.
+
+def touch_lead(event: Event, person: Registrant, now: datetime, *, consent: bool) -> int:
+    """Create or update the one lead for this email: first touch once, latest touch always;
+    the lead's id.
+
+    One upsert, so the lead is neither read back nor flushed through the ORM. With `consent`,
+    a ticked consent box is recorded now; otherwise it waits for verification.
     """
     touch = {
         "event_id": event.id,
@@ -324,33 +357,27 @@ def touch_lead(event: Event, person: Registrant, now: datetime, *, consent: bool
         "utm_campaign": person.utm_campaign,
         "touch_at": now,
     }
-    insert_ignoring_conflict(
-        Lead,
-        ["email"],
-        email=person.email_normalized,
-        first_name=person.first_name,
-        status="new",
-        score=0,
-        consent_marketing=False,
-        created_at=now,
-        updated_at=now,
-        **{f"first_{key}": value for key, value in touch.items()},
-    )
-    lead = db.session.scalars(
-        select(Lead)
-        .where(Lead.email == person.email_normalized)
-        .execution_options(populate_existing=True)
-    ).one()
-    for key, value in touch.items():
-        setattr(lead, f"latest_{key}", value)
-    # The newest registration knows the person best, but a blank field never erases one.
-    for name in ("first_name", "last_name", "company", "job_title", "country", "phone"):
-        if value := getattr(person, name):
-            setattr(lead, name, value)
+    row: dict[str, Any] = {name: getattr(person, name) for name in _LEAD_FILLED}
+    row.update(country=person.country or None, phone=person.phone or None)
+    row.update({f"first_{key}": value for key, value in touch.items()})
+    row.update({f"latest_{key}": value for key, value in touch.items()})
+    lead_id: int = db.session.execute(
+        upsert(Lead.__table__, ("email",), _LEAD_ON_CONFLICT, "id"),
+        {
+            **row,
+            "email": person.email_normalized,
+            "status": "new",
+            "score": 0,
+            "consent_marketing": False,
+            "created_at": now,
+            "updated_at": now,
+        },
+    ).scalar_one()
     if consent and person.consent_marketing:
+        lead = db.session.get(Lead, lead_id, populate_existing=True)
+        assert lead is not None  # written a moment ago, in this transaction
         record_consent(lead, now, person.consent_source)
-    db.session.flush()
-    return lead
+    return lead_id
 
 
 def cancel(
