@@ -19,6 +19,7 @@ from app.extensions import csrf
 from app.registrations.links import manage_url
 from app.worker import run_due_jobs
 from tests.builders import register_person
+from tests.servers import app_env, serve
 
 
 def test_eml_files_are_readable_by_their_owner_only(app, event):
@@ -71,3 +72,21 @@ def test_an_error_is_logged_by_its_route_without_the_body(app, client, caplog):
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert "Exception on /boom/<secret> [POST]" in logged
     assert "s3cr3t-token" not in logged and "ada@example.com" not in logged
+
+
+def test_gunicorns_access_log_carries_no_token_or_address(app, event, database_url, tmp_path):
+    """The production server's own access lines (gunicorn.conf.py, which gunicorn reads from
+    the project folder) show the method and status, never the path that holds the token."""
+    ada = register_person(event, "ada@example.com")
+    path = urlsplit(manage_url(ada)).path
+    log = tmp_path / "gunicorn.log"
+    env = app_env(database_url, tmp_path / "served", SECRET_KEY=app.config["SECRET_KEY"])
+    with serve("wsgi:app", env, log=log, workers=1, threads=2) as server:
+        with urllib.request.urlopen(server.url + path) as page:
+            assert page.status == 200
+        with contextlib.suppress(urllib.error.HTTPError):  # 401: no token
+            urllib.request.urlopen(server.url + "/api/v1/people/ada%40example.com")
+    logged = log.read_text(errors="replace")
+    assert '"GET" 200' in logged  # gunicorn did write its access line
+    assert path.rsplit("/", 1)[1] not in logged
+    assert "ada@example.com" not in logged and "ada%40example.com" not in logged
