@@ -53,6 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # Import models so metadata (and Alembic) sees every table.
     from app import (
         auth,
+        brand,
         cli,
         followup,
         health,
@@ -94,6 +95,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(platforms_bp)
     register_api(app)
     pages.init_app(app)
+    brand.init_app(app)
     cli.init_app(app)
     # The worker first, then the packages that add their jobs to it (a pass runs them in
     # this order; mail's outbox goes last whatever the order).

@@ -52,6 +52,9 @@ EVENT_FIELDS = {
     "post_event_emails",
     "cta_url",
     "cta_label",
+    # Issue "Every screen": the landing page's cover picture and its speakers.
+    "cover_image_url",
+    "speakers",
 }
 # The environment variables of the CONTRACT's "Configuration" table.
 CONFIGURATION_VARIABLES = {

@@ -71,6 +71,10 @@ def utc_to_wall_clock(instant: datetime, zone_name: str) -> datetime:
     return instant.astimezone(ZoneInfo(zone_name)).replace(tzinfo=None)
 
 
+# A few dozen speakers' lines; the events service checks each speaker.
+SPEAKERS_TEXT_LENGTH = 20_000
+
+
 class EventForm(FlaskForm):
     title = StringField(
         "Title",
@@ -160,6 +164,11 @@ class EventForm(FlaskForm):
         "Call to action words",
         validators=[Optional(), at_most(limits.CTA_LABEL_LENGTH), one_line],
     )
+    cover_image_url = StringField(
+        "Cover image address",
+        validators=[Optional(), at_most(limits.COVER_IMAGE_URL_LENGTH), one_line],
+    )
+    speakers = TextAreaField("Speakers", validators=[Optional(), at_most(SPEAKERS_TEXT_LENGTH)])
     campaign = StringField(
         "Campaign",
         validators=[Optional(), at_most(limits.CAMPAIGN_LENGTH), one_line],
@@ -212,6 +221,8 @@ class EventForm(FlaskForm):
                 "post_event_emails": event.post_event_emails,
                 "cta_url": event.cta_url or "",
                 "cta_label": event.cta_label or "",
+                "cover_image_url": event.cover_image_url or "",
+                "speakers": speaker_lines(event.speakers),
                 "campaign": event.campaign.name if event.campaign else "",
                 "registration_closes_at": closes and utc_to_wall_clock(closes, event.timezone),
             },
@@ -284,9 +295,36 @@ class EventForm(FlaskForm):
             "post_event_emails": bool(self.post_event_emails.data),
             "cta_url": (self.cta_url.data or "").strip() or None,
             "cta_label": (self.cta_label.data or "").strip() or None,
+            "cover_image_url": (self.cover_image_url.data or "").strip() or None,
+            "speakers": speakers_of(self.speakers.data),
             "campaign": (self.campaign.data or "").strip() or None,
             "registration_closes_at": closes and wall_clock_to_utc(closes, zone),
         }
+
+
+def speaker_lines(speakers: list[dict[str, str]] | None) -> str:
+    """The speakers as the form's box shows them: "Name | Title | photo address" a line."""
+    return "\n".join(
+        " | ".join(
+            part for part in (s.get("name", ""), s.get("title", ""), s.get("photo_url", ""))
+        ).rstrip(" |")
+        for s in speakers or []
+    )
+
+
+def speakers_of(text: str | None) -> list[dict[str, Any]]:
+    """The box's lines as speakers; a line with more than three parts keeps them, so the
+    service refuses it by name rather than losing a part silently."""
+    speakers: list[dict[str, Any]] = []
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        parts = [part.strip() for part in line.split("|")]
+        speaker: dict[str, Any] = dict(zip(("name", "title", "photo_url"), parts, strict=False))
+        if len(parts) > 3:
+            speaker["extra"] = " | ".join(parts[3:])
+        speakers.append(speaker)
+    return speakers
 
 
 def cents_of(price: Decimal | None, currency: str) -> int:

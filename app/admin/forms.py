@@ -22,6 +22,7 @@ from wtforms import (
     SelectField,
     StringField,
     TelField,
+    TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.validators import ValidationError as Invalid
@@ -221,6 +222,15 @@ class RepProfileForm(FlaskForm):
             "active": bool(self.active.data),
             "meeting_url": self.meeting_url.data or None,
         }
+
+
+class BrandForm(FlaskForm):
+    """The organization's identity on public pages; app.brand checks each value."""
+
+    name = StringField("Organization name")
+    logo_url = StringField("Logo address")
+    accent = StringField("Accent colour")
+    footer = TextAreaField("Footer text")
 
 
 class SenderForm(FlaskForm):

@@ -1,4 +1,5 @@
-"""Console settings, for admins only: staff users, rep profiles and the email sender."""
+"""Console settings, for admins only: staff users, rep profiles, the email sender and the
+organization's identity on public pages."""
 
 from __future__ import annotations
 
@@ -10,10 +11,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.admin import bp
-from app.admin.forms import ActionForm, RepProfileForm, SenderForm, StaffEditForm, StaffForm
+from app.admin.forms import (
+    ActionForm,
+    BrandForm,
+    RepProfileForm,
+    SenderForm,
+    StaffEditForm,
+    StaffForm,
+)
 from app.auth import passwords, sessions, tokens
 from app.auth.access import roles_required
 from app.auth.staff import add_staff, change_staff, update_rep_profile
+from app.brand import current_brand, save_brand
 from app.db import db
 from app.models import RepProfile, User
 from app.pages import show_refusal
@@ -44,8 +53,56 @@ def settings() -> Any:
             flash("Sender saved: new emails come from this name and address.", "ok")
             return redirect(url_for("admin.settings"), code=303)
     return (
-        render_template("admin/settings.html", form=form, staff=_staff(), problems=problems),
+        render_template(
+            "admin/settings.html",
+            form=form,
+            staff=_staff(),
+            problems=problems,
+            brand_form=_brand_form(),
+            brand_problems=[],
+        ),
         200 if request.method == "GET" else 422,
+    )
+
+
+def _brand_form() -> BrandForm:
+    brand = current_brand()
+    return BrandForm(
+        data={
+            "name": brand.name,
+            "logo_url": brand.logo_url or "",
+            "accent": brand.accent,
+            "footer": brand.footer,
+        }
+    )
+
+
+@bp.post("/settings/brand")
+@roles_required()
+def brand_settings() -> Any:
+    """The organization's name, logo, accent colour and footer on the public pages."""
+    form = BrandForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        try:
+            save_brand({name: form[name].data for name in ("name", "logo_url", "accent", "footer")})
+        except Refusal as refusal:
+            db.session.rollback()
+            problems = show_refusal(form, refusal)
+        else:
+            flash("Saved: the public pages now show this identity.", "ok")
+            return redirect(url_for("admin.settings"), code=303)
+    sender = current_sender()
+    return (
+        render_template(
+            "admin/settings.html",
+            form=SenderForm(data={"name": sender.name, "email": sender.email}),
+            staff=_staff(),
+            problems=[],
+            brand_form=form,
+            brand_problems=problems,
+        ),
+        422,
     )
 
 

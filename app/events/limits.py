@@ -21,6 +21,7 @@ LOCATION_LENGTH = column_length(Event, "location")
 RECORDING_URL_LENGTH = column_length(Event, "recording_url")
 CTA_URL_LENGTH = column_length(Event, "cta_url")
 CTA_LABEL_LENGTH = column_length(Event, "cta_label")
+COVER_IMAGE_URL_LENGTH = column_length(Event, "cover_image_url")
 CAMPAIGN_LENGTH = column_length(Campaign, "name")
 WEBINAR_ID_LENGTH = column_length(Event, "platform_webinar_id")
 # A Text column: a few dozen origins, more than any event is framed by.

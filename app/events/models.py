@@ -96,6 +96,10 @@ class Event(Model):
     post_event_emails: Mapped[bool] = mapped_column(default=True, server_default=true())
     cta_url: Mapped[str | None] = mapped_column(String(500))
     cta_label: Mapped[str | None] = mapped_column(String(80))
+    # The landing page's picture (and its social preview), and who speaks: a list of
+    # {"name", "title", "photo_url"}; images are https:// addresses only.
+    cover_image_url: Mapped[str | None] = mapped_column(String(1000))
+    speakers: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

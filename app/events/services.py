@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.brand import image_url_problem
 from app.config import stripe_configured
 from app.db import db, rows_changed, utcnow
 from app.embedding import parse_origins
@@ -45,7 +46,12 @@ EDITABLE = (
     "post_event_emails",
     "cta_url",
     "cta_label",
+    "cover_image_url",
+    "speakers",
 )
+SPEAKER_FIELDS = ("name", "title", "photo_url")
+SPEAKER_TEXT_LENGTH = 200
+MAX_SPEAKERS = 20
 # A webinar id as the platforms write it (Zoom: digits, often shown in groups).
 WEBINAR_ID = re.compile(r"^[A-Za-z0-9_=-]+$")
 
@@ -83,6 +89,7 @@ def create_event(values: dict[str, Any]) -> Event:
         approval_holds_seat=False,
         show_seats_left=True,
         post_event_emails=True,
+        speakers=[],
     )
     _apply(event, values)
     db.session.add(event)
@@ -134,6 +141,13 @@ def _apply(event: Event, values: dict[str, Any]) -> None:
         raise EventRejected(fields=problems)
     if "embed_origins" in values:
         values = {**values, "embed_origins": _origins_kept(values["embed_origins"])}
+    if "speakers" in values:
+        values = {**values, "speakers": _speakers_kept(values["speakers"])}
+    if "cover_image_url" in values:
+        cover = (values["cover_image_url"] or "").strip() or None
+        if problem := image_url_problem(cover):
+            raise EventRejected(fields={"cover_image_url": problem})
+        values = {**values, "cover_image_url": cover}
     for name in EDITABLE:
         if name in values:
             setattr(event, name, values[name])
@@ -155,6 +169,29 @@ def _apply(event: Event, values: dict[str, Any]) -> None:
     if problems:
         db.session.rollback()
         raise EventRejected(fields=problems)
+
+
+def _speakers_kept(raw: Any) -> list[dict[str, str]]:
+    """The speakers as stored: each a name (required), a title and an https:// photo."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or len(raw) > MAX_SPEAKERS:
+        raise EventRejected(fields={"speakers": f"Give a list of up to {MAX_SPEAKERS} speakers."})
+    kept = []
+    for number, speaker in enumerate(raw, start=1):
+        if not isinstance(speaker, dict) or set(speaker) - set(SPEAKER_FIELDS):
+            message = f"Speaker {number}: give only {', '.join(SPEAKER_FIELDS)}."
+            raise EventRejected(fields={"speakers": message})
+        values = {name: " ".join(str(speaker.get(name) or "").split()) for name in SPEAKER_FIELDS}
+        if not values["name"]:
+            raise EventRejected(fields={"speakers": f"Speaker {number}: give the name."})
+        if any(len(value) > SPEAKER_TEXT_LENGTH for value in values.values()):
+            message = f"Speaker {number}: keep each part under {SPEAKER_TEXT_LENGTH} characters."
+            raise EventRejected(fields={"speakers": message})
+        if problem := image_url_problem(values["photo_url"]):
+            raise EventRejected(fields={"speakers": f"Speaker {number}'s photo: {problem}"})
+        kept.append(values)
+    return kept
 
 
 def _origins_kept(text: str | None) -> str | None:
@@ -348,5 +385,7 @@ def duplicate_event(event: Event) -> Event:
             "post_event_emails": event.post_event_emails,
             "cta_url": event.cta_url,
             "cta_label": event.cta_label,
+            "cover_image_url": event.cover_image_url,
+            "speakers": [dict(speaker) for speaker in event.speakers or []],
         }
     )

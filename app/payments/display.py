@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from app.money import ZERO_DECIMAL, major_units
 
-# Stripe's currencies without minor units: the amount is already in whole units.
-ZERO_DECIMAL = frozenset(
-    {"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV"}
-    | {"XAF", "XOF", "XPF"}
-)
-
-
-def major_units(cents: int, currency: str) -> Decimal:
-    """An amount in minor units (what Stripe and the database hold) in whole units."""
-    return Decimal(cents) if currency.upper() in ZERO_DECIMAL else Decimal(cents) / 100
+__all__ = ["ZERO_DECIMAL", "major_units", "money"]
 
 
 def money(cents: int, currency: str) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 from flask import abort, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from app.brand import current_brand
 from app.db import utcnow
 from app.events import calendar
 from app.events.description import plain_summary, render_description
@@ -44,6 +45,7 @@ from app.registrations.links import manage_token, manage_url, open_link
 from app.registrations.models import Question, Registration
 from app.registrations.payment_hooks import PaymentShown
 from app.registrations.questions import questions_of
+from app.registrations.structured_data import event_document, json_ld, page_url
 
 
 def landing_rate() -> str:
@@ -177,6 +179,7 @@ def landing_page(slug: str, *, embed: bool = False) -> Response | str | tuple[st
                     refusal = exc.message
                     status_code = 503
     form.served.data = form_stamp(slug)
+    summary = plain_summary(event.description)
     return (
         render_template(
             "registrations/landing.html",
@@ -190,7 +193,9 @@ def landing_page(slug: str, *, embed: bool = False) -> Response | str | tuple[st
             problem=problem,
             notice=notice,
             description=render_description(event.description),
-            summary=plain_summary(event.description),
+            summary=summary,
+            structured_data=json_ld(event_document(event, current_brand(), summary)),
+            page_url=page_url(event),
             consent_text=current_app.config["CONSENT_TEXT"],
             embed=embed,
         ),

@@ -22,7 +22,7 @@ from app.api.schemas.common import (
 )
 from app.events import limits
 from app.events.models import EVENT_STATUSES, PLATFORM_NAMES
-from app.events.services import SLUG
+from app.events.services import MAX_SPEAKERS, SLUG, SPEAKER_TEXT_LENGTH
 
 CURRENCY_CODES = sorted(currency.alpha_3 for currency in pycountry.currencies)
 # An ISO 8601 time whose own year (before conversion to UTC) is one Instant accepts.
@@ -32,6 +32,24 @@ YEARS_1970_TO_9000 = r"^(19[7-9][0-9]|[2-8][0-9]{3}|9000)-"
 def Within(span: limits.Span, **kwargs: Any) -> mf.Integer:
     """A whole JSON number within one of the events service's spans, refused in its words."""
     return Whole(span.low, span.high, error=span.message, **kwargs)
+
+
+class SpeakerIn(Schema):
+    """One speaker on the landing page."""
+
+    name = Text(required=True, max_length=SPEAKER_TEXT_LENGTH)
+    title = Text(allow_none=True, max_length=SPEAKER_TEXT_LENGTH)
+    photo_url = Text(
+        allow_none=True,
+        max_length=limits.COVER_IMAGE_URL_LENGTH,
+        metadata={"description": "An https:// address of the speaker's photo.", "format": "uri"},
+    )
+
+
+class SpeakerOut(Schema):
+    name = mf.String(required=True)
+    title = mf.String(required=True)
+    photo_url = mf.String(required=True)
 
 
 class EventIn(Schema):
@@ -159,6 +177,24 @@ class EventIn(Schema):
         max_length=limits.CTA_LABEL_LENGTH,
         metadata={"description": "The call to action's words, such as Book a demo."},
     )
+    cover_image_url = Text(
+        allow_none=True,
+        max_length=limits.COVER_IMAGE_URL_LENGTH,
+        metadata={
+            "description": "An https:// address of the landing page's cover picture, also its "
+            "social preview (Open Graph, Twitter card) and schema.org image.",
+            "format": "uri",
+        },
+    )
+    speakers = mf.List(
+        mf.Nested(SpeakerIn),
+        allow_none=True,
+        validate=validate.Length(max=MAX_SPEAKERS),
+        metadata={
+            "description": "Who speaks, in the order shown; each a `name`, a `title` "
+            "and an https:// `photo_url`. The whole list replaces the old one."
+        },
+    )
 
 
 class EventPatch(EventIn):
@@ -198,6 +234,8 @@ class EventOut(Schema):
     post_event_emails = mf.Boolean(required=True)
     cta_url = mf.String(required=True, allow_none=True)
     cta_label = mf.String(required=True, allow_none=True)
+    cover_image_url = mf.String(required=True, allow_none=True)
+    speakers = mf.List(mf.Nested(SpeakerOut), required=True)
 
 
 class PublicEventOut(EventOut):
