@@ -209,8 +209,11 @@ def test_the_landing_page_describes_the_webinar_for_search_engines(app, client):
 
 def test_a_zero_decimal_currency_is_priced_in_whole_units(app, client):
     event = make_event(price_cents=5000, currency="JPY")
-    data = structured_data(client.get(f"/e/{event.slug}").text)
+    page = client.get(f"/e/{event.slug}").text
+    data = structured_data(page)
     assert data["offers"]["price"] == "5000" and data["offers"]["priceCurrency"] == "JPY"
+    # The price people read is in whole yen too, not a hundredth of it.
+    assert "JPY 5,000" in page and "50.00" not in page
     free = make_event(slug="free-one")
     assert "offers" not in structured_data(client.get("/e/free-one").text)
     assert free.price_cents == 0
