@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint browser bench screenshots install clean
+.PHONY: run test lint browser bench screenshots install clean translations
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP)
+	$(BIN)/pybabel -q compile -d app/translations
 
 # Playwright drives Debian's chromium; install it when it is missing.
 browser:
@@ -42,6 +43,11 @@ bench: install
 # The README's pictures, from a freshly seeded demo in a throwaway database.
 screenshots: install browser
 	$(BIN)/python docs/screenshots.py
+
+# After marking new text: gather it into the catalogs, then translate each new entry.
+translations: install
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -o app/translations/messages.pot app templates
+	$(BIN)/pybabel -q update -i app/translations/messages.pot -d app/translations
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -10,7 +10,7 @@ from dotenv import load_dotenv
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import access_log, inputs, operations, outage, security
+from app import access_log, inputs, languages, operations, outage, security
 from app.config import Config, settle_secret_key
 from app.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -49,6 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     access_log.init_app(app)
     outage.init_app(app)
+    languages.init_app(app)
 
     # Import models so metadata (and Alembic) sees every table.
     from app import (

@@ -10,18 +10,26 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, flash, render_template, request, send_from_directory
 from flask.typing import ResponseReturnValue
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from app.languages import DEFAULT, current_language, long_time, short_time
 from app.outage import outage_answer
 from app.refusals import Refusal
 from app.security import is_console
 
+LONG = "%A %-d %B %Y, %H:%M"
 
-def local_time(value: datetime, zone: str, fmt: str = "%A %-d %B %Y, %H:%M") -> str:
-    """Format a UTC instant as the wall-clock time in `zone`, with the zone's abbreviation."""
+
+def local_time(value: datetime, zone: str, fmt: str = LONG) -> str:
+    """Format a UTC instant as the wall-clock time in `zone`, with the zone's abbreviation;
+    in an event's language other than English, as that language writes dates (`fmt` then
+    only picks the long form, with the weekday, or the short one)."""
     local = value.astimezone(ZoneInfo(zone))
+    if current_language() != DEFAULT:
+        return long_time(local) if fmt == LONG else short_time(local)
     return f"{local.strftime(fmt)} {local.tzname()}"
 
 
@@ -29,9 +37,9 @@ def duration(minutes: int) -> str:
     hours, rest = divmod(minutes, 60)
     parts = []
     if hours:
-        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
+        parts.append(ngettext("%(num)d hour", "%(num)d hours", hours))
     if rest:
-        parts.append(f"{rest} minute{'s' if rest != 1 else ''}")
+        parts.append(ngettext("%(num)d minute", "%(num)d minutes", rest))
     return " ".join(parts)
 
 

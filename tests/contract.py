@@ -22,6 +22,8 @@ EVENT_FIELDS = {
     "starts_at",
     "duration_minutes",
     "timezone",
+    # Issue "Every screen": what its public pages, emails and invites are written in.
+    "language",
     "capacity",
     "waitlist",
     "price_cents",

@@ -23,6 +23,7 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs are for 3.2
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 from wtforms.validators import ValidationError as Invalid
 
@@ -31,6 +32,8 @@ from app.admin.forms import at_most, checked_by, one_line, plain_text
 from app.admin.zones import zone_choices
 from app.events import limits
 from app.events.models import Event
+from app.languages import DEFAULT as DEFAULT_LANGUAGE
+from app.languages import LANGUAGE_NAMES
 from app.payments.display import ZERO_DECIMAL, major_units
 from app.platforms.registry import PLATFORMS
 
@@ -97,6 +100,12 @@ class EventForm(FlaskForm):
         "Time zone",
         validators=[DataRequired("Choose the event's time zone."), checked_by(fields.time_zone)],
         validate_choice=False,
+    )
+    language = SelectField(
+        "Language of its pages, emails and invites",
+        choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()],
+        default=DEFAULT_LANGUAGE,
+        validators=[DataRequired("Choose the language registrants read.")],
     )
     starts_at = DateTimeLocalField(  # type: ignore[call-arg]  # 3.2 stubs lack invalid_value_message
         "Starts at (local time in that zone)",
@@ -201,6 +210,7 @@ class EventForm(FlaskForm):
                 "slug": event.slug,
                 "description": event.description,
                 "timezone": event.timezone,
+                "language": event.language,
                 "starts_at": utc_to_wall_clock(event.starts_at, event.timezone),
                 "duration_minutes": event.duration_minutes,
                 "capacity": event.capacity,
@@ -275,6 +285,7 @@ class EventForm(FlaskForm):
             "slug": (self.slug.data or "").strip().lower(),
             "description": (self.description.data or "").replace("\r\n", "\n"),
             "timezone": zone,
+            "language": self.language.data or DEFAULT_LANGUAGE,
             "starts_at": wall_clock_to_utc(starts, zone),
             "duration_minutes": self.duration_minutes.data,
             "capacity": self.capacity.data,

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 from urllib.parse import quote, urlencode, urlsplit
 
+from flask_babel import gettext
 from icalendar import Alarm, Calendar, vCalAddress
 from icalendar import Event as CalendarEvent
 from icalendar.enums import PARTSTAT, ROLE, STATUS
@@ -15,6 +16,7 @@ from markdown_it.token import Token
 
 from app.db import utcnow
 from app.events.models import Event
+from app.languages import speaking
 
 PRODID = "-//Reserve//Event registration//EN"
 REMINDER = timedelta(minutes=15)
@@ -51,6 +53,36 @@ def invite(
     """
     if method not in ("REQUEST", "CANCEL"):
         raise ValueError(f"an invite is a REQUEST or a CANCEL, not {method!r}")
+    with speaking(event.language):
+        return _invite_entry(
+            event,
+            uid=uid,
+            sequence=sequence,
+            method=method,
+            attendee_email=attendee_email,
+            attendee_name=attendee_name,
+            organizer_name=organizer_name,
+            organizer_email=organizer_email,
+            manage_url=manage_url,
+            join_url=join_url,
+            now=now,
+        )
+
+
+def _invite_entry(
+    event: Event,
+    *,
+    uid: str,
+    sequence: int,
+    method: Literal["REQUEST", "CANCEL"],
+    attendee_email: str,
+    attendee_name: str,
+    organizer_name: str,
+    organizer_email: str,
+    manage_url: str,
+    join_url: str | None,
+    now: datetime | None,
+) -> bytes:
     entry = _entry(event, uid=uid, now=now)
     entry.sequence = sequence
     # The join link is for someone with a seat: a CANCEL goes to people who no longer have one.
@@ -84,13 +116,18 @@ def public_calendar(event: Event, *, event_url: str, now: datetime | None = None
 
     The join link is only for registrants, so the file points at the landing page instead.
     """
+    with speaking(event.language):
+        return _public_entry(event, event_url=event_url, now=now)
+
+
+def _public_entry(event: Event, *, event_url: str, now: datetime | None) -> bytes:
     # One UID per event and installation, so importing the file again updates the same entry.
     host = urlsplit(event_url).hostname or "localhost"
     entry = _entry(event, uid=f"event-{event.id}@{host}", now=now)
     entry.sequence = 0
     entry.last_modified = _utc(event.updated_at or event.created_at or utcnow())
     entry.description = event_details(event, register_url=event_url)
-    entry.location = _clean(event.location or "Online") or None
+    entry.location = _clean(event.location or gettext("Online")) or None
     entry.url = event_url
     entry.status = STATUS.CONFIRMED
     entry.add_component(_reminder(event))
@@ -162,12 +199,13 @@ def event_details(
     Links come first so that a client (or a link) that cuts long text still shows them.
     """
     blocks = []
-    if join_url:
-        blocks.append(f"Join: {join_url}")
-    if register_url:
-        blocks.append(f"Register: {register_url}")
-    if manage_url:
-        blocks.append(f"Your registration (details, cancel): {manage_url}")
+    with speaking(event.language):
+        if join_url:
+            blocks.append(gettext("Join: %(url)s", url=join_url))
+        if register_url:
+            blocks.append(gettext("Register: %(url)s", url=register_url))
+        if manage_url:
+            blocks.append(gettext("Your registration (details, cancel): %(url)s", url=manage_url))
     blocks.append(plain_description(event.description))
     return "\n\n".join(block for block in blocks if block)
 
@@ -238,7 +276,9 @@ def _entry(event: Event, *, uid: str, now: datetime | None) -> CalendarEvent:
 
 
 def _reminder(event: Event) -> Alarm:
-    return Alarm.new_display(f"Starts in 15 minutes: {_clean(event.title)}", -REMINDER)
+    return Alarm.new_display(
+        gettext("Starts in 15 minutes: %(title)s", title=_clean(event.title)), -REMINDER
+    )
 
 
 def _calendar(method: str, entry: CalendarEvent) -> bytes:

@@ -39,6 +39,7 @@ class Event(Model):
         # The last line of defence against overselling: the database refuses it.
         CheckConstraint("capacity IS NULL OR seats_taken <= capacity", name="not_oversold"),
         CheckConstraint("platform IS NULL OR platform IN ('zoom', 'goto')", name="platform"),
+        CheckConstraint("language IN ('en', 'de', 'fr', 'es')", name="language"),
         CheckConstraint(
             "platform IS NULL OR platform_webinar_id IS NOT NULL", name="platform_has_webinar"
         ),
@@ -53,6 +54,8 @@ class Event(Model):
     # Kept with starts_at so "upcoming" and "has ended" are indexed queries.
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     timezone: Mapped[str] = mapped_column(String(64))
+    # What its public pages, registrants' emails and invites are written in (app/languages).
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     capacity: Mapped[int | None]
     waitlist: Mapped[bool] = mapped_column(default=True)
     price_cents: Mapped[int] = mapped_column(default=0)

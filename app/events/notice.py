@@ -7,15 +7,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from babel.dates import format_date
+from flask_babel import gettext
 from sqlalchemy import select
 
 from app.db import db, utcnow
 from app.events.models import Event
+from app.languages import DEFAULT, N_, current_language
 
-RESERVE = "Reserve your spot"
-JOIN_WAITLIST = "Join the waitlist"
-WATCH = "Watch the recording"
-CANCELLED = "This event was cancelled."
+# Headings and buttons are translated where the page shows them; banners when they are made.
+RESERVE = N_("Reserve your spot")
+JOIN_WAITLIST = N_("Join the waitlist")
+WATCH = N_("Watch the recording")
+CANCELLED = N_("This event was cancelled.")
 
 
 @dataclass(frozen=True)
@@ -32,8 +36,8 @@ class PageNotice:
 
     @property
     def button(self) -> str:
-        return {JOIN_WAITLIST: "Join the waitlist", WATCH: "Watch the recording"}.get(
-            self.heading or "", "Reserve my spot"
+        return {JOIN_WAITLIST: N_("Join the waitlist"), WATCH: N_("Watch the recording")}.get(
+            self.heading or "", N_("Reserve my spot")
         )
 
 
@@ -49,14 +53,20 @@ def offers_replay(event: Event, now: datetime | None = None) -> bool:
 
 def took_place(event: Event) -> str:
     """ "This webinar took place on Tuesday 1 July 2030.", the date in the event's zone."""
-    kind = "event" if event.location else "webinar"
-    return f"This {kind} took place on {event.local_start.strftime('%A %-d %B %Y')}."
+    language = current_language()
+    if language == DEFAULT:
+        day = event.local_start.strftime("%A %-d %B %Y")
+    else:
+        day = format_date(event.local_start, "full", locale=language)
+    if event.location:
+        return gettext("This event took place on %(day)s.", day=day)
+    return gettext("This webinar took place on %(day)s.", day=day)
 
 
 def page_notice(event: Event, now: datetime | None = None) -> PageNotice:
     now = now or utcnow()
     if event.status == "cancelled":
-        return PageNotice(CANCELLED, None, False, False, next_in_campaign(event, now))
+        return PageNotice(gettext(CANCELLED), None, False, False, next_in_campaign(event, now))
     if is_past(event, now):
         if offers_replay(event, now):
             return PageNotice(took_place(event), WATCH, False, True, None)

@@ -18,6 +18,7 @@ from app.events.limits import SLUG_LENGTH, limit_problems
 from app.events.models import PLATFORM_NAMES, Campaign, Event
 from app.events.signals import event_cancelled, event_changed
 from app.fields import CONTROL_IN_LINE
+from app.languages import language_problem
 from app.refusals import Refusal
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -27,6 +28,7 @@ EDITABLE = (
     "title",
     "description",
     "timezone",
+    "language",
     "capacity",
     "waitlist",
     "price_cents",
@@ -82,6 +84,7 @@ def create_event(values: dict[str, Any]) -> Event:
         waitlist=True,
         price_cents=0,
         currency="USD",
+        language="en",
         description="",
         reminder_minutes=[1440, 60],
         double_opt_in=False,
@@ -208,6 +211,8 @@ def _problems(event: Event) -> dict[str, str]:
         problems["slug"] = "Use lower-case letters, digits and single hyphens, such as spring-demo."
     elif _slug_taken(event):
         problems["slug"] = SLUG_TAKEN
+    if (problem := language_problem(event.language)) is not None:
+        problems["language"] = problem
     if event.capacity is not None and event.capacity < event.seats_taken:
         problems["capacity"] = (
             f"{event.seats_taken} seats are already taken; capacity cannot go below that."
@@ -369,6 +374,7 @@ def duplicate_event(event: Event) -> Event:
             "starts_at": event.starts_at,
             "duration_minutes": event.duration_minutes,
             "timezone": event.timezone,
+            "language": event.language,
             "capacity": event.capacity,
             "waitlist": event.waitlist,
             "price_cents": event.price_cents,

@@ -7,9 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext, ngettext
 from sqlalchemy import select, update
 
 from app.db import db, utcnow, writing
+from app.languages import N_, speaking
 from app.mail.compose import Letter, compose, write
 from app.mail.models import POST_EVENT_KINDS, OutboxMessage
 from app.mail.post_event import filled, wording
@@ -26,21 +28,22 @@ from app.sender import Sender, current_sender
 # Unwritten rows are composed this many at a time.
 CHUNK = 200
 
+# Translated when a letter is written, in its event's language.
 SUBJECTS = {
-    "confirmation": "You're registered: {title}",
-    "waitlisted": "You're on the waitlist: {title}",
-    "promoted": "A seat opened up, you're in: {title}",
-    "update": "Updated: {title}",
-    "cancellation": "Your registration is cancelled: {title}",
-    "event_cancelled": "Cancelled: {title}",
-    "reminder": "Starts in {lead}: {title}",
-    "payment_due": "A seat opened up, complete your payment: {title}",
-    "refunded": "Your payment was refunded: {title}",
-    "manage_link": "Your registration link: {title}",
-    "verification": "Confirm your registration: {title}",
-    "erasure_request": "Confirm erasing your data",
-    "approval_pending": "We'll confirm your registration shortly: {title}",
-    "declined": "About your registration: {title}",
+    "confirmation": N_("You're registered: %(title)s"),
+    "waitlisted": N_("You're on the waitlist: %(title)s"),
+    "promoted": N_("A seat opened up, you're in: %(title)s"),
+    "update": N_("Updated: %(title)s"),
+    "cancellation": N_("Your registration is cancelled: %(title)s"),
+    "event_cancelled": N_("Cancelled: %(title)s"),
+    "reminder": N_("Starts in %(lead)s: %(title)s"),
+    "payment_due": N_("A seat opened up, complete your payment: %(title)s"),
+    "refunded": N_("Your payment was refunded: %(title)s"),
+    "manage_link": N_("Your registration link: %(title)s"),
+    "verification": N_("Confirm your registration: %(title)s"),
+    "erasure_request": N_("Confirm erasing your data"),
+    "approval_pending": N_("We'll confirm your registration shortly: %(title)s"),
+    "declined": N_("About your registration: %(title)s"),
 }
 # Messages a registration does not need, which a person may refuse (one-click unsubscribe).
 REFUSABLE = ("reminder", *POST_EVENT_KINDS)
@@ -55,7 +58,21 @@ def letter_for(
     who: Sender | None = None,
     **context: Any,
 ) -> Letter:
-    """What a `kind` message to `registration` says, with its invite when `method` is set."""
+    """What a `kind` message to `registration` says, with its invite when `method` is set,
+    in its event's language."""
+    with speaking(registration.event.language):
+        return _letter_for(kind, registration, method=method, sequence=sequence, who=who, **context)
+
+
+def _letter_for(
+    kind: str,
+    registration: Registration,
+    *,
+    method: str | None,
+    sequence: int | None,
+    who: Sender | None,
+    **context: Any,
+) -> Letter:
     event = registration.event
     who = who or current_sender()
     link = manage_url(registration)
@@ -86,7 +103,7 @@ def letter_for(
             # Through the registrant's tracked link: watching counts as on-demand attendance.
             context["watch_url"] = watch_url(registration)
     else:
-        subject_line = SUBJECTS[kind].format(title=event.title, lead=context.get("lead", ""))
+        subject_line = gettext(SUBJECTS[kind], title=event.title, lead=context.get("lead", ""))
     subject, text, html = write(
         template,
         subject_line,
@@ -158,7 +175,8 @@ def write_unwritten(now: datetime | None = None) -> int:
                 details = row.details or {}
                 context = dict(details.get("context") or {})
                 if row.kind == "reminder":
-                    context["lead"] = time_left(row.event_starts_at, now)
+                    with speaking(registration.event.language):
+                        context["lead"] = time_left(row.event_starts_at, now)
                 letter = letter_for(
                     row.kind,
                     registration,
@@ -210,12 +228,12 @@ def write_unwritten(now: datetime | None = None) -> int:
 def time_left(starts_at: datetime | None, now: datetime) -> str:
     """How long until the start, in words: "24 hours", "1 hour", "15 minutes", "7 days"."""
     if starts_at is None:
-        return "a moment"
+        return gettext("a moment")
     minutes = max(round((starts_at - now).total_seconds() / 60), 1)
     if minutes >= 2880:
-        return f"{round(minutes / 1440)} days"
+        return ngettext("%(num)d day", "%(num)d days", round(minutes / 1440))
     if minutes >= 90:
-        return f"{round(minutes / 60)} hours"
+        return ngettext("%(num)d hour", "%(num)d hours", round(minutes / 60))
     if minutes >= 55:
-        return "1 hour"
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+        return ngettext("%(num)d hour", "%(num)d hours", 1)
+    return ngettext("%(num)d minute", "%(num)d minutes", minutes)

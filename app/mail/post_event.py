@@ -24,11 +24,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import ColumnElement, exists, func, or_, select, true
 
 from app import fields
 from app.db import db, utcnow, writing
 from app.events.models import Event
+from app.languages import N_
 from app.mail.models import POST_EVENT_KINDS, PostEventTemplate
 from app.mail.outbox import queue_for_registrants, still_owed
 from app.refusals import Refusal
@@ -56,20 +58,26 @@ class Wording:
 
 DEFAULTS = {
     "post_event_thanks": Wording(
-        "Thank you for joining {event}",
-        "Hi {first_name},\n\nthank you for joining {event}. We hope it was worth your time.\n\n"
-        "If you would like to see a part again, or share it with a colleague, the recording "
-        "is below.",
+        N_("Thank you for joining {event}"),
+        N_(
+            "Hi {first_name},\n\nthank you for joining {event}. We hope it was worth your time.\n\n"
+            "If you would like to see a part again, or share it with a colleague, the recording "
+            "is below."
+        ),
     ),
     "post_event_missed": Wording(
-        "Sorry we missed you at {event}",
-        "Hi {first_name},\n\nwe are sorry you could not make it to {event}. Nothing is lost: "
-        "watch the recording whenever it suits you.",
+        N_("Sorry we missed you at {event}"),
+        N_(
+            "Hi {first_name},\n\nwe are sorry you could not make it to {event}. Nothing is lost: "
+            "watch the recording whenever it suits you."
+        ),
     ),
     "post_event_recording": Wording(
-        "The recording of {event}",
-        "Hi {first_name},\n\nthank you for registering for {event}. Here is the recording, "
-        "to watch (or watch again) whenever it suits you.",
+        N_("The recording of {event}"),
+        N_(
+            "Hi {first_name},\n\nthank you for registering for {event}. Here is the recording, "
+            "to watch (or watch again) whenever it suits you."
+        ),
     ),
 }
 
@@ -85,12 +93,18 @@ def wording(event: Event, kind: str) -> Wording:
             PostEventTemplate.event_id == event.id, PostEventTemplate.kind == kind
         )
     )
-    return Wording(own.subject, own.body) if own is not None else DEFAULTS[kind]
+    if own is not None:
+        return Wording(own.subject, own.body)
+    # The default speaks the language the letter is written in (the console's: English).
+    default = DEFAULTS[kind]
+    return Wording(gettext(default.subject), gettext(default.body))
 
 
 def filled(text: str, *, first_name: str, event: Event) -> str:
     """The template's text for one registrant (plain words: no format strings, no markup)."""
-    return text.replace("{first_name}", first_name or "there").replace("{event}", event.title)
+    return text.replace("{first_name}", first_name or gettext("there")).replace(
+        "{event}", event.title
+    )
 
 
 def save_wording(event: Event, values: dict[str, Wording]) -> None:

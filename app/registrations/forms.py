@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from babel import Locale
 from flask import current_app
+from flask_babel import LazyString, gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from itsdangerous import BadData, URLSafeSerializer
 from markupsafe import Markup, escape
@@ -22,6 +25,7 @@ from wtforms.widgets import Select, html_params
 
 from app import fields
 from app.db import column_length as length_of
+from app.languages import DEFAULT, N_, current_language
 from app.registrations.answers import answer_text
 from app.registrations.models import Question, Registration
 from app.registrations.services import Registrant
@@ -81,7 +85,7 @@ def checked_by(
     return check
 
 
-def _text(required: str | None, column: str) -> dict[str, Any]:
+def _text(required: str | LazyString | None, column: str) -> dict[str, Any]:
     """Filters and validators for a free-text field stored in `column`."""
     first = DataRequired(required) if required else Optional()
     return {
@@ -90,14 +94,21 @@ def _text(required: str | None, column: str) -> dict[str, Any]:
     }
 
 
-COUNTRY_PROMPT = ("", "Choose your country")
+COUNTRY_PROMPT = N_("Choose your country")
+
+
+def _country_options() -> str:
+    return _country_options_in(current_language())
 
 
 @cache
-def _country_options() -> str:
+def _country_options_in(language: str) -> str:
+    """The options with each country named in `language` (Babel's names; ours in English)."""
+    names = Locale.parse(language).territories if language != DEFAULT else {}
+    prompt = ("", gettext(COUNTRY_PROMPT))
     return "".join(
-        f'<option value="{code}">{escape(name)}</option>'
-        for code, name in (COUNTRY_PROMPT, *fields.country_choices())
+        f'<option value="{code}">{escape(names.get(code, name))}</option>'
+        for code, name in (prompt, *fields.country_choices())
     )
 
 
@@ -116,25 +127,25 @@ class CountrySelect(Select):
 
 class ReserveForm(FlaskForm):
     email = EmailField(
-        "Work email",
+        _l("Work email"),
         filters=[_stripped],
         validators=[
-            DataRequired("Enter your email address."),
+            DataRequired(_l("Enter your email address.")),
             _at_most(column_length("email")),
             checked_by(fields.registrant_email),
         ],
     )
-    first_name = StringField("First name", **_text("Enter your first name.", "first_name"))
-    last_name = StringField("Last name", **_text(None, "last_name"))
-    company = StringField("Company", **_text(None, "company"))
-    job_title = StringField("Job title", **_text(None, "job_title"))
+    first_name = StringField(_l("First name"), **_text(_l("Enter your first name."), "first_name"))
+    last_name = StringField(_l("Last name"), **_text(None, "last_name"))
+    company = StringField(_l("Company"), **_text(None, "company"))
+    job_title = StringField(_l("Job title"), **_text(None, "job_title"))
     country = SelectField(
-        "Country",
+        _l("Country"),
         validators=[Optional(), checked_by(fields.country_code)],
         validate_choice=False,
         widget=CountrySelect(),
     )
-    phone = TelField("Phone", **_text(None, "phone"))
+    phone = TelField(_l("Phone"), **_text(None, "phone"))
     consent_marketing = BooleanField()
     utm_source = HiddenField()
     utm_medium = HiddenField()
@@ -156,7 +167,7 @@ class ReserveForm(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.country.choices = [COUNTRY_PROMPT, *fields.country_choices()]
+        self.country.choices = [("", gettext(COUNTRY_PROMPT)), *fields.country_choices()]
 
     def validate(self, extra_validators: Any = None) -> bool:
         """Judge the form; after a failed submit the first field in error gets `autofocus`, so

@@ -23,6 +23,7 @@ from app.api.schemas.common import (
 from app.events import limits
 from app.events.models import EVENT_STATUSES, PLATFORM_NAMES
 from app.events.services import MAX_SPEAKERS, SLUG, SPEAKER_TEXT_LENGTH
+from app.languages import LANGUAGES
 
 CURRENCY_CODES = sorted(currency.alpha_3 for currency in pycountry.currencies)
 # An ISO 8601 time whose own year (before conversion to UTC) is one Instant accepts.
@@ -134,6 +135,13 @@ class EventIn(Schema):
     show_seats_left = mf.Boolean(
         metadata={"description": "The landing page shows how many seats are left; default true."}
     )
+    language = OneOf(
+        LANGUAGES,
+        metadata={
+            "description": "What the landing page, registrants' emails and calendar invites "
+            "are written in: en (default), de, fr or es."
+        },
+    )
     platform = OneOf(
         PLATFORM_NAMES,
         allow_none=True,
@@ -208,6 +216,7 @@ class EventOut(Schema):
     starts_at = Instant(required=True)
     duration_minutes = mf.Integer(required=True)
     timezone = mf.String(required=True)
+    language = mf.String(required=True, metadata={"enum": list(LANGUAGES)})
     capacity = mf.Integer(required=True, allow_none=True)
     waitlist = mf.Boolean(required=True)
     price_cents = mf.Integer(required=True)

@@ -1,0 +1,123 @@
+"""The languages an event's public pages, emails and invites are written in: the catalogs
+(compiled from their .po files when a .mo is missing or stale), the locale a page or a
+message speaks, and dates formatted for it. The console always speaks English."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from babel.dates import format_date, format_time
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, g, has_app_context
+from flask_babel import Babel, force_locale, get_locale, refresh
+
+# The first is the default; an event's `language` is one of these.
+LANGUAGES = ("en", "de", "fr", "es")
+LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français", "es": "Español"}
+DEFAULT = LANGUAGES[0]
+CATALOGS = Path(__file__).parent / "translations"
+
+babel = Babel()
+
+
+def N_(message: str) -> str:
+    """Mark a message for the catalogs; it is translated where it is shown."""
+    return message
+
+
+def language_problem(code: str | None) -> str | None:
+    """Why `code` is not an event language, or None when it is one."""
+    if code in LANGUAGES:
+        return None
+    return "Choose one of: " + ", ".join(LANGUAGES) + "."
+
+
+def speak(language: str | None) -> None:
+    """Render the rest of this request (a public page of an event) in `language`."""
+    g.language = language if language in LANGUAGES else DEFAULT
+    refresh()
+
+
+@contextmanager
+def speaking(language: str | None) -> Iterator[None]:
+    """Write a message (an email, an invite) in `language`, wherever it is composed."""
+    with force_locale(language if language in LANGUAGES else DEFAULT):
+        yield
+
+
+def current_language() -> str:
+    locale = get_locale() if has_app_context() else None
+    return locale.language if locale is not None else DEFAULT
+
+
+def long_time(local: datetime) -> str:
+    """ "Donnerstag, 3. Dezember 2026, 14:00 CET": a zoned wall-clock time in the current
+    language."""
+    language = current_language()
+    return (
+        f"{format_date(local, 'full', locale=language)}, "
+        f"{format_time(local, 'short', locale=language)} {local.tzname()}"
+    )
+
+
+def short_time(local: datetime) -> str:
+    """ "3. Dezember 2026, 14:00 UTC" in the current language."""
+    language = current_language()
+    return (
+        f"{format_date(local, 'long', locale=language)}, "
+        f"{format_time(local, 'short', locale=language)} {local.tzname()}"
+    )
+
+
+def _select_locale() -> str:
+    return g.get("language") or DEFAULT
+
+
+def compiled_catalogs(source: Path = CATALOGS) -> Path:
+    """The folder of compiled catalogs: next to the .po files when that folder is writable,
+    else a cache folder; each .mo is (re)written when missing or older than its .po."""
+    for target in (source, Path(tempfile.gettempdir()) / "reserve-translations"):
+        try:
+            for po in source.glob("*/LC_MESSAGES/messages.po"):
+                mo = target / po.relative_to(source).with_suffix(".mo")
+                if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+                    continue
+                mo.parent.mkdir(parents=True, exist_ok=True)
+                with po.open("rb") as fp:
+                    catalog = read_po(fp)
+                # Written aside then moved: another process starting now reads a whole file.
+                fd, temporary = tempfile.mkstemp(dir=mo.parent, suffix=".mo")
+                with os.fdopen(fd, "wb") as out:
+                    write_mo(out, catalog)
+                os.replace(temporary, mo)
+            return target
+        except OSError:
+            continue
+    return source
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(
+        app,
+        default_locale=DEFAULT,
+        default_translation_directories=str(compiled_catalogs()),
+        locale_selector=_select_locale,
+    )
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+
+    @app.before_request
+    def english_until_told() -> None:
+        # A test or CLI may hold one app context over several requests: each starts afresh.
+        if "language" in g:
+            g.pop("language")
+            refresh()
+
+    @app.context_processor
+    def language() -> dict[str, str]:
+        return {"page_language": current_language()}
