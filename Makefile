@@ -46,7 +46,7 @@ screenshots: install browser
 
 # After marking new text: gather it into the catalogs, then translate each new entry.
 translations: install
-	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -o app/translations/messages.pot app templates
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k _l --no-location --sort-output -o app/translations/messages.pot .
 	$(BIN)/pybabel -q update -i app/translations/messages.pot -d app/translations
 
 clean:
