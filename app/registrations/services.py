@@ -228,13 +228,14 @@ def _register_once(
         await_approval(registration, holding=status == "confirmed")
     # A seat taken for an unverified registration stays held until it is verified or expires.
     registration.verified_status = status if verifying else None
-    registration.verify_by = verification_deadline(now) if verifying else None
+    # Deadlines run from the arrival time, the moment the registration records as its own.
+    registration.verify_by = verification_deadline(arrived) if verifying else None
     registration.verified_at = None
     registration.decided_at = None
     registration.cancelled_at = None
     registration.created_at = arrived
     registration.hold_expires_at = hold_until(
-        event, now, current_app.config["PAYMENT_HOLD_MINUTES"], status
+        event, arrived, current_app.config["PAYMENT_HOLD_MINUTES"], status
     )
     db.session.add(registration)
     db.session.flush()
