@@ -190,3 +190,13 @@ def test_every_message_in_the_catalogs_is_translated(language):
     ]
     assert untranslated == []
     assert not [message.id for message in catalog if message.id and message.fuzzy]
+
+
+def test_a_german_double_opt_in_asks_for_confirmation_in_german(app, smtp_server):
+    register_person(german_event(double_opt_in=True), "ada@example.com", first_name="Ada")
+    run_due_jobs()
+    (message,) = smtp_server.to("ada@example.com")
+    assert message["Subject"] == "Bestätigen Sie Ihre Anmeldung: Produkttour"
+    html = body(message, "html")
+    assert '<html lang="de">' in html and "Meine Anmeldung bestätigen" in html
+    assert "Ohne Bestätigung verfällt die Anmeldung am" in body(message, "plain")
