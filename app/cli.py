@@ -15,6 +15,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from app.auth.staff import add_staff, update_rep_profile
+from app.brand import save_brand
 from app.db import db, utcnow
 from app.events.services import create_event, update_event
 from app.models import User
@@ -73,6 +74,14 @@ def demo_seed() -> None:
     fresh = demo_admin is None
     _seed_users()
     if fresh:
+        # The public pages say whom they come from (an admin changes it under Settings).
+        save_brand(
+            {
+                "name": "Northwind Analytics",
+                "accent": "#0f766e",
+                "footer": "Northwind Analytics · Questions? Reply to any email we sent you.",
+            }
+        )
         _seed_upcoming_webinar()
         _seed_routing_rules()
     _seed_past_webinar()
@@ -112,6 +121,10 @@ def _seed_upcoming_webinar() -> None:
             "waitlist": True,
             "join_url": "https://meet.example.com/demo-webinar",
             "campaign": "Demo campaign",
+            "speakers": [
+                {"name": "Priya Raman", "title": "Head of Marketing, Northwind Analytics"},
+                {"name": "Daniel Okafor", "title": "VP Sales, Northwind Analytics"},
+            ],
         }
     )
     update_event(event, {"status": "published"})
