@@ -200,3 +200,43 @@ def test_a_german_double_opt_in_asks_for_confirmation_in_german(app, smtp_server
     html = body(message, "html")
     assert '<html lang="de">' in html and "Meine Anmeldung bestätigen" in html
     assert "Ohne Bestätigung verfällt die Anmeldung am" in body(message, "plain")
+
+
+@pytest.mark.parametrize(
+    ("kind", "context", "heading", "german"),
+    [
+        (
+            "payment_due",
+            {},
+            "Ein Platz ist frei geworden, Ada",
+            ["Bei Produkttour ist ein Platz frei geworden", "Platz bezahlen", "EUR 49.00"],
+        ),
+        (
+            "refunded",
+            {"amount_cents": 4900, "currency": "EUR", "reason": "event_cancelled"},
+            "Ihre Zahlung wurde erstattet",
+            ["Produkttour ist abgesagt", "Erstattet: EUR 49.00", "Werktagen"],
+        ),
+        (
+            "erasure_request",
+            {"erase_url": "http://testserver/r/x/erase/y"},
+            "Bestätigen Sie die Löschung Ihrer Daten, Ada",
+            ["alles zu löschen", "innerhalb von 24 Stunden", "anonymisiert"],
+        ),
+    ],
+)
+def test_the_payment_and_privacy_emails_of_a_german_event_are_german(
+    app, kind, context, heading, german
+):
+    from app.mail.letters import letter_for
+
+    event = german_event()
+    ada = register_person(event, "ada@example.com", first_name="Ada", by_staff=True)
+    # The letters read the price from the event; publishing a paid one would need Stripe.
+    event.price_cents, event.currency = 4900, "EUR"
+    letter = letter_for(kind, ada, **context)
+    assert 'lang="de"' in letter.html and heading in letter.html
+    for words in german:
+        assert words in letter.text, words
+        assert words in letter.html, words
+    assert "Hello" not in letter.text and "Hallo Ada," in letter.text
