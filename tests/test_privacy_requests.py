@@ -15,7 +15,7 @@ from app.privacy.models import Erasure
 from app.privacy.people import find_person
 from app.registrations.links import manage_url
 from app.worker import run_due_jobs
-from tests.builders import csrf_token, register_person
+from tests.builders import csrf_token, make_event, register_person
 
 ERASE_LINK = re.compile(r"(http://testserver/privacy/erase/\S+)")
 
@@ -83,3 +83,26 @@ def test_an_expired_link_erases_nothing(app, client, event, smtp_server):
 
     assert client.get(link).status_code == 404
     assert find_person("ada@example.com") is not None
+
+
+def test_a_german_registrant_erases_themselves_in_german(client, smtp_server):
+    event = make_event(slug="produkt-tour", title="Produkttour", language="de")
+    ada = register_person(event, "ada@example.com")
+    manage_path = urlsplit(manage_url(ada)).path
+    step = client.get(f"{manage_path}/erase")
+    assert "Alles über Sie löschen?" in step.text and '<html lang="de">' in step.text
+    asked = client.post(f"{manage_path}/erase", data={"csrf_token": csrf_token(step.text)})
+    assert "Wir haben einen Link an ada@example.com geschickt" in asked.text
+    assert "innerhalb von 24 Stunden" in asked.text
+
+    run_due_jobs()
+    letter = smtp_server.to("ada@example.com")[-1]
+    assert letter["Subject"] == "Bestätigen Sie die Löschung Ihrer Daten"
+    text = str(letter.get_body(preferencelist=("plain",)).get_content())
+    # The email names the button the German page shows.
+    assert "„Ja, meine Daten löschen“" in text
+    link = urlsplit(ERASE_LINK.search(text).group(1)).path  # type: ignore[union-attr]
+    confirm = client.get(link)
+    assert "Ja, meine Daten löschen" in confirm.text
+    done = client.post(link, data={"csrf_token": csrf_token(confirm.text)})
+    assert "Ihre Daten sind gelöscht" in done.text

@@ -13,6 +13,7 @@ from flask_wtf import FlaskForm
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from app.db import db, writing
+from app.languages import speak
 from app.privacy import bp, signals
 from app.privacy.people import erase_person
 from app.privacy.registry import email_hash
@@ -51,6 +52,7 @@ def _registration_confirming(token: str) -> Registration | None:
 def ask(token: str) -> str:
     """The manage page's "Erase my data": says what goes, and emails the confirming link."""
     registration = open_link(token)
+    speak(registration.event.language)
     form = ConfirmForm()
     sent = False
     if request.method == "POST":
@@ -80,6 +82,7 @@ def confirm(token: str) -> str:
             404,
             "This link is not valid or has expired. Ask again from your registration page.",
         )
+    speak(registration.event.language)
     form = ConfirmForm()
     if request.method == "POST":
         if not form.validate_on_submit():
