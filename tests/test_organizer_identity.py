@@ -94,9 +94,10 @@ def test_brand_css_carries_the_accent_with_readable_text_on_it(app, client):
 def test_a_bad_colour_or_address_is_refused_naming_the_field(admin_client, values, field, words):
     answer = brand_form(admin_client, **values)
     assert answer.status_code == 422
-    # The message stands next to its own field.
-    assert f'id="{field}-error"' in answer.text
-    assert words in answer.text.split(f'id="{field}-error"')[1].split("</p>")[0]
+    # The message stands next to its own field (the name's id is the brand form's own).
+    html_id = "brand_name" if field == "name" else field
+    assert f'id="{html_id}-error"' in answer.text
+    assert words in answer.text.split(f'id="{html_id}-error"')[1].split("</p>")[0]
     with pytest.raises(BrandRejected) as refused:
         save_brand({"name": "X", **values} if field != "name" else values)
     assert field in refused.value.fields

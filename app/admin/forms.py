@@ -225,9 +225,10 @@ class RepProfileForm(FlaskForm):
 
 
 class BrandForm(FlaskForm):
-    """The organization's identity on public pages; app.brand checks each value."""
+    """The organization's identity on public pages; app.brand checks each value. It shares
+    the settings page with the sender's form, so its ids are its own (labels point at ids)."""
 
-    name = StringField("Organization name")
+    name = StringField("Organization name", id="brand_name")
     logo_url = StringField("Logo address")
     accent = StringField("Accent colour")
     footer = TextAreaField("Footer text")

@@ -40,7 +40,8 @@ log = logging.getLogger(__name__)
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
 # Visible ASCII, as Stripe takes: a UUID or any token of the integration's own.
-_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
+_KEY = re.compile(KEY_PATTERN)
 # A first attempt that has not finished in this long died with its process: its key may be
 # taken over by the retry.
 ABANDONED_AFTER = timedelta(seconds=60)

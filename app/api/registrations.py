@@ -40,8 +40,15 @@ IDEMPOTENCY_KEY = {
     "in": "header",
     "name": idempotency.HEADER,
     "required": False,
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-    "description": "Any unique string (a UUID): a retry with the same key and the same body "
+    # The rule the call checks, so the document promises no key it refuses.
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 255,
+        "pattern": idempotency.KEY_PATTERN,
+    },
+    "description": "Any unique string of visible ASCII characters (a UUID): a retry with the "
+    "same key and the same body "
     "within 24 hours (`IDEMPOTENCY_KEY_HOURS`) gets the first answer again, manage link "
     "included, with `Idempotent-Replayed: true`; keys are the caller's own (a token's user, "
     "or the client's address without a token).",
