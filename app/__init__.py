@@ -30,6 +30,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_object(Config(app.instance_path))
     if config:
         app.config.update(config)
+    if str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        # The pool sizes were chosen for the environment's PostgreSQL; an override that swaps
+        # in SQLite (a test, a one-off command) keeps SQLite's own pooling, which takes none.
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        for name in ("pool_size", "max_overflow"):
+            options.pop(name, None)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     app.config["SECRET_KEY"] = settle_secret_key(app.config, app.instance_path)
 
     if hops := app.config.get("PROXY_HOPS"):
