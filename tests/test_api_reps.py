@@ -5,9 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from app.auth import passwords
 from app.db import db
+from app.mail.models import OutboxMessage
 from app.models import RepProfile, User
 from tests.builders import bearer, make_user
+from tests.test_password_links import link_in, set_password
 
 REP_FIELDS = {
     "id",
@@ -59,6 +62,29 @@ def test_adding_a_rep_makes_a_staff_user_and_profile(client, admin):
     # Nobody knows the password it was given, so it cannot be guessed from anything we saw.
     assert not user.check_password("")
     assert not user.check_password("password123")
+
+
+def invitations() -> list[OutboxMessage]:
+    kind = OutboxMessage.kind == passwords.INVITATION
+    return list(db.session.scalars(select(OutboxMessage).where(kind)))
+
+
+def test_a_rep_added_through_the_api_is_invited_to_set_their_password(client, app, admin):
+    response = client.post("/api/v1/reps", json=new_rep(), headers=admin)
+    assert response.status_code == 201, response.json
+    (letter,) = invitations()
+    assert letter.recipient == "rita.rep@example.com" and letter.status == "pending"
+    assert "invited" in letter.subject
+
+    rita = app.test_client()
+    assert set_password(rita, link_in(letter), "rita's own secret").status_code == 303
+    assert db.session.get(User, response.json["id"]).check_password("rita's own secret")
+
+
+def test_a_refused_rep_is_not_invited(client, admin):
+    response = client.post("/api/v1/reps", json=new_rep(countries=["Narnia"]), headers=admin)
+    assert response.status_code == 422, response.json
+    assert invitations() == []
 
 
 def test_a_rep_needs_only_email_and_name(client, admin):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from sqlalchemy import func, select
@@ -82,18 +81,15 @@ def create_rep(values: dict[str, Any]) -> dict[str, Any]:
     """Add a rep: a staff user with the rep role, and the profile routing reads."""
     if _email_taken(values["email"]):
         fail(409, TAKEN, {"email": TAKEN})
-    # A random password no one is told: the rep cannot sign in until one is set for them.
-    user = staff.add_staff(values["email"], values["name"], "rep", secrets.token_urlsafe(32))
+    # Refused before anything is made, so no half-made rep and no invitation to nobody.
+    profile = staff.clean_rep_profile(_profile_values(values))
+    # No password: like a rep added in the console, they set their own through the emailed
+    # invitation, queued in the same commit as the account.
+    user = staff.add_staff(
+        values["email"], values["name"], "rep", None, invite=True, invited_by=auth.require(ADMIN)
+    )
     assert user.rep_profile is not None
-    try:
-        staff.update_rep_profile(user.rep_profile, _profile_values(values))
-    except staff.StaffRejected:
-        # The schema checks what the service checks, so this only happens if the two drift
-        # apart; even then, no rep is left half made.
-        db.session.delete(user.rep_profile)
-        db.session.delete(user)
-        db.session.commit()
-        raise
+    staff.update_rep_profile(user.rep_profile, profile)
     return shown(user)
 
 

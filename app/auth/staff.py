@@ -164,6 +164,15 @@ def update_rep_profile(profile: RepProfile, values: dict[str, Any]) -> RepProfil
     (None: no limit), `active`, `out_of_office_until` (a date or None), `timezone` and
     `meeting_url` (where registrants book time with the rep; empty or None: none).
     """
+    for name, value in clean_rep_profile(values).items():
+        setattr(profile, name, value)
+    db.session.commit()
+    return profile
+
+
+def clean_rep_profile(values: dict[str, Any]) -> dict[str, Any]:
+    """The rep profile `values` as `update_rep_profile` stores them; raises `StaffRejected`
+    naming each field that will not do, so a caller can refuse before it makes anything."""
     problems: dict[str, str] = {}
     clean: dict[str, Any] = {}
     if "countries" in values:
@@ -215,10 +224,7 @@ def update_rep_profile(profile: RepProfile, values: dict[str, Any]) -> RepProfil
         clean["meeting_url"] = meeting or None
     if problems:
         raise StaffRejected(fields=problems)
-    for name, value in clean.items():
-        setattr(profile, name, value)
-    db.session.commit()
-    return profile
+    return clean
 
 
 def _name_problem(name: str) -> str | None:
