@@ -31,7 +31,7 @@ REQUEST_SECONDS = Histogram(
 )
 REGISTRATIONS = Counter(
     "reserve_registrations_total",
-    "Registrations taken (committed), by the status they were given.",
+    "Registrations taken (committed), each once, by the status they were given when taken.",
     ["status"],
 )
 WORKER_PASSES = Counter("reserve_worker_passes_total", "Passes the background worker ran.")

@@ -12,8 +12,12 @@ from sqlalchemy import func, select, update
 
 from app.db import db, utcnow
 from app.mail.models import OutboxMessage
+from app.registrations import approval, opt_in
 from app.registrations.links import manage_url
+from app.registrations.models import Registration
 from tests.builders import make_event, register_person
+from tests.fake_stripe import stripe_settings
+from tests.payments_fixtures import make_paid_event, paid_seat
 
 REMOTE = {"REMOTE_ADDR": "203.0.113.9"}
 TOKEN = "scrape-token-for-tests"
@@ -142,3 +146,50 @@ def test_registrations_are_counted_by_the_status_they_got(client):
     after = scrape(client)
     assert after[confirmed] == before.get(confirmed, 0) + 1
     assert after[waitlisted] == before.get(waitlisted, 0) + 1
+
+
+def registrations_counted(client) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    return {
+        dict(labels)["status"]: value
+        for (name, labels), value in scrape(client).items()
+        if name == "reserve_registrations_total"
+    }
+
+
+def grown(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {
+        status: after[status] - before.get(status, 0)
+        for status in after
+        if after[status] != before.get(status, 0)
+    }
+
+
+def test_a_double_opt_in_registration_is_counted_once_as_taken_not_again_when_verified(client):
+    event = make_event(capacity=5, double_opt_in=True)
+    before = registrations_counted(client)
+    ada = register_person(event, "ada@example.com")
+    opt_in.verify(ada.id)
+    assert db.session.get(Registration, ada.id).status == "confirmed"
+    assert grown(before, registrations_counted(client)) == {"unverified": 1}
+
+
+def test_a_registration_awaiting_approval_is_counted_once_not_again_when_approved(client):
+    event = make_event(capacity=5, requires_approval=True)
+    before = registrations_counted(client)
+    ada = register_person(event, "ada@example.com")
+    taken_as = ada.status
+    approval.approve(ada.id)
+    assert db.session.get(Registration, ada.id).status == "confirmed"
+    assert grown(before, registrations_counted(client)) == {taken_as: 1}
+
+
+class TestPaidSeats:
+    @pytest.fixture
+    def app_config(self, app_config, fake_stripe):  # type: ignore[no-untyped-def]
+        return app_config | stripe_settings(fake_stripe)
+
+    def test_a_registration_paid_for_later_is_counted_once_as_taken(self, client, fake_stripe):
+        event = make_paid_event()
+        before = registrations_counted(client)
+        paid_seat(client, fake_stripe, event)
+        assert grown(before, registrations_counted(client)) == {"pending_payment": 1}

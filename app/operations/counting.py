@@ -1,5 +1,6 @@
 """Counting registrations once they are committed: the `registered` signal notes each one in
-its transaction, the commit counts them (a rolled-back registration is not counted)."""
+its transaction, the commit counts them (a rolled-back registration is not counted). A
+registration announced again (verified, approved, paid) is not counted again."""
 
 from __future__ import annotations
 
@@ -24,8 +25,11 @@ def connect() -> None:
         orm_event.listen(Session, "after_rollback", _forget)
 
 
-def _note(registration: Registration, **_: Any) -> None:
-    # A double opt-in is counted as `unverified`, and again under its new status once verified.
+def _note(registration: Registration, *, again: bool = False, **_: Any) -> None:
+    # Each registration once, under the status it was taken with: a double opt-in counts as
+    # `unverified`, not again when verified (nor one approved or paid for later).
+    if again:
+        return
     db.session.info.setdefault(_NOTED, []).append(registration.status)
 
 

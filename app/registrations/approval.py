@@ -50,7 +50,7 @@ def approve(registration_id: int, now: datetime | None = None) -> Registration:
         registration.decided_at = now
         db.session.flush()
         # The usual confirmation and invite (or the waitlist letter) go out now.
-        signals.registered.send(registration)
+        signals.registered.send(registration, again=True)
         return registration
 
 

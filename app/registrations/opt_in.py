@@ -87,7 +87,7 @@ def verify(registration_id: int, now: datetime | None = None) -> Verification | 
         db.session.flush()
         # The usual confirmation and invite (or waitlist or "we'll confirm shortly" letter) go
         # out now, not before.
-        signals.registered.send(registration)
+        signals.registered.send(registration, again=True)
         return Verification(registration, "verified")
 
 

@@ -119,7 +119,7 @@ def confirm_paid(registration: Registration, now: datetime, *, reseat: bool = Fa
     registration.hold_expires_at = None
     db.session.flush()
     # A second announcement of the same seat adds no second confirmation (the seat key).
-    signals.registered.send(registration)
+    signals.registered.send(registration, again=True)
     return True
 
 

@@ -8,7 +8,8 @@ from blinker import Namespace
 _signals = Namespace()
 
 # sender: the Registration, new or re-activated; its status says confirmed/waitlisted/pending.
-# An `unverified` one (double opt-in) is announced again once verified.
+# An `unverified` one (double opt-in), one pending approval or one pending payment is announced
+# again under its new status once verified, approved or paid, with keyword `again=True`.
 registered = _signals.signal("registered")
 # sender: the Registration that just took a freed seat from the waitlist.
 promoted = _signals.signal("promoted")
