@@ -117,6 +117,8 @@ def _seed_upcoming_webinar() -> None:
             "starts_at": starts,
             "duration_minutes": 45,
             "timezone": "America/New_York",
+            # A browser asking for German gets the page (and its emails) in German.
+            "other_languages": ["de"],
             "capacity": 100,
             "waitlist": True,
             "join_url": "https://meet.example.com/demo-webinar",
@@ -176,6 +178,7 @@ def _seed_past_webinar() -> None:
             "recording_url": "https://videos.example.com/demo-past-webinar",
             "cta_url": "https://example.com/book-a-demo",
             "cta_label": "Book a demo",
+            "other_languages": ["de"],
         }
     )
     update_event(event, {"status": "published"})
@@ -190,6 +193,8 @@ def _seed_past_webinar() -> None:
                 company=company,
                 country=country,
                 consent_marketing=index % 2 == 0,
+                # The Germans registered on the German page: their emails are German.
+                language="de" if country == "DE" else None,
             ),
             now=starts - timedelta(days=6, hours=-index),
         )

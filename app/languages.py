@@ -1,6 +1,7 @@
 """The languages an event's public pages, emails and invites are written in: the catalogs
-(compiled from their .po files when a .mo is missing or stale), the locale a page or a
-message speaks, and dates formatted for it. The console always speaks English."""
+(compiled from their .po files when a .mo is missing or stale), the language a visitor's page
+speaks among those its event offers, the locale a page or a message speaks, and dates
+formatted for it. The console always speaks English."""
 
 from __future__ import annotations
 
@@ -8,14 +9,20 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, g, has_app_context
+from flask import Flask, after_this_request, g, has_app_context, request, url_for
 from flask_babel import Babel, force_locale, get_locale, refresh
+from werkzeug.wrappers import Response
+
+if TYPE_CHECKING:
+    from app.events.models import Event
 
 # The first is the default; an event's `language` is one of these.
 LANGUAGES = ("en", "de", "fr", "es")
@@ -36,6 +43,63 @@ def language_problem(code: str | None) -> str | None:
     if code in LANGUAGES:
         return None
     return "Choose one of: " + ", ".join(LANGUAGES) + "."
+
+
+def other_languages_problem(codes: object) -> str | None:
+    """Why `codes` is not a list of languages an event may offer, or None when it is one."""
+    if isinstance(codes, list | tuple) and all(code in LANGUAGES for code in codes):
+        return None
+    return "List languages from: " + ", ".join(LANGUAGES) + "."
+
+
+# The query parameter that asks for one of an event's languages (`/e/<slug>?lang=de`).
+ASK = "lang"
+
+
+def page_language(event: Event) -> str:
+    """The language `event`'s public page speaks to this visitor: the one `?lang=` asks for
+    among those the event offers, else the best of the browser's Accept-Language among them,
+    else the event's main language. When the event offers more than one, the response is
+    marked `Vary: Accept-Language`, since the same address may then answer in another."""
+    offered = event.languages
+    if len(offered) == 1:
+        return offered[0]
+
+    @after_this_request
+    def varies(response: Response) -> Response:
+        response.vary.add("Accept-Language")
+        return response
+
+    asked = request.args.get(ASK)
+    if asked in offered:
+        return str(asked)
+    return request.accept_languages.best_match(offered) or event.language
+
+
+@dataclass(frozen=True)
+class LanguageLink:
+    """One language of a page in its switcher: `url` is this page, in it."""
+
+    code: str
+    name: str
+    url: str
+    current: bool
+
+
+def language_links(event: Event) -> list[LanguageLink]:
+    """This page (its other query parameters kept) in each language `event` offers; none when
+    it offers only one."""
+    if len(event.languages) == 1 or request.endpoint is None:
+        return []
+    kept: dict[str, Any] = {**(request.view_args or {})}
+    kept.update((name, values) for name, values in request.args.lists() if name != ASK)
+    here = current_language()
+    return [
+        LanguageLink(
+            code, LANGUAGE_NAMES[code], url_for(request.endpoint, **kept, lang=code), code == here
+        )
+        for code in event.languages
+    ]
 
 
 def speak(language: str | None) -> None:
@@ -117,6 +181,8 @@ def init_app(app: Flask) -> None:
         if "language" in g:
             g.pop("language")
             refresh()
+
+    app.add_template_global(language_links)
 
     @app.context_processor
     def language() -> dict[str, str]:

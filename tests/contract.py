@@ -14,6 +14,8 @@ REGISTRATION_FIELDS_IN = {
     "utm_medium",
     "utm_campaign",
     "consent_marketing",
+    # Issue "Every screen": the language registered in, when the event offers it.
+    "language",
 }
 EVENT_FIELDS = {
     "slug",
@@ -24,6 +26,8 @@ EVENT_FIELDS = {
     "timezone",
     # Issue "Every screen": what its public pages, emails and invites are written in.
     "language",
+    # The languages it offers besides that one; the browser picks among them all.
+    "other_languages",
     "capacity",
     "waitlist",
     "price_cents",

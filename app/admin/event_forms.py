@@ -19,6 +19,7 @@ from wtforms import (
     DecimalField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
     URLField,
@@ -26,6 +27,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs are for 3.2
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 from wtforms.validators import ValidationError as Invalid
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from app import fields
 from app.admin.forms import at_most, checked_by, one_line, plain_text
@@ -106,6 +108,12 @@ class EventForm(FlaskForm):
         choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()],
         default=DEFAULT_LANGUAGE,
         validators=[DataRequired("Choose the language registrants read.")],
+    )
+    other_languages = SelectMultipleField(
+        "Also offered in",
+        choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
     )
     starts_at = DateTimeLocalField(  # type: ignore[call-arg]  # 3.2 stubs lack invalid_value_message
         "Starts at (local time in that zone)",
@@ -211,6 +219,7 @@ class EventForm(FlaskForm):
                 "description": event.description,
                 "timezone": event.timezone,
                 "language": event.language,
+                "other_languages": list(event.languages[1:]),
                 "starts_at": utc_to_wall_clock(event.starts_at, event.timezone),
                 "duration_minutes": event.duration_minutes,
                 "capacity": event.capacity,
@@ -280,12 +289,17 @@ class EventForm(FlaskForm):
             raise ValueError("values() reads a validated form, and it requires starts_at")
         closes = self.registration_closes_at.data
         currency = (self.currency.data or "USD").strip().upper()
+        language = self.language.data or DEFAULT_LANGUAGE
         return {
             "title": (self.title.data or "").strip(),
             "slug": (self.slug.data or "").strip().lower(),
             "description": (self.description.data or "").replace("\r\n", "\n"),
             "timezone": zone,
-            "language": self.language.data or DEFAULT_LANGUAGE,
+            "language": language,
+            # The main language is offered anyway; ticking it too changes nothing.
+            "other_languages": [
+                code for code in self.other_languages.data or [] if code != language
+            ],
             "starts_at": wall_clock_to_utc(starts, zone),
             "duration_minutes": self.duration_minutes.data,
             "capacity": self.capacity.data,

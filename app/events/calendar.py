@@ -44,16 +44,19 @@ def invite(
     manage_url: str,
     join_url: str | None = None,
     now: datetime | None = None,
+    language: str | None = None,
 ) -> bytes:
     """One registrant's iTIP invite (RFC 5546): REQUEST to add or update it, CANCEL to remove it.
 
     Keep `uid` for the registration's whole life and raise `sequence` on every change; a
     CANCEL must carry a higher sequence than the last REQUEST. `join_url` is the registrant's
     own link (from the webinar platform) when they have one, in place of the event's.
+    `language`: the registrant's (one the event offers); default, the event's main language.
     """
     if method not in ("REQUEST", "CANCEL"):
         raise ValueError(f"an invite is a REQUEST or a CANCEL, not {method!r}")
-    with speaking(event.language):
+    language = language or event.language
+    with speaking(language):
         return _invite_entry(
             event,
             uid=uid,
@@ -66,6 +69,7 @@ def invite(
             manage_url=manage_url,
             join_url=join_url,
             now=now,
+            language=language,
         )
 
 
@@ -82,13 +86,16 @@ def _invite_entry(
     manage_url: str,
     join_url: str | None,
     now: datetime | None,
+    language: str,
 ) -> bytes:
     entry = _entry(event, uid=uid, now=now)
     entry.sequence = sequence
     # The join link is for someone with a seat: a CANCEL goes to people who no longer have one.
     joining = method == "REQUEST"
     join_url = (join_url or event.join_url) if joining else None
-    entry.description = event_details(event, manage_url=manage_url, join_url=join_url)
+    entry.description = event_details(
+        event, manage_url=manage_url, join_url=join_url, language=language
+    )
     entry.location = _clean(event.location or join_url or "") or None
     entry.url = join_url or None
     # A bare mailto: with the name in CN; clients send RSVP replies to this address.
@@ -192,14 +199,15 @@ def event_details(
     manage_url: str | None = None,
     register_url: str | None = None,
     join_url: str | None = None,
+    language: str | None = None,
 ) -> str:
     """The links a calendar entry needs (`join_url` only for someone with a seat), then the
-    event's description as plain text.
+    event's description as plain text; in `language` (a registrant's), else the event's.
 
     Links come first so that a client (or a link) that cuts long text still shows them.
     """
     blocks = []
-    with speaking(event.language):
+    with speaking(language or event.language):
         if join_url:
             blocks.append(gettext("Join: %(url)s", url=join_url))
         if register_url:

@@ -56,6 +56,8 @@ class Event(Model):
     timezone: Mapped[str] = mapped_column(String(64))
     # What its public pages, registrants' emails and invites are written in (app/languages).
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    # The languages it offers besides that main one: a visitor's browser picks among them all.
+    other_languages: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     capacity: Mapped[int | None]
     waitlist: Mapped[bool] = mapped_column(default=True)
     price_cents: Mapped[int] = mapped_column(default=0)
@@ -118,6 +120,16 @@ class Event(Model):
         """When the event was over: its actual end when the platform reported one (a webinar
         that ended early is followed up at once), else its scheduled end."""
         return self.ended_at or self.ends_at
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """Every language it offers, its main one first."""
+        others = [code for code in self.other_languages or () if code != self.language]
+        return (self.language, *others)
+
+    def language_for(self, wanted: str | None) -> str:
+        """`wanted` when the event offers it, else its main language."""
+        return wanted if wanted is not None and wanted in self.languages else self.language
 
     @property
     def zone(self) -> ZoneInfo:

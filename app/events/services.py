@@ -18,7 +18,7 @@ from app.events.limits import SLUG_LENGTH, limit_problems
 from app.events.models import PLATFORM_NAMES, Campaign, Event
 from app.events.signals import event_cancelled, event_changed
 from app.fields import CONTROL_IN_LINE
-from app.languages import language_problem
+from app.languages import LANGUAGES, language_problem, other_languages_problem
 from app.refusals import Refusal
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -29,6 +29,7 @@ EDITABLE = (
     "description",
     "timezone",
     "language",
+    "other_languages",
     "capacity",
     "waitlist",
     "price_cents",
@@ -85,6 +86,7 @@ def create_event(values: dict[str, Any]) -> Event:
         price_cents=0,
         currency="USD",
         language="en",
+        other_languages=[],
         description="",
         reminder_minutes=[1440, 60],
         double_opt_in=False,
@@ -146,6 +148,8 @@ def _apply(event: Event, values: dict[str, Any]) -> None:
         values = {**values, "embed_origins": _origins_kept(values["embed_origins"])}
     if "speakers" in values:
         values = {**values, "speakers": _speakers_kept(values["speakers"])}
+    if "other_languages" in values:
+        values = {**values, "other_languages": _languages_kept(values["other_languages"])}
     if "cover_image_url" in values:
         cover = (values["cover_image_url"] or "").strip() or None
         if problem := image_url_problem(cover):
@@ -195,6 +199,14 @@ def _speakers_kept(raw: Any) -> list[dict[str, str]]:
             raise EventRejected(fields={"speakers": f"Speaker {number}'s photo: {problem}"})
         kept.append(values)
     return kept
+
+
+def _languages_kept(raw: Any) -> list[str]:
+    """The other languages as stored: known codes, each once, in the catalogs' order."""
+    codes = [] if raw is None else raw
+    if (problem := other_languages_problem(codes)) is not None:
+        raise EventRejected(fields={"other_languages": problem})
+    return [code for code in LANGUAGES if code in codes]
 
 
 def _origins_kept(text: str | None) -> str | None:
@@ -375,6 +387,7 @@ def duplicate_event(event: Event) -> Event:
             "duration_minutes": event.duration_minutes,
             "timezone": event.timezone,
             "language": event.language,
+            "other_languages": list(event.other_languages or []),
             "capacity": event.capacity,
             "waitlist": event.waitlist,
             "price_cents": event.price_cents,

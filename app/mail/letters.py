@@ -11,6 +11,7 @@ from flask_babel import gettext, ngettext
 from sqlalchemy import select, update
 
 from app.db import db, utcnow, writing
+from app.events.models import Event
 from app.languages import N_, speaking
 from app.mail.compose import Letter, compose, write
 from app.mail.models import POST_EVENT_KINDS, OutboxMessage
@@ -49,6 +50,16 @@ SUBJECTS = {
 REFUSABLE = ("reminder", *POST_EVENT_KINDS)
 
 
+def old_schedule(event: Event, context: dict[str, Any]) -> dict[str, str]:
+    """An update's old time and length in words, in the zone of `event` and the current
+    language, from the values its outbox row keeps."""
+    was = datetime.fromisoformat(context["was_starts_at"])
+    return {
+        "was_when": local_time(was, event.timezone),
+        "was_length": duration(int(context["was_duration_minutes"])),
+    }
+
+
 def letter_for(
     kind: str,
     registration: Registration,
@@ -59,8 +70,8 @@ def letter_for(
     **context: Any,
 ) -> Letter:
     """What a `kind` message to `registration` says, with its invite when `method` is set,
-    in its event's language."""
-    with speaking(registration.event.language):
+    in the language its registrant registered in."""
+    with speaking(registration.language):
         return _letter_for(kind, registration, method=method, sequence=sequence, who=who, **context)
 
 
@@ -175,8 +186,12 @@ def write_unwritten(now: datetime | None = None) -> int:
                 details = row.details or {}
                 context = dict(details.get("context") or {})
                 if row.kind == "reminder":
-                    with speaking(registration.event.language):
+                    with speaking(registration.language):
                         context["lead"] = time_left(row.event_starts_at, now)
+                if "was_starts_at" in context:
+                    # The old time, as the registrant's language writes it.
+                    with speaking(registration.language):
+                        context.update(old_schedule(registration.event, context))
                 letter = letter_for(
                     row.kind,
                     registration,

@@ -14,7 +14,6 @@ from app.db import db, utcnow
 from app.events import signals as event_signals
 from app.events.models import Event
 from app.events.services import SCHEDULE_FIELDS
-from app.languages import speaking
 from app.mail.models import OutboxMessage
 from app.mail.outbox import (
     cancel_draft,
@@ -24,7 +23,6 @@ from app.mail.outbox import (
     request_draft,
     stamp,
 )
-from app.pages import duration, local_time
 from app.privacy import signals as privacy_signals
 from app.registrations import signals as registration_signals
 from app.registrations.models import Registration
@@ -183,11 +181,10 @@ def on_event_changed(
         return
     context: dict[str, Any] = {"changed": sorted(changed)}
     if before and ({"starts_at", "duration_minutes"} & changed):
-        # In the event's zone and language, as the new time is shown; a string, since the
-        # row keeps JSON.
-        with speaking(event.language):
-            context["was_when"] = local_time(before["starts_at"], event.timezone)
-            context["was_length"] = duration(before["duration_minutes"])
+        # Kept as values (the row keeps JSON), put in words when each registrant's letter is
+        # written, in their own language (`app.mail.letters.old_schedule`).
+        context["was_starts_at"] = before["starts_at"].isoformat()
+        context["was_duration_minutes"] = before["duration_minutes"]
     # updated_at marks this version of the event: the same change announced twice is one row.
     key = ("update:reg:", f":{stamp(event.updated_at)}")
     queue_for_registrants(

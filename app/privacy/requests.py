@@ -52,7 +52,7 @@ def _registration_confirming(token: str) -> Registration | None:
 def ask(token: str) -> str:
     """The manage page's "Erase my data": says what goes, and emails the confirming link."""
     registration = open_link(token)
-    speak(registration.event.language)
+    speak(registration.language)
     form = ConfirmForm()
     sent = False
     if request.method == "POST":
@@ -82,7 +82,7 @@ def confirm(token: str) -> str:
             404,
             "This link is not valid or has expired. Ask again from your registration page.",
         )
-    speak(registration.event.language)
+    speak(registration.language)
     form = ConfirmForm()
     if request.method == "POST":
         if not form.validate_on_submit():

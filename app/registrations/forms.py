@@ -230,6 +230,8 @@ class ReserveForm(FlaskForm):
             **{name: _hidden(self[name].data, column_length(name)) for name in TRACKING_FIELDS},
             source_link_id=source_link_id,
             consent_marketing=bool(self.consent_marketing.data),
+            # The page's language (`app.languages.page_language`): the one they read it in.
+            language=current_language(),
         )
 
 

@@ -39,4 +39,5 @@ def personal_invite(
         organizer_email=organizer.email,
         manage_url=link or manage_url(registration),
         join_url=registration.join_link,
+        language=registration.language,
     )

@@ -148,6 +148,7 @@ class Registration(Model):
             "status <> 'unverified' OR (verify_by IS NOT NULL AND verified_status IS NOT NULL)",
             name="unverified_has_deadline",
         ),
+        CheckConstraint("language IN ('en', 'de', 'fr', 'es')", name="language"),
         Index("ix_registrations_event_status_created", "event_id", "status", "created_at"),
         # The expiry job's scan: unverified registrations by deadline.
         Index("ix_registrations_status_verify_by", "status", "verify_by"),
@@ -167,6 +168,9 @@ class Registration(Model):
     country: Mapped[str | None] = mapped_column(String(2))
     phone: Mapped[str | None] = mapped_column(String(32))
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The language the registrant registered in (one its event offers): their emails, invites
+    # and manage pages speak it.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     utm_source: Mapped[str | None] = mapped_column(String(200))
     utm_medium: Mapped[str | None] = mapped_column(String(200))
     utm_campaign: Mapped[str | None] = mapped_column(String(200))

@@ -55,6 +55,7 @@ def register_for_replay(
         registration.lead_id = lead_id
         for name in _PERSON_FIELDS:
             setattr(registration, name, getattr(person, name))
+        registration.language = event.language_for(person.language)
         registration.answers = answers
         registration.status = ON_DEMAND
         registration.cancelled_at = None

@@ -15,7 +15,7 @@ from app.events.models import Event
 from app.events.notice import offers_replay, page_notice
 from app.events.services import by_slug
 from app.extensions import limiter
-from app.languages import speak
+from app.languages import page_language, speak
 from app.registrations import (
     booking,
     bp,
@@ -74,7 +74,7 @@ def landing_page(slug: str, *, embed: bool = False) -> Response | str | tuple[st
     # A cancelled event keeps its page, so visitors with an old link learn that it is off.
     if event is None or event.status == "draft":
         abort(404, "There is no open event at this address.")
-    speak(event.language)
+    speak(page_language(event))
     form = ReserveForm(meta={"csrf": not embed})
     if embed and request.method == "POST" and not form.served_for(slug):
         abort(400, "This form has expired. Reload the page and try again.")
@@ -247,7 +247,7 @@ def thanks(token: str) -> str:
 
 
 def thanks_page(registration: Registration, token: str, *, embed: bool = False) -> str:
-    speak(registration.event.language)
+    speak(registration.language)
     payment = payment_hooks.payment_of(registration)
     return render_template(
         "registrations/thanks.html",
@@ -266,7 +266,7 @@ def thanks_page(registration: Registration, token: str, *, embed: bool = False) 
 @bp.get("/r/<token>")
 def manage(token: str) -> str:
     registration = open_link(token)
-    speak(registration.event.language)
+    speak(registration.language)
     return render_template(
         "registrations/manage.html",
         registration=registration,
@@ -293,7 +293,7 @@ def cancel(token: str) -> Response | tuple[str, int]:
     """Cancelling takes two steps: this page says what will happen, and only its POST with
     the explicit `confirm` field cancels (a stray or replayed click gives nothing up)."""
     registration = open_link(token)
-    speak(registration.event.language)
+    speak(registration.language)
     form = ConfirmCancelForm()
     status_code = 200
     if request.method == "POST":
@@ -367,7 +367,10 @@ def _calendar_links(registration: Registration, token: str) -> list[tuple[str, s
     return calendar.add_to_calendar_links(
         event,
         details=calendar.event_details(
-            event, manage_url=manage_url(registration), join_url=registration.join_link
+            event,
+            manage_url=manage_url(registration),
+            join_url=registration.join_link,
+            language=registration.language,
         ),
         ics_url=base + url_for("registrations.invite_ics", token=token),
     )

@@ -66,6 +66,8 @@ class Registrant:
     referrer: str | None = None
     source_link_id: int | None = None
     consent_marketing: bool = False
+    # The language they registered in; one the event does not offer reads as its main one.
+    language: str | None = None
     # Which door the consent came through (the consent record's `source`); not a column.
     consent_source: str = "form"
 
@@ -222,6 +224,7 @@ def _register_once(
     registration.lead_id = lead_id
     for name in _PERSON_FIELDS:
         setattr(registration, name, getattr(person, name))
+    registration.language = event.language_for(person.language)
     registration.answers = answers
     registration.status = "unverified" if verifying else status
     if approving and not verifying:
@@ -315,6 +318,7 @@ def record_walk_in(event: Event, email: str, name: str, now: datetime) -> Regist
     )
     for field_name in _PERSON_FIELDS:
         setattr(registration, field_name, getattr(person, field_name))
+    registration.language = event.language
     db.session.add(registration)
     db.session.flush()
     return registration

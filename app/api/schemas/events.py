@@ -142,6 +142,17 @@ class EventIn(Schema):
             "are written in: en (default), de, fr or es."
         },
     )
+    other_languages = mf.List(
+        OneOf(LANGUAGES),
+        allow_none=True,
+        validate=validate.Length(max=len(LANGUAGES)),
+        metadata={
+            "description": "Languages the event offers besides `language` (en, de, fr, es): "
+            "its landing page speaks the one a visitor's browser prefers among them all (or "
+            "the one `?lang=` names), and a registrant's emails and invites the one they "
+            "registered in. The whole list replaces the old one; default empty."
+        },
+    )
     platform = OneOf(
         PLATFORM_NAMES,
         allow_none=True,
@@ -217,6 +228,11 @@ class EventOut(Schema):
     duration_minutes = mf.Integer(required=True)
     timezone = mf.String(required=True)
     language = mf.String(required=True, metadata={"enum": list(LANGUAGES)})
+    other_languages = mf.List(
+        mf.String(metadata={"enum": list(LANGUAGES)}),
+        required=True,
+        metadata={"description": "The languages it offers besides `language`."},
+    )
     capacity = mf.Integer(required=True, allow_none=True)
     waitlist = mf.Boolean(required=True)
     price_cents = mf.Integer(required=True)

@@ -23,6 +23,7 @@ from app.api.schemas.common import (
     page_of,
 )
 from app.db import column_length
+from app.languages import LANGUAGES
 from app.payments.records import open_checkout_url
 from app.registrations import links
 from app.registrations.models import REGISTRATION_STATUSES, Registration
@@ -113,6 +114,14 @@ class RegistrationIn(Schema):
     utm_medium = _registration_text("utm_medium", allow_none=True)
     utm_campaign = _registration_text("utm_campaign", allow_none=True)
     consent_marketing = mf.Boolean()
+    language = OneOf(
+        LANGUAGES,
+        metadata={
+            "description": "The language the person registers in, when the event offers it "
+            "(its `languages`): their emails, calendar invites and manage page are written in "
+            "it. Default, and for a language the event does not offer: the event's `language`."
+        },
+    )
 
     @ma.validates_schema(skip_on_field_errors=False)
     def phone_reads_as_a_number(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -132,6 +141,7 @@ class RegistrationIn(Schema):
             utm_campaign=data.get("utm_campaign"),
             consent_marketing=bool(data.get("consent_marketing")),
             consent_source="api",
+            language=data.get("language"),
         )
 
 
@@ -209,6 +219,14 @@ class RegistrationDetail(Schema):
         },
     )
     consent_marketing = mf.Boolean(required=True)
+    language = mf.String(
+        required=True,
+        metadata={
+            "enum": list(LANGUAGES),
+            "description": "The language the registrant registered in; their emails, invites "
+            "and pages speak it.",
+        },
+    )
 
 
 class RegistrationListArgs(ListArgs):
