@@ -219,6 +219,10 @@ def test_the_registrants_own_pages_and_letters_speak_their_language_not_the_even
     english = client.get(f"/r/{manage_token(bob)}", headers=GERMAN_BROWSER).get_data(as_text=True)
     assert '<html lang="en">' in english
 
+    log_in(client, make_user("admin"))
+    console = client.get(f"/admin/events/tour/registrations/{ada.id}").get_data(as_text=True)
+    assert '<dd id="registration-language">de:' in console
+
 
 def test_a_schedule_change_tells_each_registrant_the_old_time_in_their_language(app, smtp_server):
     event = english_and_german()
