@@ -222,6 +222,8 @@ def test_the_registrants_own_pages_and_letters_speak_their_language_not_the_even
     log_in(client, make_user("admin"))
     console = client.get(f"/admin/events/tour/registrations/{ada.id}").get_data(as_text=True)
     assert '<dd id="registration-language">de:' in console
+    exported = client.get("/api/v1/people/ada@example.com", headers=bearer(make_user("admin")))
+    assert exported.json["registrations"][0]["language"] == "de"
 
 
 def test_a_schedule_change_tells_each_registrant_the_old_time_in_their_language(app, smtp_server):

@@ -203,6 +203,7 @@ def _registration(registration: Registration) -> dict[str, Any]:
         "answers": registration.answers or {},
         **{name: getattr(registration, name) for name in (*UTM_FIELDS, *CLICK_TRACES)},
         "consent_marketing": registration.consent_marketing,
+        "language": registration.language,
         "status": registration.status,
         "created_at": _when(registration.created_at),
         "cancelled_at": _when(registration.cancelled_at),
