@@ -4,8 +4,10 @@ which feeds the score and routing like live attendance and is shown as on-demand
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from app.db import db, utcnow
@@ -15,6 +17,7 @@ from app.registrations.links import manage_token
 from app.registrations.models import Lead, Registration
 from app.registrations.personal_links import personal_url
 from app.registrations.replay import watch_token
+from app.worker import run_due_jobs
 from tests.builders import csrf_token, log_in, make_event, register_person, token_for
 from tests.followup_fixtures import followup_of, make_rep
 
@@ -176,3 +179,53 @@ def test_typing_a_registrants_email_shows_the_recording_but_counts_no_view_for_t
     db.session.expire_all()
     assert registration.on_demand_at is None
     assert registration.on_demand_views == 0
+
+
+class TestTheReplayLetter:
+    """A replay registrant is emailed their tracked link, in the event's language."""
+
+    @pytest.fixture
+    def app_config(self, app_config, smtp_server):  # type: ignore[no-untyped-def]
+        return {**app_config, **smtp_server.mail_config}
+
+    @staticmethod
+    def watch_path(text: str, slug: str) -> str:
+        match = re.search(rf"https?://[^/\s]+(/e/{slug}/watch/[^\s\"<]+)", text)
+        assert match, text
+        return match.group(1)
+
+    def test_a_replay_registrant_is_emailed_their_tracked_link(self, client, app, smtp_server):
+        event = _replay()
+        _fill(client, f"/e/{event.slug}", email="grace@example.com")
+        run_due_jobs()
+        (letter,) = smtp_server.to("grace@example.com")
+        assert letter["Subject"] == f"Your link to the recording: {event.title}"
+        text = letter.get_body(preferencelist=("plain",)).get_content()
+        html = letter.get_body(preferencelist=("html",)).get_content()
+        assert "Hello Grace," in text and "Watch the recording" in html
+        path = self.watch_path(text, event.slug)
+        assert self.watch_path(html, event.slug) == path
+        assert not any(part.get_content_type() == "text/calendar" for part in letter.walk())
+
+        # The emailed link is the tracked one: following it counts the view.
+        followed = client.get(path)
+        assert followed.status_code == 303 and followed.headers["Location"] == RECORDING
+        db.session.expire_all()
+        assert _registration("grace@example.com").on_demand_views == 1
+
+        # Registering again sends the same person to the recording, not another letter.
+        _fill(client, f"/e/{event.slug}", email="grace@example.com")
+        run_due_jobs()
+        assert len(smtp_server.to("grace@example.com")) == 1
+
+    def test_the_replay_letter_of_a_german_event_is_german(self, client, app, smtp_server):
+        event = _replay(language="de", title="Produkttour", slug="produkt-tour")
+        _fill(client, f"/e/{event.slug}", email="ada@example.com", first_name="Ada")
+        run_due_jobs()
+        (letter,) = smtp_server.to("ada@example.com")
+        assert letter["Subject"] == "Ihr Link zur Aufzeichnung: Produkttour"
+        html = letter.get_body(preferencelist=("html",)).get_content()
+        text = letter.get_body(preferencelist=("plain",)).get_content()
+        assert '<html lang="de">' in html and "Aufzeichnung ansehen" in html
+        assert "Hallo Ada," in text
+        assert "Watch the recording" not in html + text

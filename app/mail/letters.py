@@ -45,6 +45,7 @@ SUBJECTS = {
     "erasure_request": N_("Confirm erasing your data"),
     "approval_pending": N_("We'll confirm your registration shortly: %(title)s"),
     "declined": N_("About your registration: %(title)s"),
+    "replay": N_("Your link to the recording: %(title)s"),
 }
 # Messages a registration does not need, which a person may refuse (one-click unsubscribe).
 REFUSABLE = ("reminder", *POST_EVENT_KINDS)
@@ -98,6 +99,8 @@ def _letter_for(
         )
     if kind == "waitlisted":
         context.setdefault("position", waitlist_position(registration))
+    if kind == "replay":
+        context.setdefault("watch_url", watch_url(registration))
     if kind == "verification":
         context.setdefault("verify_url", verify_url(registration))
         context.setdefault("hours", current_app.config["VERIFICATION_HOURS"])

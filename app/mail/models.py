@@ -36,6 +36,7 @@ KINDS = (
     "erasure_request",
     "approval_pending",
     "declined",
+    "replay",
     "post_event_thanks",
     "post_event_missed",
     "post_event_recording",

@@ -25,7 +25,7 @@ from app.mail.outbox import (
 )
 from app.privacy import signals as privacy_signals
 from app.registrations import signals as registration_signals
-from app.registrations.models import Registration
+from app.registrations.models import ON_DEMAND, Registration
 
 # A registration in this state holds a calendar entry its cancel must withdraw; a seat
 # waiting for payment has had no invite yet.
@@ -66,6 +66,10 @@ def on_registered(registration: Registration, **_: Any) -> None:
         # "We'll confirm shortly"; the confirmation and invite follow the approval.
         key = f"approval-pending:reg:{registration.id}:{stamp(registration.created_at)}"
         queue([note_draft("approval_pending", registration, key)])
+    elif registration.status == ON_DEMAND:
+        # They are sent on to the recording at once; the letter keeps their tracked link.
+        key = f"replay:reg:{registration.id}:{stamp(registration.created_at)}"
+        queue([note_draft("replay", registration, key)])
 
 
 def on_declined(registration: Registration, **_: Any) -> None:
