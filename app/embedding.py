@@ -7,6 +7,8 @@ site allowed to frame the form may also post to the API, and no other site may d
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from threading import Lock
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -14,6 +16,9 @@ from flask import current_app
 from app.refusals import Refusal
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+# How many events' origins a process keeps for the outage page of their embed.
+REMEMBERED_EVENTS = 1000
+_REMEMBERED = "reserve_embed_origins"
 
 
 def checked_origin(text: str, field: str = "embed_origins") -> str:
@@ -58,3 +63,26 @@ def allowed_origins(own: str | None) -> tuple[str, ...]:
 
 def is_allowed(origin: str | None, own: str | None) -> bool:
     return bool(origin) and (origin or "").lower() in allowed_origins(own)
+
+
+def last_allowed_origins(slug: str) -> tuple[str, ...]:
+    """The origins this process last let frame `slug`'s form, else every event's: read
+    without the database, so that the outage page shows inside the frame when it is down."""
+    remembered, lock = _remembered()
+    with lock:
+        return remembered.get(slug) or tuple(current_app.config["EMBED_ORIGINS"])
+
+
+def remember_allowed_origins(slug: str, origins: tuple[str, ...]) -> None:
+    """Keep the origins that may frame `slug`'s form for `last_allowed_origins`."""
+    remembered, lock = _remembered()
+    with lock:
+        remembered[slug] = origins
+        remembered.move_to_end(slug)
+        while len(remembered) > REMEMBERED_EVENTS:
+            remembered.popitem(last=False)
+
+
+def _remembered() -> tuple[OrderedDict[str, tuple[str, ...]], Lock]:
+    # Per app, not per module: each app (and each test's) has its own events.
+    return current_app.extensions.setdefault(_REMEMBERED, (OrderedDict(), Lock()))

@@ -153,3 +153,53 @@ def test_a_signed_in_console_page_gives_503_not_500(vanishing_sqlite):
     assert int(answer.headers["Retry-After"]) > 0
     assert "try again in a minute" in answer.text
     assert answer.headers["Cache-Control"] == "no-store"
+
+
+PARTNER = "https://www.partner.example"
+SHOP = "https://shop.example"
+
+
+def frame_ancestors(response: Any) -> str:
+    policy = response.headers["Content-Security-Policy"]
+    return next(part for part in policy.split("; ") if part.startswith("frame-ancestors"))
+
+
+def served(app: Flask, method: str, path: str, **kwargs: Any) -> Any:
+    """One request in an app context of its own, as a server gives it: `g` is per request
+    there, while the fixture's context would carry one response's framing into the next."""
+    with app.app_context():
+        return app.test_client().open(path, method=method, **kwargs)
+
+
+def test_the_embeds_outage_page_may_be_framed_by_the_events_embed_origins(vanishing_sqlite):
+    app, folder = vanishing_sqlite
+    app.config["EMBED_ORIGINS"] = (PARTNER,)
+    make_event(slug="partner-day", embed_origins=SHOP)
+    framed = served(app, "GET", "/e/partner-day/embed")
+    assert framed.status_code == 200
+    expected = f"frame-ancestors 'self' {PARTNER} {SHOP}"
+    assert frame_ancestors(framed) == expected
+
+    _break(folder)
+
+    for answer in (
+        served(app, "GET", "/e/partner-day/embed"),
+        served(app, "POST", "/e/partner-day/embed", data=FORM),
+    ):
+        assert_outage(answer)
+        # The partner's page shows the "try again" page in its frame, not a broken frame.
+        assert frame_ancestors(answer) == expected
+        assert "X-Frame-Options" not in answer.headers
+    # Every other page still refuses frames, outage or not.
+    plain = served(app, "GET", "/e/partner-day")
+    assert_outage(plain)
+    assert frame_ancestors(plain) == "frame-ancestors 'none'"
+
+
+def test_an_embed_never_served_before_the_outage_may_be_framed_by_every_events_origins(
+    unreachable_postgres,
+):
+    unreachable_postgres.config["EMBED_ORIGINS"] = (PARTNER,)
+    answer = served(unreachable_postgres, "GET", "/e/partner-day/embed")
+    assert_outage(answer)
+    assert frame_ancestors(answer) == f"frame-ancestors 'self' {PARTNER}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from werkzeug.wrappers import Response
 
-from app.embedding import allowed_origins
+from app.embedding import allowed_origins, last_allowed_origins, remember_allowed_origins
 from app.events.services import by_slug
 from app.extensions import csrf, limiter
 from app.registrations import bp
@@ -23,6 +23,12 @@ from app.security import allow_framing_by
 @csrf.exempt
 @limiter.limit(landing_rate, methods=["POST"], error_message=TOO_MANY_POSTS)
 def embed(slug: str) -> Response | str | tuple[str, int]:
+    # Framed as last time before the database is asked: if it is down, the outage page then
+    # shows in the partner's frame instead of a frame the browser refuses.
+    allow_framing_by(last_allowed_origins(slug))
     event = by_slug(slug)
-    allow_framing_by(allowed_origins(event.embed_origins if event else None))
+    origins = allowed_origins(event.embed_origins if event else None)
+    if event is not None:
+        remember_allowed_origins(slug, origins)
+    allow_framing_by(origins)
     return landing_page(slug, embed=True)
