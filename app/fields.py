@@ -11,23 +11,33 @@ import phonenumbers
 import pycountry
 from disposable_email_domains import blocklist as DISPOSABLE_DOMAINS
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext
+
+from app.languages import DEFAULT, N_, current_language
 
 # PostgreSQL cannot store NUL, and a line break in a one-line value (a name) could end up in a
 # mail header; no one means to type the other control characters either.
 CONTROL_IN_LINE = re.compile(r"[\x00-\x1f\x7f]")
 # Multi-line text (descriptions, notes) keeps its tabs and line breaks.
 CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+NOT_AN_EMAIL = N_("Enter a valid email address, such as name@example.com.")
 
 
 class InvalidValue(ValueError):
-    """A value a person typed that we refuse, with a message to show next to the field."""
+    """A value a person typed that we refuse, with a message to show next to the field.
+
+    The message is English where the rule knows it by heart (marked `N_`; a public page shows
+    it in its language through `app.languages.translated`), or written in the current
+    language where it quotes a figure; the console and the API speak English either way."""
 
 
 def length_problem(text: str, limit: int) -> str | None:
     """What a value longer than `limit` characters is told, or None when it fits."""
     if len(text) <= limit:
         return None
-    return f"Use at most {limit} characters (this has {len(text)})."
+    return gettext(
+        "Use at most %(limit)s characters (this has %(length)s).", limit=limit, length=len(text)
+    )
 
 
 def normalize_email(raw: str) -> tuple[str, str]:
@@ -35,6 +45,9 @@ def normalize_email(raw: str) -> tuple[str, str]:
     try:
         checked = validate_email(raw.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
+        # email-validator explains the fault in English only; another language says it plainly.
+        if current_language() != DEFAULT:
+            raise InvalidValue(gettext(NOT_AN_EMAIL)) from None
         raise InvalidValue(str(exc)) from None
     return checked.normalized, checked.normalized.lower()
 
@@ -46,7 +59,7 @@ def registrant_email(raw: str) -> tuple[str, str]:
     address, key = normalize_email(raw)
     if is_disposable(key.rpartition("@")[2]):
         raise InvalidValue(
-            "This looks like a disposable email address; use one you will still read later."
+            N_("This looks like a disposable email address; use one you will still read later.")
         )
     return address, key
 
@@ -61,7 +74,7 @@ def country_code(raw: str) -> str:
     """An ISO 3166-1 alpha-2 code, upper case."""
     code = raw.strip().upper()
     if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
-        raise InvalidValue("Use a two-letter ISO 3166 country code, such as US, DE or IN.")
+        raise InvalidValue(N_("Use a two-letter ISO 3166 country code, such as US, DE or IN."))
     return code
 
 
@@ -107,8 +120,8 @@ def phone_number(raw: str, country: str | None) -> str:
         parsed = phonenumbers.parse(raw.strip(), country or None)
     except phonenumbers.NumberParseException:
         raise InvalidValue(
-            "Enter a phone number with its country code, such as +1 415 555 0100."
+            N_("Enter a phone number with its country code, such as +1 415 555 0100.")
         ) from None
     if not phonenumbers.is_possible_number(parsed):
-        raise InvalidValue("This phone number has the wrong number of digits.")
+        raise InvalidValue(N_("This phone number has the wrong number of digits."))
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)

@@ -17,8 +17,16 @@ from typing import TYPE_CHECKING, Any
 from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, after_this_request, g, has_app_context, request, url_for
-from flask_babel import Babel, force_locale, get_locale, refresh
+from flask import (
+    Flask,
+    after_this_request,
+    g,
+    has_app_context,
+    has_request_context,
+    request,
+    url_for,
+)
+from flask_babel import Babel, force_locale, get_locale, gettext, refresh
 from werkzeug.wrappers import Response
 
 if TYPE_CHECKING:
@@ -108,6 +116,14 @@ def speak(language: str | None) -> None:
     refresh()
 
 
+def visitor_language() -> str:
+    """The visitor's browser language (Accept-Language), the best match among ours; for a
+    public page that belongs to no event."""
+    if not has_request_context():
+        return DEFAULT
+    return request.accept_languages.best_match(LANGUAGES, default=DEFAULT) or DEFAULT
+
+
 @contextmanager
 def speaking(language: str | None) -> Iterator[None]:
     """Write a message (an email, an invite) in `language`, wherever it is composed."""
@@ -137,6 +153,13 @@ def short_time(local: datetime) -> str:
         f"{format_date(local, 'long', locale=language)}, "
         f"{format_time(local, 'short', locale=language)} {local.tzname()}"
     )
+
+
+def translated(message: object) -> str:
+    """A message written in English where it arose (a refusal, a field's error, an error
+    page's words; each marked with `N_`), in the current language: the catalog's translation
+    when it has one, else as given. Plain text, so a page escapes it like any other."""
+    return gettext(str(message)) if message else ""
 
 
 def _select_locale() -> str:
@@ -174,6 +197,7 @@ def init_app(app: Flask) -> None:
         locale_selector=_select_locale,
     )
     app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.add_template_filter(translated, "translated")
 
     @app.before_request
     def english_until_told() -> None:

@@ -14,6 +14,7 @@ from flask import Flask, Response, current_app, g, jsonify, render_template, req
 from sqlalchemy import exc as sa
 
 from app.db import db
+from app.languages import speak, visitor_language
 from app.security import is_console
 
 # What a database that is down, restarting or out of connections raises (sqlalchemy wraps the
@@ -91,4 +92,7 @@ def _page() -> str:
             return render_template("admin/error.html", code=503, message=message)
         except Exception:  # noqa: BLE001 - its layout may ask the database who is signed in
             current_app.logger.info("the console's outage page failed; the public one instead")
+    if "language" not in g:
+        # The event's language is in the database that failed: the browser's is asked instead.
+        speak(visitor_language())
     return render_template("outage.html", posted=posted)

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, false, t
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Model, UTCDateTime, utcnow
+from app.languages import N_
 
 EVENT_STATUSES = ("draft", "published", "cancelled")
 # The webinar platforms an event can run on (app/platforms has a connector for each).
@@ -162,11 +163,11 @@ class Event(Model):
         """Why registration is closed right now, in words for the visitor; None when open."""
         now = now or utcnow()
         if self.status == "cancelled":
-            return "This event has been cancelled."
+            return N_("This event has been cancelled.")
         if self.status != "published":
-            return "Registration for this event is not open."
+            return N_("Registration for this event is not open.")
         if self.registration_closes_at and now >= self.registration_closes_at:
-            return "Registration for this event has closed."
+            return N_("Registration for this event has closed.")
         if now >= self.ends_at:
-            return "This event has already taken place."
+            return N_("This event has already taken place.")
         return None

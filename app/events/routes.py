@@ -7,6 +7,7 @@ from flask import Response, abort, current_app, render_template, url_for
 from app.events import bp
 from app.events.calendar import public_calendar
 from app.events.services import published_by_slug, upcoming_published
+from app.languages import N_
 
 
 @bp.get("/")
@@ -18,7 +19,7 @@ def index() -> str:
 def event_ics(slug: str) -> Response:
     event = published_by_slug(slug)
     if event is None:
-        abort(404, "There is no published event at this address.")
+        abort(404, N_("There is no published event at this address."))
     landing = current_app.config["BASE_URL"] + url_for("registrations.landing", slug=slug)
     return Response(
         public_calendar(event, event_url=landing),

@@ -6,10 +6,12 @@ import logging
 import math
 from datetime import UTC, datetime, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from app.db import db, insert_ignoring_conflict, utcnow, writing
 from app.events.models import Event
+from app.languages import N_, speaking
 from app.mail.outbox import stamp
 from app.payments import gateway
 from app.payments.models import Payment
@@ -46,7 +48,7 @@ def checkout_url(registration_id: int) -> str:
     now = utcnow()
     registration = db.session.get(Registration, registration_id, populate_existing=True)
     if registration is None or registration.status != "pending_payment":
-        raise PaymentUnavailable("This registration is not waiting for a payment.")
+        raise PaymentUnavailable(N_("This registration is not waiting for a payment."))
     payments = list(
         db.session.scalars(
             select(Payment).where(
@@ -58,12 +60,16 @@ def checkout_url(registration_id: int) -> str:
     if registration.hold_expires_at is not None and registration.hold_expires_at <= now:
         registrations.cancel(registration.id, by="payment")
         raise PaymentUnavailable(
-            "Your seat was held for a limited time and it has run out, so it was released. "
-            "Register again to get a new place."
+            N_(
+                "Your seat was held for a limited time and it has run out, so it was released. "
+                "Register again to get a new place."
+            )
         )
     for payment in payments:
         if payment.status == "processing" or payment.status == "paid":
-            raise PaymentUnavailable("Your payment is being processed; there is nothing to pay.")
+            raise PaymentUnavailable(
+                N_("Your payment is being processed; there is nothing to pay.")
+            )
         resumable = payment.status == "open" and payment.expires_at - now > RESUME_MARGIN
         if resumable and payment.checkout_url:
             return payment.checkout_url
@@ -73,13 +79,18 @@ def checkout_url(registration_id: int) -> str:
     # Built from BASE_URL, like the links in emails: the worker has no request to go by.
     page = manage_url(registration)
     expires_at = session_expiry(registration.hold_expires_at, now)
+    # Stripe's page shows it to the buyer, in the language they registered in: the same words
+    # on every attempt with this key, whoever's browser asks (Stripe refuses a key reused
+    # with other parameters).
+    with speaking(registration.language):
+        description = gettext("%(title)s: one seat", title=event.title)
     db.session.commit()  # no transaction stays open while Stripe is asked
     try:
         checkout = gateway.create_checkout(
             idempotency_key=key,
             reference=f"registration-{registration.id}",
             email=registration.email,
-            description=f"{event.title}: one seat",
+            description=description,
             amount_cents=event.price_cents,
             currency=event.currency,
             success_url=f"{page}/thanks?paid=1",
@@ -103,7 +114,7 @@ def checkout_url(registration_id: int) -> str:
     if not still_held:
         # Cancelled while Stripe was asked: nobody may pay for a seat that is gone.
         expire_quietly(checkout.id)
-        raise PaymentUnavailable("This registration is no longer waiting for a payment.")
+        raise PaymentUnavailable(N_("This registration is no longer waiting for a payment."))
     assert checkout.url is not None
     return checkout.url
 

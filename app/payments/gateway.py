@@ -16,6 +16,8 @@ from typing import Any
 import stripe
 from flask import current_app
 
+from app.languages import N_
+
 # Stripe's own webhook tolerance: a signature older than this is refused as a replay.
 WEBHOOK_TOLERANCE_SECONDS = stripe.Webhook.DEFAULT_TOLERANCE
 
@@ -149,11 +151,15 @@ def _client() -> stripe.StripeClient:
 
 def _failed(exc: stripe.StripeError) -> GatewayError:
     if isinstance(exc, stripe.APIConnectionError):
-        message = "The payment service could not be reached. Nothing was charged; please try again."
+        message = N_(
+            "The payment service could not be reached. Nothing was charged; please try again."
+        )
     elif isinstance(exc, (stripe.AuthenticationError, stripe.PermissionError)):
-        message = "Payments are not set up correctly. Nothing was charged; we have been told."
+        message = N_("Payments are not set up correctly. Nothing was charged; we have been told.")
     else:
-        message = "The payment service refused the request. Nothing was charged; please try again."
+        message = N_(
+            "The payment service refused the request. Nothing was charged; please try again."
+        )
     return GatewayError(message, code=exc.code, detail=f"{type(exc).__name__}: {exc}")
 
 

@@ -7,6 +7,7 @@ from werkzeug.wrappers import Response
 
 from app.extensions import csrf, limiter
 from app.inputs import body_limit
+from app.languages import N_
 from app.payments import bp, gateway
 from app.payments.checkout import checkout_url
 from app.payments.settlement import NotYetKnown, handle_webhook
@@ -48,7 +49,7 @@ def pay(token: str) -> Response:
     registration = open_link(token)
     # The manage page's button carries a CSRF token like its cancel button.
     if not CancelForm().validate_on_submit():
-        abort(400, "This form has expired. Reload the page and try again.")
+        abort(400, N_("This form has expired. Reload the page and try again."))
     try:
         url = checkout_url(registration.id)
     except PaymentUnavailable as exc:

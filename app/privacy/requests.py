@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from app.db import db, writing
-from app.languages import speak
+from app.languages import N_, speak
 from app.privacy import bp, signals
 from app.privacy.people import erase_person
 from app.privacy.registry import email_hash
@@ -57,7 +57,7 @@ def ask(token: str) -> str:
     sent = False
     if request.method == "POST":
         if not form.validate_on_submit():
-            abort(400, "This form has expired. Reload the page and try again.")
+            abort(400, N_("This form has expired. Reload the page and try again."))
         url = erasure_url(registration)
         with writing():
             signals.erasure_requested.send(registration, url=url)
@@ -80,13 +80,13 @@ def confirm(token: str) -> str:
     if registration is None:
         abort(
             404,
-            "This link is not valid or has expired. Ask again from your registration page.",
+            N_("This link is not valid or has expired. Ask again from your registration page."),
         )
     speak(registration.language)
     form = ConfirmForm()
     if request.method == "POST":
         if not form.validate_on_submit():
-            abort(400, "This form has expired. Reload the page and try again.")
+            abort(400, N_("This form has expired. Reload the page and try again."))
         erase_person(registration.email_normalized, actor="registrant", source="registrant")
         return render_template("privacy/erased.html")
     return render_template("privacy/confirm.html", form=form, token=token)

@@ -10,9 +10,12 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
+from babel.numbers import format_decimal
+from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
 from app import fields
+from app.languages import N_, current_language
 from app.refusals import Refusal
 
 # One-line answers (and hidden values) are kept to this length; long text to the other.
@@ -36,7 +39,7 @@ class Asked(Protocol):
 class AnswersRefused(Refusal):
     """Answers the event's questions refuse; `fields` names each as `answers.<key>`."""
 
-    default_message = "Some answers are not valid; see the questions marked."
+    default_message = N_("Some answers are not valid; see the questions marked.")
 
 
 def field_name(key: str) -> str:
@@ -55,7 +58,7 @@ def checked_answers(
     if not questions:
         return dict(answers)
     problems = {
-        field_name(key): "This is not one of this event's questions."
+        field_name(key): N_("This is not one of this event's questions.")
         for key in answers
         if key not in {question.key for question in questions}
     }
@@ -172,33 +175,36 @@ def _answered(question: Asked, value: Any) -> bool:
 
 def _missing(question: Asked) -> str:
     if question.type == "checkbox":
-        return "Tick this box to register."
+        return N_("Tick this box to register.")
     if question.type in ("select", "multiselect", "country"):
-        return "Choose an answer to this question."
-    return "Answer this question."
+        return N_("Choose an answer to this question.")
+    return N_("Answer this question.")
 
 
 def _typed(question: Asked, value: Any) -> Any:
     kind = question.type
     if kind == "checkbox":
         if not isinstance(value, bool):
-            raise fields.InvalidValue("Answer true or false.")
+            raise fields.InvalidValue(N_("Answer true or false."))
         return value
     if kind == "number":
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise fields.InvalidValue("Give a number, such as 250.")
+            raise fields.InvalidValue(N_("Give a number, such as 250."))
         if not math.isfinite(value) or abs(value) > LARGEST_NUMBER:
-            raise fields.InvalidValue(f"Give a number no larger than {LARGEST_NUMBER:,}.")
+            largest = format_decimal(LARGEST_NUMBER, locale=current_language())
+            raise fields.InvalidValue(
+                gettext("Give a number no larger than %(largest)s.", largest=largest)
+            )
         return int(value) if float(value).is_integer() else value
     if kind == "multiselect":
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            raise fields.InvalidValue("Give the chosen options as a list.")
+            raise fields.InvalidValue(N_("Give the chosen options as a list."))
         chosen = list(dict.fromkeys(item.strip() for item in value))
         if any(item not in question.options for item in chosen):
             raise fields.InvalidValue(_choose_from(question.options))
         return chosen
     if not isinstance(value, str):
-        raise fields.InvalidValue("Answer with text.")
+        raise fields.InvalidValue(N_("Answer with text."))
     text = value.strip()
     if kind == "country":
         return fields.country_code(text)
@@ -209,11 +215,11 @@ def _typed(question: Asked, value: Any) -> Any:
     long_text = kind == "textarea"
     forbidden = fields.CONTROL_IN_TEXT if long_text else fields.CONTROL_IN_LINE
     if forbidden.search(text):
-        raise fields.InvalidValue("Remove the invisible control characters from this answer.")
+        raise fields.InvalidValue(N_("Remove the invisible control characters from this answer."))
     if problem := fields.length_problem(text, TEXT_LENGTH if long_text else LINE_LENGTH):
         raise fields.InvalidValue(problem)
     return text
 
 
 def _choose_from(options: Sequence[str]) -> str:
-    return "Choose one of: " + ", ".join(options) + "."
+    return gettext("Choose one of: %(options)s.", options=", ".join(options))

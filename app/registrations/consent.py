@@ -20,14 +20,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import gettext
 from itsdangerous import BadData, URLSafeSerializer
 
 from app.db import db, utcnow, writing
+from app.languages import N_
 from app.registrations.models import ConsentRecord, Lead, Registration
 
 UNSUBSCRIBE_SALT = "unsubscribe"
-# What the person saw when they withdrew: the words of every withdrawing button and link.
-WITHDRAWAL_TEXT = "Stop sending me news about upcoming events and products."
+# The words of every withdrawing button (the manage page's, the unsubscribe page's), in
+# English; a page in another language records them as it showed them (`withdrawal_words`).
+WITHDRAWAL_TEXT = N_("Stop sending me news, reminders and emails after events")
 
 
 def record_consent(
@@ -42,26 +45,33 @@ def record_consent(
     _record(lead, "given", source, text, registration, now)
 
 
-def withdraw_consent(lead: Lead, now: datetime, source: str) -> bool:
+def withdrawal_words() -> str:
+    """The withdrawing button's words as the current page shows them, in its language."""
+    return gettext(WITHDRAWAL_TEXT)
+
+
+def withdraw_consent(lead: Lead, now: datetime, source: str, words: str = WITHDRAWAL_TEXT) -> bool:
     """The lead wants no more marketing email, nor any other email a registration does not
     need, from now on. False when they had no consent to withdraw (they are unsubscribed all
-    the same)."""
+    the same). `words` are what the person saw when they withdrew, kept as the record's."""
     if lead.unsubscribed_at is None:
         lead.unsubscribed_at = now
     if not lead.consent_marketing:
         return False
     lead.consent_marketing = False
     lead.consent_at = now
-    lead.consent_text = WITHDRAWAL_TEXT
-    _record(lead, "withdrawn", source, WITHDRAWAL_TEXT, None, now)
+    lead.consent_text = words
+    _record(lead, "withdrawn", source, words, None, now)
     return True
 
 
-def withdraw_lead_consent(lead_id: int, source: str, now: datetime | None = None) -> bool:
+def withdraw_lead_consent(
+    lead_id: int, source: str, now: datetime | None = None, words: str = WITHDRAWAL_TEXT
+) -> bool:
     """`withdraw_consent` in its own write transaction, for the faces that withdraw."""
     with writing():
         lead = db.session.get(Lead, lead_id)
-        return lead is not None and withdraw_consent(lead, now or utcnow(), source)
+        return lead is not None and withdraw_consent(lead, now or utcnow(), source, words)
 
 
 def may_send_marketing(lead: Lead) -> bool:

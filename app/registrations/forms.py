@@ -62,7 +62,7 @@ def _at_most(limit: int) -> Callable[[FlaskForm, Any], None]:
 
 def _plain_text(form: FlaskForm, field: Any) -> None:
     if field.data and fields.CONTROL_IN_LINE.search(field.data):
-        raise StopValidation("Remove the invisible control characters from this field.")
+        raise StopValidation(N_("Remove the invisible control characters from this field."))
 
 
 def checked_by(
@@ -291,10 +291,17 @@ def asked_on_form(
                 show_if=show_if,
                 choices=choices,
                 condition_label=labels.get(condition.get("key", ""), ""),
-                condition_text=answer_text(condition.get("equals")),
+                condition_text=_condition_text(condition.get("equals")),
             )
         )
     return asked
+
+
+def _condition_text(value: Any) -> str:
+    # A ticked box reads "yes" in the page's language; a choice reads as the organiser wrote it.
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    return answer_text(value)
 
 
 class CancelForm(FlaskForm):

@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import abort, current_app
+from flask_babel import gettext
 from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import select
 
 from app.db import db, utcnow
+from app.languages import N_, speak
 from app.registrations.models import Registration
 
 MANAGE_SALT = "manage-registration"
@@ -54,14 +56,21 @@ def expires_at(registration: Registration) -> datetime:
 
 def open_link(token: str, now: datetime | None = None) -> Registration:
     """The registration behind a manage link a visitor opened; every `/r/<token>` page asks
-    here. A forged or unknown link is a 404; one past its time a 410."""
+    here, and the page (or its error) speaks the registration's language from here on. A forged or
+    unknown link is a 404; one past its time a 410."""
     registration = registration_for(token)
     if registration is None:
-        abort(404, "This link is not valid. Check that you copied the whole link from your email.")
+        abort(
+            404, N_("This link is not valid. Check that you copied the whole link from your email.")
+        )
+    speak(registration.language)
     if (now or utcnow()) >= expires_at(registration):
         abort(
             410,
-            "This link has expired: registration links stop working "
-            f"{current_app.config['MANAGE_LINK_DAYS_AFTER_EVENT']} days after the event ends.",
+            gettext(
+                "This link has expired: registration links stop working %(days)s days after "
+                "the event ends.",
+                days=current_app.config["MANAGE_LINK_DAYS_AFTER_EVENT"],
+            ),
         )
     return registration

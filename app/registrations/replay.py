@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from app.db import db, rows_changed, utcnow, writing
 from app.events.models import Event
 from app.events.notice import offers_replay
+from app.languages import N_
 from app.registrations import signals
 from app.registrations.answers import checked_answers
 from app.registrations.links import registration_signed, signed_token
@@ -26,7 +27,7 @@ from app.registrations.services import (
 )
 
 WATCH_SALT = "watch-recording"
-NO_RECORDING = "This event has no recording to watch."
+NO_RECORDING = N_("This event has no recording to watch.")
 
 
 def register_for_replay(

@@ -15,7 +15,7 @@ from app.events.models import Event
 from app.events.notice import offers_replay, page_notice
 from app.events.services import by_slug
 from app.extensions import limiter
-from app.languages import page_language, speak
+from app.languages import N_, page_language, speak
 from app.registrations import (
     booking,
     bp,
@@ -53,11 +53,12 @@ def landing_rate() -> str:
     return str(current_app.config["LANDING_RATE_LIMIT"])
 
 
-TOO_MANY_POSTS = (
+# Shown in the page's language by the error page and the landing template (`translated`).
+TOO_MANY_POSTS = N_(
     "This form has been sent from your address many times in a short while. "
     "Wait a minute, then try again."
 )
-SUBMIT_AGAIN = "Please check your details and send the form again."
+SUBMIT_AGAIN = N_("Please check your details and send the form again.")
 
 
 @bp.route("/e/<slug>", methods=["GET", "POST"])
@@ -73,7 +74,7 @@ def landing_page(slug: str, *, embed: bool = False) -> Response | str | tuple[st
     event = by_slug(slug)
     # A cancelled event keeps its page, so visitors with an old link learn that it is off.
     if event is None or event.status == "draft":
-        abort(404, "There is no open event at this address.")
+        abort(404, N_("There is no open event at this address."))
     speak(page_language(event))
     form = ReserveForm(meta={"csrf": not embed})
     if embed and request.method == "POST" and not form.served_for(slug):
@@ -215,7 +216,7 @@ def watch(slug: str, token: str) -> Response:
     event = by_slug(slug)
     registration = replay.watching(token)
     if event is None or registration is None or registration.event_id != event.id:
-        abort(404, "This link to the recording is not valid.")
+        abort(404, N_("This link to the recording is not valid."))
     if not offers_replay(event):
         abort(404, replay.NO_RECORDING)
     if request.method == "GET":
@@ -321,16 +322,23 @@ def cancel(token: str) -> Response | tuple[str, int]:
 def invite_ics(token: str) -> Response:
     registration = open_link(token)
     if registration.status == "waitlisted":
-        abort(404, "You are on the waitlist: your calendar invite comes when a seat is yours.")
+        abort(404, N_("You are on the waitlist: your calendar invite comes when a seat is yours."))
     if registration.status == "pending_payment":
-        abort(404, "Your seat is waiting for payment: your calendar invite comes once it is paid.")
+        abort(
+            404, N_("Your seat is waiting for payment: your calendar invite comes once it is paid.")
+        )
     if registration.status == "unverified":
         abort(
             404,
-            "Confirm your email address first: your calendar invite comes with the confirmation.",
+            N_(
+                "Confirm your email address first: your calendar invite comes with the "
+                "confirmation."
+            ),
         )
     if registration.status in ("pending_approval", "declined"):
-        abort(404, "Your registration has not been approved: there is no calendar invite for it.")
+        abort(
+            404, N_("Your registration has not been approved: there is no calendar invite for it.")
+        )
     method = invites.current_method(registration)
     ics = invites.personal_invite(
         registration, method=method, sequence=registration.invite_sequence

@@ -21,6 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app import fields
 from app.db import column_length, db, upsert, utcnow, writing
 from app.events.models import Event
+from app.languages import N_
 from app.refusals import Refusal
 from app.registrations import links, signals
 from app.registrations.answers import checked_answers
@@ -194,7 +195,7 @@ def _register_once(
 
     event = db.session.get(Event, event_id, populate_existing=True)
     if event is None:
-        raise RegistrationRefused("This event does not exist.")
+        raise RegistrationRefused(N_("This event does not exist."))
     if reason := (_closed_to_staff(event, now) if by_staff else event.closed_reason(now)):
         raise RegistrationRefused(reason)
     # Staff adding someone by hand may not know their answers: nothing is required of them.
@@ -282,7 +283,7 @@ def _take_seat_or_waitlist(event: Event, *, comped: bool = False) -> str:
         # then goes to this registration by its turn, not to a later newcomer.
         lock_event(event.id)
         return "waitlisted"
-    raise RegistrationRefused("This event is full.", full=True)
+    raise RegistrationRefused(N_("This event is full."), full=True)
 
 
 def record_walk_in(event: Event, email: str, name: str, now: datetime) -> Registration | None:
@@ -328,7 +329,7 @@ def _no_seat_until_approved(event: Event) -> str:
     """The seat status of a registration that takes no seat before it is approved: none held
     ("waitlisted" in the status's words), unless there is none to give it and no waitlist."""
     if event.seats_left == 0 and not event.waitlist:
-        raise RegistrationRefused("This event is full.", full=True)
+        raise RegistrationRefused(N_("This event is full."), full=True)
     return "waitlisted"
 
 
