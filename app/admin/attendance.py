@@ -22,8 +22,7 @@ from app.admin.events import event_or_404
 from app.auth.access import roles_required
 from app.db import db
 from app.events.models import Event
-from app.followup.attendance import apply_attendance, preview_attendance, read_report
-from app.followup.attendance.previews import keep_preview, take_preview
+from app.followup.attendance import apply_preview, keep_upload, preview_attendance
 from app.inputs import body_limit
 from app.pages import flash_refusal, show_refusal
 from app.refusals import Refusal
@@ -53,17 +52,16 @@ def attendance(slug: str) -> Any:
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                report = read_report(form.report.data.stream, event)
+                kept = keep_upload(event, form.report.data.stream, current_user.id)
             except Refusal as refusal:
                 show_refusal(form, refusal, {"file": "report"})
             else:
-                preview = preview_attendance(event, report)
-                token = keep_preview(event, current_user.id, report)
+                preview = preview_attendance(event, kept, shown=SHOWN_ROWS)
                 return render_template(
                     "admin/attendance_preview.html",
                     event=event,
                     preview=preview,
-                    apply_form=ApplyForm(token=token),
+                    apply_form=ApplyForm(token=kept.token),
                     shown=SHOWN_ROWS,
                 )
         return _upload_page(event, form, 422)
@@ -77,14 +75,13 @@ def apply_attendance_report(slug: str) -> Any:
     form = ApplyForm()
     if not form.validate_on_submit():
         abort(400, "This form has expired. Reload the page and try again.")
-    report = take_preview(event, current_user.id, form.token.data or "")
-    if report is None:
-        flash("That preview has expired or was already applied. Upload the report again.", "error")
-        return redirect(url_for("admin.attendance", slug=event.slug), code=303)
     try:
-        summary = apply_attendance(event, report)
+        summary = apply_preview(event, current_user.id, form.token.data or "")
     except Refusal as refusal:
         flash_refusal(refusal)
+        return redirect(url_for("admin.attendance", slug=event.slug), code=303)
+    if summary is None:
+        flash("That preview has expired or was already applied. Upload the report again.", "error")
         return redirect(url_for("admin.attendance", slug=event.slug), code=303)
     flash(
         f"Attendance imported from the {summary.source}: {summary.attended} attended, "

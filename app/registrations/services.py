@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import fields
-from app.db import column_length, db, upsert, utcnow, writing
+from app.db import db, upsert, utcnow, writing
 from app.events.models import Event
 from app.languages import N_
 from app.refusals import Refusal
@@ -284,45 +284,6 @@ def _take_seat_or_waitlist(event: Event, *, comped: bool = False) -> str:
         lock_event(event.id)
         return "waitlisted"
     raise RegistrationRefused(N_("This event is full."), full=True)
-
-
-def record_walk_in(event: Event, email: str, name: str, now: datetime) -> Registration | None:
-    """The registration of someone an attendance report places in the room who never
-    registered: a `walk_in` row on their lead (found or created by email), holding no seat and
-    sending nothing. Runs inside the caller's write transaction; returns the existing row when
-    there is one, and None for an address no lead can have."""
-    try:
-        address, key = fields.normalize_email(email)
-    except fields.InvalidValue:
-        return None
-    existing = db.session.scalar(
-        select(Registration).where(
-            Registration.event_id == event.id, Registration.email_normalized == key
-        )
-    )
-    if existing is not None:
-        return existing
-    first_name, _, last_name = name.strip().partition(" ")
-    person = Registrant(
-        email=address,
-        email_normalized=key,
-        first_name=first_name[: column_length(Registration, "first_name")],
-        last_name=last_name.strip()[: column_length(Registration, "last_name")],
-    )
-    lead_id = touch_lead(event, person, now, consent=False)
-    registration = Registration(
-        event_id=event.id,
-        lead_id=lead_id,
-        status=WALK_IN,
-        manage_token=secrets.token_urlsafe(24),
-        created_at=now,
-    )
-    for field_name in _PERSON_FIELDS:
-        setattr(registration, field_name, getattr(person, field_name))
-    registration.language = event.language
-    db.session.add(registration)
-    db.session.flush()
-    return registration
 
 
 def _no_seat_until_approved(event: Event) -> str:

@@ -55,6 +55,8 @@ MAX_COLUMNS = 500
 MAX_ROWS = 1_000_000
 _MAX_WARNINGS = 20
 _REMEMBERED_TIMES = 10_000
+# How many people a batch handed to `read_report_in_batches`'s `keep` holds.
+BATCH = 1_000
 
 
 class AttendanceFileError(Refusal):
@@ -73,6 +75,22 @@ def read_report(
     `progress`, when given, is called with the number of bytes consumed since its last call.
     Raises AttendanceFileError with a message for the person who uploaded the file.
     """
+    return read_report_in_batches(stream, event, None, progress)
+
+
+def read_report_in_batches(
+    stream: IO[bytes],
+    event: Event,
+    keep: Callable[[list[Attendee]], None] | None,
+    progress: Callable[[int], None] | None = None,
+) -> AttendeeReport:
+    """`read_report` that hands the attendees to `keep` a batch at a time (`BATCH` people, each
+    with the joins read since their last batch), so that memory holds one batch whatever the
+    file's size; the report returned then lists nobody. One person may come in several
+    batches: `keep` adds each batch to what it kept (minutes and joins added, the earliest
+    join and the latest leave kept, the first name given). Without `keep`, every attendee is
+    in the report returned.
+    """
     head = stream.read(_SAMPLE_BYTES)
     if not head or not head.strip(b"\xef\xbb\xbf \t\r\n"):
         raise AttendanceFileError(f"The file is empty. {EXPECTED}.")
@@ -82,7 +100,7 @@ def read_report(
     replay = _Replay(head, stream, progress)
     text = io.TextIOWrapper(io.BufferedReader(replay), encoding=encoding, newline="")
     try:
-        return _Reader(event).read(csv.reader(text, dialect))
+        return _Reader(event, keep).read(csv.reader(text, dialect))
     finally:
         # The caller owns the upload; closing the wrapper would close it.
         text.detach()
@@ -151,10 +169,13 @@ class _Replay(io.RawIOBase):
 class _Reader:
     """A small state machine over the rows: preamble, sections, the header, then joins."""
 
-    def __init__(self, event: Event) -> None:
+    def __init__(self, event: Event, keep: Callable[[list[Attendee]], None] | None) -> None:
         self.zone = ZoneInfo(event.timezone)
         self.anchor = event.starts_at.astimezone(self.zone).replace(tzinfo=None)
         self.attendees: dict[str, Attendee] = {}
+        self.keep = keep
+        # Whether anyone was read, kept already or not.
+        self.anyone = False
         self.rows = 0
         self.warnings: list[str] = []
         self.extra_warnings = 0
@@ -212,6 +233,7 @@ class _Reader:
                 if columns is not None and "@" in cell_at(cells, columns.email):
                     # An address in the email column: a join, not another header.
                     self._read_join(columns, cells, line)
+                    self._hand_over(BATCH)
                     continue
                 found = Columns.find(cells)
                 if found is not None:
@@ -228,6 +250,7 @@ class _Reader:
                     duration_at = self._read_preamble(cells, duration_at)
                     continue
                 self._read_join(columns, cells, line)
+                self._hand_over(BATCH)
         except UnicodeDecodeError:
             raise _not_utf8(line + 1) from None
         except csv.Error as exc:
@@ -237,7 +260,8 @@ class _Reader:
         if not self.found_header:
             shown = self.candidate or self.first_row or []
             raise AttendanceFileError(f"{EXPECTED}; found columns: {show_columns(shown)}.")
-        if not self.attendees:
+        self._hand_over(1)
+        if not self.anyone:
             self._warn("The report lists nobody: every confirmed registrant would be a no-show.")
         for zone in sorted(self.unknown_zones):
             self._warn(f"The time zone {zone} is not known; those times were read as {self.zone}.")
@@ -250,6 +274,12 @@ class _Reader:
             actual_minutes=self.actual_minutes,
             warnings=self.warnings,
         )
+
+    def _hand_over(self, at_least: int) -> None:
+        """Give the people read so far to `keep` once there are `at_least` of them."""
+        if self.keep is not None and len(self.attendees) >= at_least:
+            self.keep(list(self.attendees.values()))
+            self.attendees = {}
 
     def _read_summary(self, summary: Columns, cells: list[str]) -> None:
         """Zoom's meeting line: its host is staff, its duration the meeting's length."""
@@ -287,6 +317,7 @@ class _Reader:
         if "@" not in email or " " in email:
             self._warn(f"Line {line}: {email[:60]!r} is not an email address; the row was skipped.")
             return
+        self.anyone = True
         person = self.attendees.setdefault(email, Attendee(email=email))
         if not person.name:
             person.name = _person_name(columns, cell)
