@@ -1,19 +1,22 @@
 """Peak memory of the streaming registration export and the attendance import, at three sizes.
 
-    .venv/bin/python bench/memory.py [--sizes 5000,20000,50000]
+    .venv/bin/python bench/memory.py [--sizes 5000,20000,50000] [--walk-ins]
 
 For each size, one event gets that many registrations (written in bulk, not through the
 public path, which `bench/registration.py` measures), then the console's CSV export is read
 to its end and an attendance report with a row per registrant is imported. Python's peak
 allocation during each (tracemalloc) is printed; streaming keeps it flat as the size grows,
-where reading everything at once would grow with it. Uses a temporary SQLite file, or a
-throwaway PostgreSQL database next to DATABASE_URL when it names one.
+where reading everything at once would grow with it. With --walk-ins the report lists people
+who never registered instead, so that every row makes a walk-in (a lead and a registration).
+Uses a temporary SQLite file, or a throwaway PostgreSQL database next to DATABASE_URL when it
+names one.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import logging
 import secrets
 import sys
 import tempfile
@@ -70,13 +73,14 @@ def seed(event_id: int, size: int, now: Any) -> None:
         db.session.commit()
 
 
-def report_file(size: int, event: Any) -> bytes:
-    """An attendee report (Zoom's columns) with one row per seeded registrant."""
+def report_file(size: int, event: Any, person: str = "person") -> bytes:
+    """An attendee report (Zoom's columns) with one row per seeded registrant (per walk-in when
+    `person` names others)."""
     starts = event.starts_at  # the event's zone is UTC
     joined = starts.strftime("%m/%d/%Y %I:%M:%S %p")
     left = (starts + timedelta(minutes=45)).strftime("%m/%d/%Y %I:%M:%S %p")
     head = "Email,Join Time,Leave Time,Time in Session (minutes)\n"
-    rows = (f"person{n:06d}@example.com,{joined},{left},45\n" for n in range(size))
+    rows = (f"{person}{n:06d}@example.com,{joined},{left},45\n" for n in range(size))
     return (head + "".join(rows)).encode()
 
 
@@ -90,7 +94,9 @@ def peak(work: Callable[[], Any]) -> tuple[float, float]:
     return (tracemalloc.get_traced_memory()[1] - before) / 1e6, seconds
 
 
-def measure(url: str, instance: Path, size: int) -> tuple[tuple[float, float], tuple[float, float]]:
+def measure(
+    url: str, instance: Path, size: int, walk_ins: bool = False
+) -> tuple[tuple[float, float], tuple[float, float]]:
     from flask_migrate import upgrade
 
     from app import create_app
@@ -103,7 +109,10 @@ def measure(url: str, instance: Path, size: int) -> tuple[tuple[float, float], t
         {"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(instance), "SECRET_KEY": "bench"}
     )
     with app.app_context():
+        # Alembic's lines would break up the table printed.
+        logging.disable(logging.INFO)
         upgrade()
+        logging.disable(logging.NOTSET)
         now = utcnow().replace(microsecond=0)
         event = create_event(
             {
@@ -121,7 +130,7 @@ def measure(url: str, instance: Path, size: int) -> tuple[tuple[float, float], t
         )
         update_event(event, {"status": "published"})
         seed(event.id, size, now)
-        data = report_file(size, event)
+        data = report_file(size, event, "walkin" if walk_ins else "person")
         with app.test_request_context():
 
             def export() -> None:
@@ -139,6 +148,7 @@ def measure(url: str, instance: Path, size: int) -> tuple[tuple[float, float], t
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="5000,20000,50000")
+    parser.add_argument("--walk-ins", action="store_true", help="report only unregistered people")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     tracemalloc.start()
@@ -151,7 +161,7 @@ def main() -> None:
             empty_databases(Path(workdir), "app") as (kind, (url,)),
         ):
             (export_mb, export_s), (import_mb, import_s) = measure(
-                url, Path(workdir) / "instance", size
+                url, Path(workdir) / "instance", size, args.walk_ins
             )
         print(f"{size:>7} {export_mb:>15.1f} {export_s:>9.1f} {import_mb:>15.1f} {import_s:>9.1f}")
     print(f"database: {kind}")
