@@ -66,8 +66,10 @@ def test_joins_of_one_person_in_different_batches_add_up(app):
     assert kept_rows() == (0, 0)
 
 
-def test_a_walk_in_is_named_by_the_first_name_their_rows_give(app):
-    event = make_event(slug="named", starts_at=STARTS)
+def test_a_walk_in_is_named_by_the_first_name_their_rows_give_and_speaks_the_events_language(
+    app,
+):
+    event = make_event(slug="named", starts_at=STARTS, language="de")
     upload = report(
         "grace@example.com,,20,,,0\n",
         *others(BATCH + 10),
@@ -80,6 +82,7 @@ def test_a_walk_in_is_named_by_the_first_name_their_rows_give(app):
     grace = registration_of(event.id, "grace@example.com")
     assert (grace.status, grace.first_name, grace.last_name) == ("walk_in", "Grace", "Hopper")
     assert grace.attended_minutes == 30
+    assert grace.language == "de"
 
 
 def test_every_walk_in_of_a_large_report_gets_a_lead_and_a_registration_once(app):
