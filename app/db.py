@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar, cast
@@ -121,16 +125,95 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+class WriterQueue:
+    """The writers of one SQLite database file, served one at a time in the order they block.
+
+    SQLite lets a writer that finds the lock taken sleep and retry (its busy handler sleeps
+    1, 2, 5 … 100 ms): under a rush the lock sits free while the next writer sleeps, and an
+    unlucky writer keeps losing its retries for a second or more. Writers here first wait on a
+    lock file instead (`flock`, which the kernel hands on the moment it is released), so
+    SQLite's own lock is free whenever a writer asks for it.
+    """
+
+    def __init__(self, database: str) -> None:
+        self.path = database + ".writers"
+        # Each thread of each process opens the file itself: flock locks belong to an open
+        # file, so two opens exclude each other while threads sharing one (or a child sharing
+        # its parent's after a fork) would not.
+        self._local = threading.local()
+        self._opened: list[int] = []
+        weakref.finalize(self, _close_all, self._opened)
+
+    def _file(self) -> int:
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():
+            local.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._opened.append(local.fd)
+            local.pid = os.getpid()
+            local.holding = False
+        return int(local.fd)
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        fd = self._file()
+        if self._local.holding:
+            yield  # a write inside a write: the turn is this thread's already
+            return
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        self._local.holding = True
+        try:
+            yield
+        finally:
+            self._local.holding = False
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _close_all(descriptors: list[int]) -> None:
+    for fd in descriptors:
+        with suppress(OSError):
+            os.close(fd)
+
+
+# Weak: an engine disposed of and dropped (a test's app) takes its queue and files with it.
+_queues: weakref.WeakKeyDictionary[Engine, WriterQueue | None] = weakref.WeakKeyDictionary()
+
+
+def writer_queue(engine: Engine) -> WriterQueue | None:
+    """The queue of the SQLite file `engine` writes to; None for PostgreSQL or a database in
+    memory (one connection, no other process)."""
+    try:
+        return _queues[engine]
+    except KeyError:
+        pass
+    database = engine.url.database
+    queue = None
+    if engine.dialect.name == "sqlite" and database and database != ":memory:":
+        queue = WriterQueue(os.path.abspath(database))
+    return _queues.setdefault(engine, queue)
+
+
 @contextmanager
 def writing() -> Iterator[None]:
     """Run the block as one write transaction: committed at the end, rolled back on error.
 
-    On SQLite it takes the write lock at BEGIN (other writers wait for it); on PostgreSQL
-    row locks and conditional updates inside the block do the same work.
+    On SQLite it takes the write lock at BEGIN, after waiting its turn in the file's
+    `WriterQueue`; on PostgreSQL row locks and conditional updates inside the block do the
+    same work.
     """
     if db.session().in_transaction():
         # Close the read transaction the request opened; a write lock must come at BEGIN.
         db.session.commit()
+    queue = writer_queue(db.engine)
+    if queue is None:
+        with _write_transaction():
+            yield
+        return
+    with queue.turn(), _write_transaction():
+        yield
+
+
+@contextmanager
+def _write_transaction() -> Iterator[None]:
     db.session.connection(execution_options={IMMEDIATE: True})
     try:
         yield

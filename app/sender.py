@@ -3,10 +3,13 @@ MAIL_DEFAULT_SENDER. Mail headers, invite ORGANIZERs and the settings page all r
 
 from __future__ import annotations
 
+import time
+import weakref
 from dataclasses import dataclass
 from email.utils import parseaddr
 
 from flask import current_app
+from sqlalchemy import Engine
 
 from app import fields
 from app.db import db
@@ -41,6 +44,26 @@ def current_sender() -> Sender:
     return Sender(name, address or "events@localhost")
 
 
+# A Message-ID's domain is read at most this often per process and database.
+DOMAIN_SECONDS = 60.0
+# Per database (an app's engine): when its sender's domain was read, and what it was.
+_domains: weakref.WeakKeyDictionary[Engine, tuple[float, str]] = weakref.WeakKeyDictionary()
+
+
+def message_id_domain() -> str:
+    """The domain a message queued now ends its Message-ID in: the sender's, read at most once
+    a minute. A Message-ID only has to be unique, so a process that goes on with the former
+    domain for a minute after staff change the sender breaks nothing, and a rush of
+    registrations does not read the setting once each."""
+    now = time.monotonic()
+    cached = _domains.get(db.engine)
+    if cached is not None and now - cached[0] < DOMAIN_SECONDS:
+        return cached[1]
+    domain = current_sender().domain
+    _domains[db.engine] = (now, domain)
+    return domain
+
+
 def save_sender(name: str, email: str) -> Sender:
     problems: dict[str, str] = {}
     name = " ".join(name.split())
@@ -60,4 +83,5 @@ def save_sender(name: str, email: str) -> Sender:
     else:
         setting.value = value
     db.session.commit()
+    _domains.pop(db.engine, None)
     return Sender(name, email)

@@ -7,7 +7,7 @@ import unicodedata
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.brand import image_url_problem
@@ -341,13 +341,17 @@ def published_by_slug(slug: str) -> Event | None:
     return event if event is not None and event.status == "published" else None
 
 
+# Built once: SQLAlchemy then neither coerces its parts nor computes its cache key per call.
+_EVENT_AT = select(Event).where(Event.slug == bindparam("slug"))
+
+
 def by_slug(slug: str) -> Event | None:
     """The event at this address; every face looks slugs up here."""
     # A slug no event could have is not looked up: PostgreSQL refuses NUL in a query, and an
     # address from outside may hold anything.
     if not slug or len(slug) > SLUG_LENGTH or CONTROL_IN_LINE.search(slug):
         return None
-    return db.session.scalar(select(Event).where(Event.slug == slug))
+    return db.session.scalar(_EVENT_AT, {"slug": slug})
 
 
 def slug_from(text: str) -> str:

@@ -30,7 +30,7 @@ from app.events.models import Event
 from app.mail.compose import Letter, compose, new_message_id
 from app.mail.models import OutboxMessage
 from app.registrations.models import Registration
-from app.sender import Sender, current_sender
+from app.sender import Sender, current_sender, message_id_domain
 from app.worker import wake_after_commit
 
 _SENDER = "reserve_mail_sender"
@@ -85,7 +85,7 @@ def queue(drafts: Iterable[Draft]) -> int:
     transaction that holds the event's seat lock. Returns how many rows were added; a draft
     whose dedupe key exists is dropped.
     """
-    who = transaction_sender()
+    domain = message_id_domain()
     now = utcnow()
     drafts = list(drafts)
     rows = [
@@ -97,12 +97,18 @@ def queue(drafts: Iterable[Draft]) -> int:
             draft.registration.email,
             now,
         )
-        | _unwritten(who, method=draft.method, sequence=draft.sequence, context=draft.context)
+        | _unwritten(domain, method=draft.method, sequence=draft.sequence, context=draft.context)
         for draft in drafts
     ]
     added = _insert_new(rows)
     for draft in drafts:
-        if draft.key in added and draft.sequence is not None:
+        # Set only when it changes: an unchanged value would still mark the registration
+        # dirty, and the commit would run a flush for nothing (a first invite's 0 is stored).
+        if (
+            draft.key in added
+            and draft.sequence is not None
+            and draft.registration.invite_sequence != draft.sequence
+        ):
             draft.registration.invite_sequence = draft.sequence
     return len(added)
 
@@ -144,12 +150,12 @@ def queue_for_registrants(
         for loaded in list(db.session.identity_map.values()):
             if isinstance(loaded, Registration) and loaded.id in raised:
                 db.session.expire(loaded, ["invite_sequence"])
-    who = transaction_sender()
+    domain = message_id_domain()
     now = utcnow()
     rows = [
         _row(f"{key[0]}{row.id}{key[1]}", kind, row.id, event.id, row.email, now)
         | _unwritten(
-            who,
+            domain,
             method=method,
             sequence=row.invite_sequence if method else None,
             context=context or {},
@@ -236,11 +242,11 @@ def _row(
 
 
 def _unwritten(
-    who: Sender, *, method: str | None, sequence: int | None, context: dict[str, Any]
+    domain: str, *, method: str | None, sequence: int | None, context: dict[str, Any]
 ) -> dict[str, Any]:
     """The columns of a row the worker still has to write: what to write, not the words."""
     return {
-        "message_id": new_message_id(who.domain),
+        "message_id": new_message_id(domain),
         "subject": "",
         "status": "unwritten",
         "details": {"method": method, "sequence": sequence, "context": context},

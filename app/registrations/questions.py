@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app import fields
 from app.db import column_length, db
@@ -88,15 +88,17 @@ class QuestionRefused(Refusal):
     default_message = "The question was not saved."
 
 
+# Built once, as every registration asks it (see `app.events.services.by_slug`).
+_QUESTIONS_OF = (
+    select(Question)
+    .where(Question.event_id == bindparam("event_id"))
+    .order_by(Question.position, Question.id)
+)
+
+
 def questions_of(event_id: int) -> list[Question]:
     """The event's questions in the order the form asks them."""
-    return list(
-        db.session.scalars(
-            select(Question)
-            .where(Question.event_id == event_id)
-            .order_by(Question.position, Question.id)
-        )
-    )
+    return list(db.session.scalars(_QUESTIONS_OF, {"event_id": event_id}))
 
 
 def find_question(event_id: int, key: str) -> Question | None:

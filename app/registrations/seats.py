@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import exists, select, update
+from sqlalchemy import bindparam, exists, select, update
 
-from app.db import db, rows_changed, utcnow
+from app.db import db, utcnow
 from app.events.models import Event
 from app.registrations import signals
 from app.registrations.models import WALK_IN, Registration
@@ -21,22 +21,30 @@ from app.registrations.models import WALK_IN, Registration
 CANCELLED_BY = ("registrant", "staff", "payment", "verification")
 
 
+_events = Event.__table__.c
+# Core statements built once (every registration runs one): no ORM bookkeeping, no cache key
+# computed per call. The event object in the session is not told; it is re-read when needed.
+_TAKE_SEAT = (
+    update(Event.__table__)
+    .where(
+        _events.id == bindparam("seat_event"),
+        _events.capacity.is_(None) | (_events.seats_taken < _events.capacity),
+    )
+    .values(seats_taken=_events.seats_taken + 1)
+)
+_LOCK_EVENT = (
+    select(_events.id).where(_events.id == bindparam("seat_event")).with_for_update(key_share=True)
+)
+
+
 def take_seat(event_id: int) -> bool:
     """Take one seat if one is free; True when it was taken.
 
     On PostgreSQL the UPDATE locks the event row, and a waiting UPDATE re-checks the condition
     after the holder commits; on SQLite the write transaction already holds the database lock.
     """
-    taken = rows_changed(
-        update(Event)
-        .where(
-            Event.id == event_id,
-            (Event.capacity.is_(None)) | (Event.seats_taken < Event.capacity),
-        )
-        .values(seats_taken=Event.seats_taken + 1)
-        .execution_options(synchronize_session=False)
-    )
-    return taken == 1
+    taken = db.session.connection().execute(_TAKE_SEAT, {"seat_event": event_id})
+    return taken.rowcount == 1
 
 
 def lock_event(event_id: int) -> None:
@@ -46,7 +54,7 @@ def lock_event(event_id: int) -> None:
     The lock is the seat UPDATE's own (FOR NO KEY UPDATE): a plain FOR UPDATE would also wait
     for the key-share locks that other registrations' inserts hold on the event row, and
     deadlock with them."""
-    db.session.execute(select(Event.id).where(Event.id == event_id).with_for_update(key_share=True))
+    db.session.connection().execute(_LOCK_EVENT, {"seat_event": event_id})
 
 
 def _give_back_seat(event_id: int) -> None:

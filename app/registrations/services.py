@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from flask import current_app
-from sqlalchemy import func, inspect, select, tuple_
+from sqlalchemy import bindparam, func, insert, inspect, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -167,6 +167,16 @@ def register_publicly(event_id: int, person: Registrant) -> Outcome:
     return register(event_id, person, mail_existing_link=True)
 
 
+# Built once: every registration asks it first (see `app.events.services.by_slug`).
+_REGISTERED = select(Registration).where(
+    Registration.event_id == bindparam("event_id"),
+    Registration.email_normalized == bindparam("email"),
+)
+
+
+_INSERT_REGISTRATION = insert(Registration).returning(Registration)
+
+
 def _register_once(
     event_id: int,
     person: Registrant,
@@ -176,10 +186,7 @@ def _register_once(
 ) -> Outcome:
     now = given_now or utcnow()
     existing = db.session.scalar(
-        select(Registration).where(
-            Registration.event_id == event_id,
-            Registration.email_normalized == person.email_normalized,
-        )
+        _REGISTERED, {"event_id": event_id, "email": person.email_normalized}
     )
     # A walk-in who registers later gets their row back as a real registration, as does a
     # cancelled registrant.
@@ -218,31 +225,41 @@ def _register_once(
     # lock, one stamped earlier could wait for it and be waitlisted while a later one got the
     # last seat.
     arrived = given_now or utcnow()
-    registration = existing or Registration(event_id=event.id)
-    # A cancelled registrant who registers again gets their old row back (its invite UID, its
-    # history) but a new manage link: whoever held the old one no longer reaches this seat.
-    registration.manage_token = secrets.token_urlsafe(24)
-    registration.lead_id = lead_id
-    for name in _PERSON_FIELDS:
-        setattr(registration, name, getattr(person, name))
-    registration.language = event.language_for(person.language)
-    registration.answers = answers
-    registration.status = "unverified" if verifying else status
-    if approving and not verifying:
-        await_approval(registration, holding=status == "confirmed")
-    # A seat taken for an unverified registration stays held until it is verified or expires.
-    registration.verified_status = status if verifying else None
-    # Deadlines run from the arrival time, the moment the registration records as its own.
-    registration.verify_by = verification_deadline(arrived) if verifying else None
-    registration.verified_at = None
-    registration.decided_at = None
-    registration.cancelled_at = None
-    registration.created_at = arrived
-    registration.hold_expires_at = hold_until(
-        event, arrived, current_app.config["PAYMENT_HOLD_MINUTES"], status
+    values: dict[str, Any] = {name: getattr(person, name) for name in _PERSON_FIELDS}
+    values.update(
+        event_id=event.id,
+        lead_id=lead_id,
+        # A cancelled registrant who registers again gets their old row back (its invite UID,
+        # its history) but a new manage link: whoever held the old one no longer reaches it.
+        manage_token=secrets.token_urlsafe(24),
+        language=event.language_for(person.language),
+        answers=answers,
+        status="unverified" if verifying else status,
+        approval_seat=False,
+        # A seat taken for an unverified registration stays held until verified or expired.
+        verified_status=status if verifying else None,
+        # Deadlines run from the arrival time, the moment the registration records as its own.
+        verify_by=verification_deadline(arrived) if verifying else None,
+        verified_at=None,
+        decided_at=None,
+        cancelled_at=None,
+        created_at=arrived,
+        hold_expires_at=hold_until(
+            event, arrived, current_app.config["PAYMENT_HOLD_MINUTES"], status
+        ),
     )
-    db.session.add(registration)
-    db.session.flush()
+    if approving and not verifying:
+        # As `await_approval` leaves it.
+        values.update(status="pending_approval", approval_seat=status == "confirmed")
+    if existing is None:
+        # One INSERT … RETURNING gives the session the row as stored (defaults included),
+        # without the unit of work's flush.
+        registration = db.session.scalars(_INSERT_REGISTRATION, [values]).one()
+    else:
+        registration = existing
+        for name, value in values.items():
+            setattr(registration, name, value)
+        db.session.flush()
     signals.registered.send(registration)
     # A revived (previously cancelled) registration counts as new: the person was not registered.
     return Outcome(registration, created=True)

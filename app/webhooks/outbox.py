@@ -69,15 +69,18 @@ def announce_many(event_type: str, events: list[tuple[str, dict[str, Any]]]) -> 
     return added
 
 
+_subscriptions = WebhookSubscription.__table__.c
+# Built once: every registration asks it (Core, so no ORM objects are made for two columns).
+_ACTIVE = select(_subscriptions.id, _subscriptions.events).where(_subscriptions.active.is_(True))
+
+
 def _subscribers(event_type: str) -> list[int]:
     """The active subscriptions to `event_type`: one lookup per transaction, not per event
     (cancelling or routing thousands of registrations announces thousands)."""
     cached: list[tuple[int, list[str]]] | None = db.session.info.get(_SUBSCRIBERS)
     if cached is None:
-        active = db.session.scalars(
-            select(WebhookSubscription).where(WebhookSubscription.active.is_(True))
-        )
-        cached = db.session.info[_SUBSCRIBERS] = [(s.id, list(s.events)) for s in active]
+        active = db.session.connection().execute(_ACTIVE)
+        cached = db.session.info[_SUBSCRIBERS] = [(row.id, list(row.events)) for row in active]
     return [subscription_id for subscription_id, events in cached if event_type in events]
 
 

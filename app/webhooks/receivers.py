@@ -61,12 +61,15 @@ def _life(registration: Registration | Row[Any]) -> str:
 def on_registered(registration: Registration, **_: Any) -> None:
     # `registered` comes again when an unverified or unpaid registration is confirmed: the
     # keys make `created` once per life and add what the new status says.
-    data = registration_data(registration)
-    announce("registration.created", _life(registration), data)
-    if registration.status == "confirmed":
-        announce("registration.confirmed", _life(registration), data)
-    elif registration.status == "waitlisted":
-        announce("registration.waitlisted", _life(registration), data)
+    types = ["registration.created"]
+    if registration.status in ("confirmed", "waitlisted"):
+        types.append(f"registration.{registration.status}")
+    # With no subscriber (most installations) a registration builds no payload.
+    types = [event_type for event_type in types if wanted(event_type)]
+    if types:
+        data = registration_data(registration)
+        for event_type in types:
+            announce(event_type, _life(registration), data)
 
 
 def on_promoted(registration: Registration, **_: Any) -> None:
