@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
@@ -28,9 +28,6 @@ from flask import (
 )
 from flask_babel import Babel, force_locale, get_locale, gettext, refresh
 from werkzeug.wrappers import Response
-
-if TYPE_CHECKING:
-    from app.events.models import Event
 
 # The first is the default; an event's `language` is one of these.
 LANGUAGES = ("en", "de", "fr", "es")
@@ -60,11 +57,22 @@ def other_languages_problem(codes: object) -> str | None:
     return "List languages from: " + ", ".join(LANGUAGES) + "."
 
 
+class Offering(Protocol):
+    """What choosing a page's language needs of an event (`app.events.models.Event`), named
+    here so that languages, which the field rules use, does not import events."""
+
+    @property
+    def language(self) -> str: ...
+
+    @property
+    def languages(self) -> tuple[str, ...]: ...
+
+
 # The query parameter that asks for one of an event's languages (`/e/<slug>?lang=de`).
 ASK = "lang"
 
 
-def page_language(event: Event) -> str:
+def page_language(event: Offering) -> str:
     """The language `event`'s public page speaks to this visitor: the one `?lang=` asks for
     among those the event offers, else the best of the browser's Accept-Language among them,
     else the event's main language. When the event offers more than one, the response is
@@ -94,7 +102,7 @@ class LanguageLink:
     current: bool
 
 
-def language_links(event: Event) -> list[LanguageLink]:
+def language_links(event: Offering) -> list[LanguageLink]:
     """This page (its other query parameters kept) in each language `event` offers; none when
     it offers only one."""
     if len(event.languages) == 1 or request.endpoint is None:
