@@ -214,6 +214,7 @@ def _register_once(
     # Approval: staff decide who comes (whom they add themselves, they have decided on).
     approving = event.requires_approval and not by_staff
     # Consent comes with the proof that the address is the registrant's: not yet, if verifying.
+    signals.registering.send(event)
     lead_id = touch_lead(event, person, now, consent=not verifying)
     # Taken last: on PostgreSQL the seat UPDATE locks the event row until the commit.
     if approving and not event.approval_holds_seat:

@@ -7,6 +7,10 @@ from blinker import Namespace
 
 _signals = Namespace()
 
+# sender: the Event someone is about to register for, inside the write transaction but before
+# its seat is taken: receivers read now what they will need once `registered` is sent, so that
+# on PostgreSQL those reads do not happen while the seat UPDATE holds the event's row lock.
+registering = _signals.signal("registering")
 # sender: the Registration, new or re-activated; its status says confirmed/waitlisted/pending.
 # An `unverified` one (double opt-in), one pending approval or one pending payment is announced
 # again under its new status once verified, approved or paid, with keyword `again=True`.

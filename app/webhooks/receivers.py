@@ -26,6 +26,7 @@ from app.webhooks.outbox import announce, announce_many, iso, stamp, wanted
 def connect() -> None:
     """Connect the receivers (once per process; blinker ignores a second connection)."""
     outbox.connect()
+    registration_signals.registering.connect(on_registering, weak=False)
     registration_signals.registered.connect(on_registered, weak=False)
     registration_signals.promoted.connect(on_promoted, weak=False)
     registration_signals.cancelled.connect(on_cancelled, weak=False)
@@ -56,6 +57,11 @@ def registration_data(registration: Registration | Row[Any]) -> dict[str, Any]:
 def _life(registration: Registration | Row[Any]) -> str:
     """This registration's life: one made again after a cancel is a new one."""
     return f"reg:{registration.id}:{stamp(registration.created_at)}"
+
+
+def on_registering(event: Event, **_: Any) -> None:
+    # Who subscribes is read once per transaction: here, before the seat is taken.
+    wanted("registration.created")
 
 
 def on_registered(registration: Registration, **_: Any) -> None:
