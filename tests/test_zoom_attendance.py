@@ -4,6 +4,7 @@ Q&A, apply them as an uploaded report would be, and route the follow-up in the s
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -14,7 +15,7 @@ from app.platforms.models import AttendancePull
 from app.platforms.registry import connector
 from app.registrations.models import Registration
 from app.worker import run_due_jobs
-from tests.builders import make_event, register_person
+from tests.builders import csrf_token, log_in, make_event, make_user, register_person
 from tests.fake_zoom import FakeZoom
 from tests.followup_fixtures import followup_of, make_rep
 from tests.zoom_fixtures import WEBINAR_ID, app_config, zoom_fixture
@@ -159,3 +160,60 @@ def test_a_pull_is_refused_for_an_event_without_a_platform_or_a_connection(
     assert (
         client.post(f"/api/v1/events/{linked.slug}/attendance/pull", headers=rep).status_code == 403
     )
+
+
+RETRY_BUTTON = re.compile(r'<form method="post" action="([^"]+/attendance/pull/retry)"')
+
+
+def _failed_pull(app, zoom: FakeZoom):  # type: ignore[no-untyped-def]
+    """An ended event whose pull the worker gave up on: Zoom's report stayed empty."""
+    app.config["PLATFORM_MAX_ATTEMPTS"] = 1
+    event = _ended_event()
+    register_person(event, "ada@example.com")
+    body, headers = zoom.ended(WEBINAR_ID)
+    app.test_client().post("/zoom/webhook", data=body, headers=headers)
+    run_due_jobs()
+    pull = _pull(event)
+    assert pull is not None and pull.status == "failed"
+    return event
+
+
+def test_staff_retry_a_failed_pull_from_the_event_page(app, client, zoom: FakeZoom):
+    event = _failed_pull(app, zoom)
+    log_in(client, make_user("marketer"))
+    page = client.get(f"/admin/events/{event.slug}").text
+    assert "Could not be pulled" in page and "nobody in it yet" in page
+    match = RETRY_BUTTON.search(page)
+    assert match, "the event page offers no retry"
+
+    zoom.joined(WEBINAR_ID, "ada@example.com", 1800)
+    answer = client.post(match.group(1), data={"csrf_token": csrf_token(page)})
+    assert answer.status_code == 303
+    assert answer.headers["Location"].endswith(f"/admin/events/{event.slug}")
+    assert "pulled again" in client.get(answer.headers["Location"]).text
+    assert _pull(event).status == "pending"  # type: ignore[union-attr]
+
+    run_due_jobs()
+    assert _pull(event).status == "done"  # type: ignore[union-attr]
+    assert db.session.get(Registration, 1).attended_minutes == 30  # type: ignore[union-attr]
+    # Nothing is left to retry, and the page offers no retry any more.
+    page = client.get(f"/admin/events/{event.slug}").text
+    assert not RETRY_BUTTON.search(page)
+    token = csrf_token(page)
+    again = client.post(match.group(1), data={"csrf_token": token}, follow_redirects=True)
+    assert "nothing to retry" in again.text
+    assert _pull(event).status == "done"  # type: ignore[union-attr]
+
+
+def test_a_retry_needs_the_csrf_token_and_a_staff_role(app, client, zoom: FakeZoom):
+    event = _failed_pull(app, zoom)
+    path = f"/admin/events/{event.slug}/attendance/pull/retry"
+    log_in(client, make_user("marketer"))
+    assert client.post(path).status_code == 400
+    assert _pull(event).status == "failed"  # type: ignore[union-attr]
+
+    rep = app.test_client()
+    log_in(rep, make_user("rep"))
+    token = csrf_token(rep.get("/followups").text)
+    assert rep.post(path, data={"csrf_token": token}).status_code == 403
+    assert _pull(event).status == "failed"  # type: ignore[union-attr]

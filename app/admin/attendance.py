@@ -25,6 +25,7 @@ from app.events.models import Event
 from app.followup.attendance import apply_preview, keep_upload, preview_attendance
 from app.inputs import body_limit
 from app.pages import flash_refusal, show_refusal
+from app.platforms.pulls import retry_failed_pull
 from app.refusals import Refusal
 from app.registrations.models import Registration
 
@@ -90,6 +91,17 @@ def apply_attendance_report(slug: str) -> Any:
         "ok",
     )
     return redirect(url_for("admin.attendance", slug=slug), code=303)
+
+
+@bp.post("/events/<slug>/attendance/pull/retry")
+@roles_required("marketer")
+def retry_attendance_pull(slug: str) -> Any:
+    event = event_or_404(slug)
+    if retry_failed_pull(event.id):
+        flash("The attendance will be pulled again at the worker's next pass.", "ok")
+    else:
+        flash("The attendance pull has not failed (any more): nothing to retry.", "error")
+    return redirect(url_for("admin.event", slug=event.slug), code=303)
 
 
 def _upload_page(event: Event, form: UploadForm, code: int) -> tuple[str, int]:

@@ -20,7 +20,7 @@ from app.followup.routing import RoutingRefused, route_followups
 from app.platforms.base import PlatformError
 from app.platforms.models import AttendancePull
 from app.platforms.registry import PLATFORMS, connector
-from app.platforms.retries import gives_up, wait_after
+from app.platforms.retries import gives_up, retry_failed_row, wait_after
 from app.refusals import Refusal
 from app.worker import wake_after_commit
 
@@ -59,6 +59,13 @@ def request_pull(
     if ended_at is not None:
         pull.ended_at = ended_at
     wake_after_commit()
+
+
+def retry_failed_pull(event_id: int) -> bool:
+    """Make a failed attendance pull once more at the worker's next pass, as `retry_failed`
+    does for a registrant sync; False when the event's pull is not failed (any more). Committed.
+    """
+    return retry_failed_row(AttendancePull, AttendancePull.event_id == event_id)
 
 
 def check_pullable(event: Event) -> None:

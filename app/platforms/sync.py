@@ -26,7 +26,7 @@ from app.mail.receivers import seat_key
 from app.platforms.base import Connector, Person, PlatformError
 from app.platforms.models import RegistrantSync
 from app.platforms.registry import PLATFORMS, connector
-from app.platforms.retries import gives_up, wait_after
+from app.platforms.retries import gives_up, retry_failed_row, wait_after
 from app.registrations import signals as registration_signals
 from app.registrations.models import Registration
 from app.worker import wake_after_commit
@@ -346,14 +346,4 @@ def _update(row_id: int, lease: str, values: dict[str, object]) -> None:
 def retry_failed(sync_id: int) -> bool:
     """Make a failed platform call once more at the worker's next pass; False when the sync is
     not failed (any more). Committed."""
-    done = db.session.execute(
-        update(RegistrantSync)
-        .where(RegistrantSync.id == sync_id, RegistrantSync.status == "failed")
-        .values(status="pending", next_attempt_at=utcnow(), last_error=None)
-        .returning(RegistrantSync.id)
-        .execution_options(synchronize_session=False)
-    ).first()
-    if done is not None:
-        wake_after_commit()
-    db.session.commit()
-    return done is not None
+    return retry_failed_row(RegistrantSync, RegistrantSync.id == sync_id)
