@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, and_, bindparam, exists, select, update
+from sqlalchemy import Row, bindparam, exists, select, update
 
 from app.db import db, utcnow, writing
 from app.events.models import Event
@@ -212,41 +212,41 @@ def _listed(row: Row[Any]) -> Listed:
 def _present(event_id: int, preview_id: int) -> Iterator[list[tuple[Attendee, Row[Any] | None]]]:
     """The report's people who attended, in email order a batch at a time, each with the
     event's registration for their email (its `_SHOWN` columns; None when there is none)."""
-    kept = KeptAttendee.__table__
-    joined = kept.outerjoin(
-        _REGISTRATIONS,
-        and_(
-            Registration.event_id == event_id,
-            Registration.email_normalized == KeptAttendee.email,
-        ),
-    )
-    person = [column.label(f"kept_{column.key}") for column in kept.c]
     after: str | None = None
     while True:
-        query = (
-            select(*person, *_SHOWN)
-            .select_from(joined)
-            .where(KeptAttendee.preview_id == preview_id, KeptAttendee.attended.is_(True))
+        query = select(KeptAttendee.__table__).where(
+            KeptAttendee.preview_id == preview_id, KeptAttendee.attended.is_(True)
         )
         if after is not None:
             query = query.where(KeptAttendee.email > after)
-        rows = db.session.execute(query.order_by(KeptAttendee.email).limit(BATCH)).all()
-        if not rows:
+        people = db.session.execute(query.order_by(KeptAttendee.email).limit(BATCH)).all()
+        if not people:
             return
-        after = rows[-1].kept_email
-        yield [(_attendee(row), row if row.id is not None else None) for row in rows]
+        after = people[-1].email
+        # Looked up by the unique (event, email) index: a join left to PostgreSQL's planner
+        # went through every registration of the event for each batch once walk-ins were added.
+        registrations = {
+            row.email_normalized: row
+            for row in db.session.execute(
+                select(*_SHOWN).where(
+                    Registration.event_id == event_id,
+                    Registration.email_normalized.in_([row.email for row in people]),
+                )
+            )
+        }
+        yield [(_attendee(row), registrations.get(row.email)) for row in people]
 
 
 def _attendee(row: Row[Any]) -> Attendee:
     return Attendee(
-        email=row.kept_email,
-        name=row.kept_name,
+        email=row.email,
+        name=row.name,
         attended=True,
-        minutes=row.kept_minutes,
-        joined_at=row.kept_joined_at,
-        left_at=row.kept_left_at,
-        questions=row.kept_questions,
-        joins=row.kept_joins,
+        minutes=row.minutes,
+        joined_at=row.joined_at,
+        left_at=row.left_at,
+        questions=row.questions,
+        joins=row.joins,
     )
 
 
