@@ -155,7 +155,13 @@ class WriterQueue:
 
     @contextmanager
     def turn(self) -> Iterator[None]:
-        fd = self._file()
+        try:
+            fd = self._file()
+        except OSError:
+            # The database's folder is gone or not writable: no queue to wait in, and SQLite
+            # itself will say what is wrong (the outage page answers it).
+            yield
+            return
         if self._local.holding:
             yield  # a write inside a write: the turn is this thread's already
             return

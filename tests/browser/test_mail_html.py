@@ -19,7 +19,7 @@ from app.events.services import cancel_event, update_event
 from app.followup.models import CompanyOwner
 from app.mail.models import KINDS, OutboxMessage
 from app.payments.checkout import checkout_url
-from app.registrations import approval, services
+from app.registrations import approval, replay, services
 from app.registrations.links import manage_url
 from app.worker import run_due_jobs
 from tests.a11y import assert_accessible
@@ -48,7 +48,8 @@ def paid_messages(client, fake_stripe: FakeStripe) -> None:  # type: ignore[no-u
 
 def after_the_event() -> None:
     """Two webinars of two days ago with a recording: Jo came and Kim did not (thanked and
-    missed), and of the one no attendance came for, Lu is sent the recording."""
+    missed), and of the one no attendance came for, Lu is sent the recording; Mo registers
+    afterwards to watch the replay and is sent his link to it."""
     starts = (utcnow() - timedelta(days=2)).replace(microsecond=0)
     reported = make_event(slug="spring-recap", starts_at=starts)
     unreported = make_event(slug="partner-recap", starts_at=starts)
@@ -59,6 +60,7 @@ def after_the_event() -> None:
     register_person(reported, "kim@example.com", first_name="Kim")
     register_person(unreported, "lu@example.com", first_name="Lu")
     attend(reported, {"jo@example.com": 40})
+    replay.register_for_replay(reported.id, registrant("mo@example.com", first_name="Mo"))
 
 
 def every_kind_of_message(client, fake_stripe: FakeStripe) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
