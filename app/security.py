@@ -4,8 +4,9 @@ referrers, HSTS and caching, set through Flask-Talisman in this one place."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from flask_talisman import Talisman
 from werkzeug.wrappers import Response
 
@@ -95,3 +96,20 @@ def _per_page_rules(response: Response) -> Response:
 
 def is_console(path: str) -> bool:
     return any(path == prefix or path.startswith(prefix + "/") for prefix in CONSOLE_PREFIXES)
+
+
+def sent_from_another_site() -> bool:
+    """Whether the browser says another site's page made this request (OWASP's "verifying
+    origin with standard headers"): `Sec-Fetch-Site: cross-site`, or an `Origin` that names
+    neither the host asked nor BASE_URL's (`null` included: a sandboxed or redirected post).
+
+    A request with neither header (not from a browser, or a very old one) is not judged here:
+    the form's signed token still has to prove it.
+    """
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        return True
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return False
+    host = urlsplit(origin).netloc if origin != "null" else ""
+    return not host or host not in (request.host, urlsplit(current_app.config["BASE_URL"]).netloc)

@@ -2,6 +2,11 @@
 
 It also carries two quiet checks against bots: a honeypot field people never see, and a
 signed stamp of when the form was served (a person takes a moment to fill it in).
+
+The form is public and anonymous, so its CSRF token is bound to no session: it is the signed
+moment it was issued (`form_token`, good for a day), and the view also refuses a post the
+browser says another site made (`app.security.sent_from_another_site`). The landing page
+therefore sets no cookie, and one rendering of it serves every visitor.
 """
 
 from __future__ import annotations
@@ -35,9 +40,11 @@ UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_conte
 CLICK_IDS = ("gclid", "fbclid")
 TRACKING_FIELDS = (*UTM_FIELDS, *CLICK_IDS, "referrer")
 
-# How long an embedded form's stamp stands in for a CSRF token: a visitor may leave the tab
-# open, but a stamp copied once does not serve forever.
-EMBED_STAMP_SECONDS = 24 * 3600
+# How long a form's token (and an embedded form's stamp) proves a post: a visitor may leave
+# the tab open, but a token copied once does not serve forever.
+FORM_TOKEN_SECONDS = 24 * 3600
+# What a token is signed for (the served stamp is signed for its event's slug).
+TOKEN_SCOPE = "landing"  # noqa: S105 - a label, not a secret
 
 
 def column_length(name: str) -> int:
@@ -126,6 +133,10 @@ class CountrySelect(Select):
 
 
 class ReserveForm(FlaskForm):
+    class Meta:
+        # Not the session's token: the form proves itself with `csrf_token` below.
+        csrf = False
+
     email = EmailField(
         _l("Work email"),
         filters=[_stripped],
@@ -164,6 +175,8 @@ class ReserveForm(FlaskForm):
     website = StringField("Website")
     # When the form was served, signed (`form_stamp`).
     served = HiddenField()
+    # The anonymous CSRF token (`form_token`), under the name browsers and tools expect.
+    csrf_token = HiddenField()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -201,16 +214,17 @@ class ReserveForm(FlaskForm):
         """True when the form carries our stamp for `slug` from the last day: the embedded
         form's proof that it came from our page, in place of the session's CSRF token."""
         served_at = self._served_at(slug)
-        return served_at is not None and (now or time.time()) - served_at < EMBED_STAMP_SECONDS
+        return served_at is not None and (now or time.time()) - served_at < FORM_TOKEN_SECONDS
+
+    def carries_our_token(self, now: float | None = None) -> bool:
+        """True when the form carries a token of ours from the last day: the plain landing
+        form's CSRF token, which needs no session. Like the session's token it serves any
+        event's form (a page open before registration closed is told so, not "expired")."""
+        issued_at = _signed_moment(_token_signer(), self.csrf_token.data, TOKEN_SCOPE)
+        return issued_at is not None and (now or time.time()) - issued_at < FORM_TOKEN_SECONDS
 
     def _served_at(self, slug: str) -> float | None:
-        try:
-            served_slug, served_at = _stamp_signer().loads(self.served.data or "")
-        except (BadData, TypeError, ValueError):
-            return None
-        if served_slug != slug or not isinstance(served_at, int | float):
-            return None
-        return float(served_at)
+        return _signed_moment(_stamp_signer(), self.served.data, slug)
 
     def _country_or_none(self) -> str | None:
         # A local number is read in the chosen country; a country typed in lower case counts.
@@ -244,9 +258,31 @@ def _stamp_signer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="landing-form-served")
 
 
+def _token_signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="landing-form-token")
+
+
+def _signed_moment(signer: URLSafeSerializer, value: str | None, scope: str) -> float | None:
+    """The moment signed into `value` for `scope` (a slug); None when it is not ours, or is
+    for another."""
+    try:
+        signed_scope, moment = signer.loads(value or "")
+    except (BadData, TypeError, ValueError):
+        return None
+    if signed_scope != scope or not isinstance(moment, int | float):
+        return None
+    return float(moment)
+
+
 def form_stamp(slug: str, now: float | None = None) -> str:
     """The signed moment the landing form of `slug` was served, for its hidden `served` field."""
     return str(_stamp_signer().dumps([slug, now if now is not None else time.time()]))
+
+
+def form_token(now: float | None = None) -> str:
+    """The landing form's CSRF token: the signed moment it was issued, bound to no visitor
+    (the form is anonymous; see the module's docstring)."""
+    return str(_token_signer().dumps([TOKEN_SCOPE, int(now if now is not None else time.time())]))
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, current_app, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 
 from app.brand import current_brand
@@ -14,7 +15,7 @@ from app.events.description import plain_summary, render_description
 from app.events.models import Event
 from app.events.notice import offers_replay, page_notice
 from app.events.services import by_slug
-from app.extensions import limiter
+from app.extensions import csrf, limiter
 from app.languages import N_, page_language, speak
 from app.registrations import (
     booking,
@@ -41,12 +42,14 @@ from app.registrations.forms import (
     ReserveForm,
     asked_on_form,
     form_stamp,
+    form_token,
 )
 from app.registrations.links import manage_token, manage_url, open_link
 from app.registrations.models import Question, Registration
 from app.registrations.payment_hooks import PaymentShown
 from app.registrations.questions import questions_of
 from app.registrations.structured_data import event_document, json_ld, page_url
+from app.security import sent_from_another_site
 
 
 def landing_rate() -> str:
@@ -59,9 +62,15 @@ TOO_MANY_POSTS = N_(
     "Wait a minute, then try again."
 )
 SUBMIT_AGAIN = N_("Please check your details and send the form again.")
+FROM_ANOTHER_SITE = (
+    "This form was sent from another website, so it was not accepted. "
+    "Open the event's page on this site and register there."
+)
 
 
 @bp.route("/e/<slug>", methods=["GET", "POST"])
+# The session's token is the console's; this anonymous form proves its post without one.
+@csrf.exempt
 @limiter.limit(landing_rate, methods=["POST"], error_message=TOO_MANY_POSTS)
 def landing(slug: str) -> Response | str | tuple[str, int]:
     return landing_page(slug)
@@ -69,16 +78,26 @@ def landing(slug: str) -> Response | str | tuple[str, int]:
 
 def landing_page(slug: str, *, embed: bool = False) -> Response | str | tuple[str, int]:
     """The landing page and its form; `embed` is the framed form of `app.registrations.embed`,
-    without the site's chrome, whose post is proven by its signed stamp instead of the
-    session's CSRF token (a third-party frame sends no Lax session cookie)."""
+    without the site's chrome.
+
+    Neither needs a session: a post must not come from another site's page, and must carry
+    our signed token (`csrf_token`), or for the framed form its signed stamp of this event
+    (a third-party frame sends no Lax cookie either way).
+    """
     event = by_slug(slug)
     # A cancelled event keeps its page, so visitors with an old link learn that it is off.
     if event is None or event.status == "draft":
         abort(404, N_("There is no open event at this address."))
     speak(page_language(event))
-    form = ReserveForm(meta={"csrf": not embed})
-    if embed and request.method == "POST" and not form.served_for(slug):
-        abort(400, "This form has expired. Reload the page and try again.")
+    form = ReserveForm()
+    if request.method == "POST":
+        if sent_from_another_site():
+            abort(400, FROM_ANOTHER_SITE)
+        if embed and not form.served_for(slug):
+            abort(400, "This form has expired. Reload the page and try again.")
+        if not embed and not form.carries_our_token():
+            # The same friendly page as the console's expired session token.
+            raise CSRFError("The form's token is missing, forged or too old.")
     questions = questions_of(event.id)
     # A personal link names the lead; a forged or tampered one is ignored: the plain form.
     visit = personal_links.visit_of(
@@ -182,6 +201,7 @@ def landing_page(slug: str, *, embed: bool = False) -> Response | str | tuple[st
                     refusal = exc.message
                     status_code = 503
     form.served.data = form_stamp(slug)
+    form.csrf_token.data = form_token()
     summary = plain_summary(event.description)
     return (
         render_template(
