@@ -347,11 +347,15 @@ _EVENT_AT = select(Event).where(Event.slug == bindparam("slug"))
 
 def by_slug(slug: str) -> Event | None:
     """The event at this address; every face looks slugs up here."""
-    # A slug no event could have is not looked up: PostgreSQL refuses NUL in a query, and an
-    # address from outside may hold anything.
-    if not slug or len(slug) > SLUG_LENGTH or CONTROL_IN_LINE.search(slug):
+    if not could_be_slug(slug):
         return None
     return db.session.scalar(_EVENT_AT, {"slug": slug})
+
+
+def could_be_slug(slug: str) -> bool:
+    """Whether an event could have this slug: one none could have is not looked up
+    (PostgreSQL refuses NUL in a query, and an address from outside may hold anything)."""
+    return bool(slug) and len(slug) <= SLUG_LENGTH and not CONTROL_IN_LINE.search(slug)
 
 
 def slug_from(text: str) -> str:

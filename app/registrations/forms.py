@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from babel import Locale
@@ -254,12 +254,23 @@ def _hidden(value: str | None, limit: int) -> str | None:
     return fields.CONTROL_IN_LINE.sub("", value or "").strip()[:limit] or None
 
 
+STAMP_SALT = "landing-form-served"
+TOKEN_SALT = "landing-form-token"  # noqa: S105 - a label, not a secret
+
+
 def _stamp_signer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="landing-form-served")
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=STAMP_SALT)
 
 
 def _token_signer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="landing-form-token")
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=TOKEN_SALT)
+
+
+@lru_cache(maxsize=256)
+def _signed(secret: str, salt: str, scope: str, moment: float) -> str:
+    # Signing costs more than the rest of a kept landing page's answer: visitors served in
+    # the same second (tokens) or tenth of one (`landing_cache`'s stamps) share a signature.
+    return str(URLSafeSerializer(secret, salt=salt).dumps([scope, moment]))
 
 
 def _signed_moment(signer: URLSafeSerializer, value: str | None, scope: str) -> float | None:
@@ -276,13 +287,15 @@ def _signed_moment(signer: URLSafeSerializer, value: str | None, scope: str) -> 
 
 def form_stamp(slug: str, now: float | None = None) -> str:
     """The signed moment the landing form of `slug` was served, for its hidden `served` field."""
-    return str(_stamp_signer().dumps([slug, now if now is not None else time.time()]))
+    moment = now if now is not None else time.time()
+    return _signed(current_app.config["SECRET_KEY"], STAMP_SALT, slug, moment)
 
 
 def form_token(now: float | None = None) -> str:
-    """The landing form's CSRF token: the signed moment it was issued, bound to no visitor
+    """The landing form's CSRF token: the signed second it was issued, bound to no visitor
     (the form is anonymous; see the module's docstring)."""
-    return str(_token_signer().dumps([TOKEN_SCOPE, int(now if now is not None else time.time())]))
+    moment = int(now if now is not None else time.time())
+    return _signed(current_app.config["SECRET_KEY"], TOKEN_SALT, TOKEN_SCOPE, moment)
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,11 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 
 from app import fields
-from app.db import column_length, db
+from app.db import column_length, db, utcnow
+from app.events.models import Event
 from app.refusals import Refusal
 from app.registrations.models import QUESTION_TYPES, ROUTING_FACTS, Question
 
@@ -116,6 +117,7 @@ def add_question(event_id: int, values: dict[str, Any]) -> Question:
     wanted = {"position": max((q.position for q in present), default=0) + 1, **values}
     _apply(question, wanted, present)
     db.session.add(question)
+    _page_changed(event_id)
     db.session.commit()
     return question
 
@@ -136,6 +138,7 @@ def change_question(question: Question, values: dict[str, Any]) -> Question:
         )
     others = [q for q in questions_of(question.event_id) if q.id != question.id]
     _apply(question, values, others)
+    _page_changed(question.event_id)
     db.session.commit()
     return question
 
@@ -148,6 +151,7 @@ def remove_question(question: Question) -> None:
         if other.show_if and other.show_if.get("key") == question.key:
             other.show_if = None
     db.session.delete(question)
+    _page_changed(question.event_id)
     db.session.commit()
 
 
@@ -159,7 +163,19 @@ def move_question(question: Question, offset: int) -> None:
     ordered.insert(target, ordered.pop(index))
     for position, each in enumerate(ordered, start=1):
         each.position = position
+    _page_changed(question.event_id)
     db.session.commit()
+
+
+def _page_changed(event_id: int) -> None:
+    # The questions are part of the event's landing page, kept per event version
+    # (`landing_cache`): a change of them is a new version of the event.
+    db.session.execute(
+        update(Event)
+        .where(Event.id == event_id)
+        .values(updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
 
 
 def routing_facts(event_ids: Iterable[int]) -> dict[int, dict[str, str]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, current_app, make_response, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 
@@ -16,11 +16,12 @@ from app.events.models import Event
 from app.events.notice import offers_replay, page_notice
 from app.events.services import by_slug
 from app.extensions import csrf, limiter
-from app.languages import N_, page_language, speak
+from app.languages import N_, current_language, page_language, speak
 from app.registrations import (
     booking,
     bp,
     invites,
+    landing_cache,
     payment_hooks,
     personal_links,
     replay,
@@ -32,7 +33,6 @@ from app.registrations.answers import (
     checked_answers,
     from_form,
     labelled,
-    tracking_value,
 )
 from app.registrations.forms import (
     CLICK_IDS,
@@ -84,6 +84,16 @@ def landing_page(slug: str, *, embed: bool = False) -> Response | str | tuple[st
     our signed token (`csrf_token`), or for the framed form its signed stamp of this event
     (a third-party frame sends no Lax cookie either way).
     """
+    version = None
+    if request.method != "POST" and "p" not in request.args:
+        # The rush's path: the page as rendered for this version, with this visitor's values.
+        version = landing_cache.version_of(slug)
+        if version is not None and version.status != "draft" and shareable(version.languages):
+            speak(page_language(version))
+            rendering = landing_cache.kept(slug, embed, current_language(), version)
+            if rendering is not None:
+                values = landing_cache.visitor_values(version.event_id, rendering.hidden_keys)
+                return landing_cache.answer(rendering, slug, values)
     event = by_slug(slug)
     # A cancelled event keeps its page, so visitors with an old link learn that it is off.
     if event is None or event.status == "draft":
@@ -114,21 +124,23 @@ def landing_page(slug: str, *, embed: bool = False) -> Response | str | tuple[st
     refusal = None if notice.replay else event.closed_reason()
     problem = None
     status_code = 200
+    # A page every visitor may share (a GET's): no one's link, no banner naming another event.
+    shared = (
+        version is not None
+        and visit is None
+        and notice.banner is None
+        and shareable(event.languages)
+    )
+    hidden_keys = [q.key for q in questions if q.type == "hidden"]
+    visitor: dict[str, str] = {}
     if request.method != "POST":
-        # GET and HEAD. Campaign parameters and the referring page travel in hidden fields,
-        # and so do hidden questions, each from the parameter of its key (`?partner=acme`).
-        # A source link's own utm values win over the address's.
-        link = source_links.find(event.id, request.args.get("src"))
-        if link is not None and request.method == "GET":
-            source_links.count_visit(link)
-        for name in (*UTM_FIELDS, *CLICK_IDS):
-            given = getattr(link, name, None) or request.args.get(name, "")
-            getattr(form, name).data = given[:200]
-        form.src.data = link.code if link is not None else ""
-        form.referrer.data = (request.referrer or "")[:500]
-        answers = {
-            q.key: tracking_value(request.args.get(q.key)) for q in questions if q.type == "hidden"
-        }
+        # GET and HEAD. Campaign parameters, the referring page and hidden questions' values
+        # travel in hidden fields; a page to keep is rendered with marks in their place.
+        visitor = landing_cache.visitor_values(event.id, hidden_keys)
+        shown = {name: landing_cache.slot(name) for name in visitor} if shared else visitor
+        for name in (*UTM_FIELDS, *CLICK_IDS, "src", "referrer"):
+            form[name].data = shown[name]
+        answers = {key: shown[f"answers.{key}"] for key in hidden_keys}
         if visit is not None:
             for name, value in visit.prefilled().items():
                 form[name].data = value
@@ -200,30 +212,54 @@ def landing_page(slug: str, *, embed: bool = False) -> Response | str | tuple[st
                 except payment_hooks.PaymentUnavailable as exc:
                     refusal = exc.message
                     status_code = 503
-    form.served.data = form_stamp(slug)
-    form.csrf_token.data = form_token()
+    if shared:
+        form.served.data = landing_cache.slot("served")
+        form.csrf_token.data = landing_cache.slot("csrf_token")
+    else:
+        form.served.data = form_stamp(slug)
+        form.csrf_token.data = form_token()
     summary = plain_summary(event.description)
-    return (
-        render_template(
-            "registrations/landing.html",
-            event=event,
-            form=form,
-            questions=asked_on_form(asked, decided),
-            personal=visit is not None,
-            answers=answers,
-            answer_errors=answer_errors,
-            refusal=refusal,
-            problem=problem,
-            notice=notice,
-            description=render_description(event.description),
-            summary=summary,
-            structured_data=json_ld(event_document(event, current_brand(), summary)),
-            page_url=page_url(event),
-            consent_text=current_app.config["CONSENT_TEXT"],
-            embed=embed,
-        ),
-        status_code,
+    html = render_template(
+        "registrations/landing.html",
+        event=event,
+        form=form,
+        questions=asked_on_form(asked, decided),
+        personal=visit is not None,
+        answers=answers,
+        answer_errors=answer_errors,
+        refusal=refusal,
+        problem=problem,
+        notice=notice,
+        description=render_description(event.description),
+        summary=summary,
+        structured_data=json_ld(event_document(event, current_brand(), summary)),
+        page_url=page_url(event),
+        consent_text=current_app.config["CONSENT_TEXT"],
+        embed=embed,
     )
+    if shared:
+        assert version is not None
+        rendering = landing_cache.keep(
+            slug,
+            embed,
+            current_language(),
+            version,
+            html,
+            hidden_keys,
+            landing_cache.next_change(event),
+        )
+        return landing_cache.answer(rendering, slug, visitor)
+    response = make_response(html, status_code)
+    if request.method == "POST" or "p" in request.args:
+        # A personal link's page holds its lead's details; an answer to a post is its sender's.
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def shareable(languages: tuple[str, ...]) -> bool:
+    # The language switcher links to this very address, its parameters (campaign, hidden
+    # questions) included: a page that has one is the visitor's own unless nothing was asked.
+    return len(languages) == 1 or not request.args
 
 
 def _watch_url(event: Event, registration: Registration) -> str:
