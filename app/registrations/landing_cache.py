@@ -24,14 +24,16 @@ import json
 import math
 import secrets
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app, request
 from markupsafe import escape
-from sqlalchemy import bindparam, select
+from sqlalchemy import Engine, bindparam, select
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from app.brand import BRAND_KEY
@@ -81,6 +83,17 @@ _VERSION = (
     .select_from(Event.__table__.outerjoin(Campaign.__table__))
     .where(_events.slug == bindparam("slug"))
 )
+
+
+@lru_cache(maxsize=8)
+def _compiled(engine: Engine) -> tuple[str, Callable[[str], Any]]:
+    """The version query in `engine`'s SQL, and how to give it a slug in its driver's style."""
+    compiled = _VERSION.compile(dialect=engine.dialect)
+    defaults = compiled.params
+    if compiled.positional:
+        names = compiled.positiontup or []
+        return str(compiled), lambda slug: tuple({**defaults, "slug": slug}[n] for n in names)
+    return str(compiled), lambda slug: {**defaults, "slug": slug}
 
 
 def slot(name: str) -> str:
@@ -134,9 +147,22 @@ def version_of(slug: str) -> Version | None:
     """The version of the page at `slug`, or None when no event has it."""
     if not could_be_slug(slug):
         return None
-    # A connection of its own: the ORM session is not begun for a page served from here.
-    with db.engine.connect() as connection:
-        row = connection.execute(_VERSION, {"slug": slug}).first()
+    engine = db.engine
+    sql, parameters = _compiled(engine)
+    # The driver's own connection and cursor, from the pool: SQLAlchemy's execution around
+    # one small read cost more than the rest of a kept page's answer. Nothing is written.
+    try:
+        connection = engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(sql, parameters(slug))
+            row = cursor.fetchone()
+            cursor.close()
+        finally:
+            connection.close()
+    except (SQLAlchemyError, engine.dialect.loaded_dbapi.Error):
+        # The page's full path asks again, through the ORM, and answers the outage as such.
+        return None
     if row is None:
         return None
     event_id, status, language, others, *stamp = row
