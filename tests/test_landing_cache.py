@@ -222,3 +222,33 @@ def test_a_personal_link_and_an_answer_to_a_post_are_never_kept_by_a_cache(clien
     assert refused.headers["Cache-Control"] == "private, no-store"
     assert "ETag" not in refused.headers
     assert personal.headers["Cache-Control"] == "private, no-store"
+
+
+# --- Languages -------------------------------------------------------------------------------
+
+GERMAN_BROWSER = {"Accept-Language": "de-DE,de;q=0.9"}
+AMERICAN_BROWSER = {"Accept-Language": "en-US,en;q=0.9"}
+
+
+def test_each_language_of_an_event_is_kept_apart_and_marked_as_varying(client):
+    make_event(other_languages=["de"])
+    for _ in range(2):
+        german = client.get(LANDING, headers=GERMAN_BROWSER)
+        english = client.get(LANDING, headers=AMERICAN_BROWSER)
+
+        assert '<html lang="de">' in german.text and "Reservieren Sie Ihren Platz" in german.text
+        assert '<html lang="en">' in english.text and "Reserve your spot" in english.text
+        for page in (german, english):
+            assert "Accept-Language" in page.headers["Vary"]
+    assert german.headers["ETag"] != english.headers["ETag"]
+
+
+def test_a_switcher_keeps_each_visitors_own_parameters(client):
+    make_event(other_languages=["de"])
+    client.get(LANDING, headers=AMERICAN_BROWSER)
+
+    ada = client.get(LANDING + "?utm_source=news", headers=AMERICAN_BROWSER).text
+    bob = client.get(LANDING + "?utm_source=partner", headers=AMERICAN_BROWSER).text
+
+    assert "utm_source=news" in ada and "utm_source=partner" not in ada
+    assert "utm_source=partner" in bob and "utm_source=news" not in bob
