@@ -157,3 +157,19 @@ def test_the_served_stamp_is_not_a_token(client):
 
     assert response.status_code == 400
     assert nothing_saved()
+
+
+def test_a_german_events_visitor_is_refused_in_german(client):
+    make_event(slug="webinar-de", language="de")
+    page = client.get("/e/webinar-de").get_data(as_text=True)
+
+    response = client.post(
+        "/e/webinar-de",
+        data={**VALID, "csrf_token": csrf_token(page)},
+        headers={"Sec-Fetch-Site": "cross-site"},
+    )
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Dieses Formular wurde von einer anderen Website gesendet" in html
+    assert nothing_saved()

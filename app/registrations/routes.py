@@ -62,7 +62,7 @@ TOO_MANY_POSTS = N_(
     "Wait a minute, then try again."
 )
 SUBMIT_AGAIN = N_("Please check your details and send the form again.")
-FROM_ANOTHER_SITE = (
+FROM_ANOTHER_SITE = N_(
     "This form was sent from another website, so it was not accepted. "
     "Open the event's page on this site and register there."
 )
@@ -104,7 +104,7 @@ def landing_page(slug: str, *, embed: bool = False) -> Response | str | tuple[st
         if sent_from_another_site():
             abort(400, FROM_ANOTHER_SITE)
         if embed and not form.served_for(slug):
-            abort(400, "This form has expired. Reload the page and try again.")
+            abort(400, N_("This form has expired. Reload the page and try again."))
         if not embed and not form.carries_our_token():
             # The same friendly page as the console's expired session token.
             raise CSRFError("The form's token is missing, forged or too old.")
@@ -355,7 +355,7 @@ def cancel(token: str) -> Response | tuple[str, int]:
     status_code = 200
     if request.method == "POST":
         if not form.validate_on_submit():
-            abort(400, "This form has expired. Reload the page and try again.")
+            abort(400, N_("This form has expired. Reload the page and try again."))
         if form.confirmed():
             services.cancel(registration.id)
             return redirect(url_for("registrations.manage", token=token, cancelled=1), code=303)
