@@ -24,6 +24,11 @@ class Campaign(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+def offered_languages(main: str, others: list[str] | None) -> tuple[str, ...]:
+    """Every language an event offers: its main one first, then the others it lists."""
+    return (main, *(code for code in others or () if code != main))
+
+
 class Event(Model):
     __tablename__ = "events"
     __table_args__ = (
@@ -125,8 +130,7 @@ class Event(Model):
     @property
     def languages(self) -> tuple[str, ...]:
         """Every language it offers, its main one first."""
-        others = [code for code in self.other_languages or () if code != self.language]
-        return (self.language, *others)
+        return offered_languages(self.language, self.other_languages)
 
     def language_for(self, wanted: str | None) -> str:
         """`wanted` when the event offers it, else its main language."""

@@ -38,7 +38,7 @@ from werkzeug.wrappers import Response
 
 from app.brand import BRAND_KEY
 from app.db import db, utcnow
-from app.events.models import Campaign, Event
+from app.events.models import Campaign, Event, offered_languages
 from app.events.services import could_be_slug
 from app.models import Setting
 from app.registrations import source_links
@@ -168,7 +168,7 @@ def version_of(slug: str) -> Version | None:
     event_id, status, language, others, *stamp = row
     # JSON comes back as text from SQLite, parsed from PostgreSQL.
     others = json.loads(others) if isinstance(others, str) else others
-    languages = (language, *(code for code in others or () if code != language))
+    languages = offered_languages(language, others)
     return Version(event_id, status, language, languages, (event_id, status, *languages, *stamp))
 
 
