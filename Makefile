@@ -46,8 +46,8 @@ screenshots: install browser
 
 # After marking new text: gather it into the catalogs, then translate each new entry.
 translations: install
-	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k _l --no-location --sort-output -o app/translations/messages.pot .
-	$(BIN)/pybabel -q update -i app/translations/messages.pot -d app/translations
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k _l --no-location --sort-output -w 96 -o app/translations/messages.pot .
+	$(BIN)/pybabel -q update -w 96 -i app/translations/messages.pot -d app/translations
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

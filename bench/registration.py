@@ -188,7 +188,8 @@ def api_registers(base_url: str) -> tuple[bool, str]:
 
 
 def view_landing(client: Client, _state: Any) -> bool:
-    # A first visit each time: no session cookie, so every view creates a CSRF token.
+    # A first visit each time: no session cookie. The landing form's token is signed without a
+    # server-side session, so a view writes none.
     client.cookie = ""
     status, _ = client.send("GET", f"/e/{SLUG}")
     return status == 200

@@ -234,3 +234,26 @@ def test_console_error_pages_stay_english_for_a_german_browser(client, app):
     missing = client.get("/admin/events/no-such-event", headers=GERMAN)
     assert missing.status_code == 404
     assert '<html lang="en">' in missing.text and "Nicht gefunden" not in missing.text
+
+
+def test_the_upcoming_events_page_speaks_the_browsers_language(client, app):
+    make_event(slug="tour", title="Product tour", capacity=5, location=None)
+
+    french = client.get("/", headers={"Accept-Language": "fr-FR,fr;q=0.9"})
+    assert french.status_code == 200
+    assert '<html lang="fr">' in french.text
+    assert "Événements à venir" in french.text and "Encore 5 sur 5" in french.text
+    # The event's own words stay as written.
+    assert "Product tour" in french.text
+    # A cache must keep one copy per language asked.
+    assert "Accept-Language" in french.headers["Vary"]
+
+    english = client.get("/", headers={"Accept-Language": "en-US"}).text
+    assert "Upcoming events" in english and "5 of 5 left" in english
+    assert "Événements" not in english
+
+
+def test_an_empty_upcoming_events_page_says_so_in_the_browsers_language(client, app):
+    page = client.get("/", headers=GERMAN).text
+    assert "Kommende Veranstaltungen" in page
+    assert "Zurzeit ist keine Veranstaltung zur Anmeldung offen." in page

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, render_template, url_for
+from flask import Response, abort, current_app, make_response, render_template, url_for
 
 from app.events import bp
 from app.events.calendar import public_calendar
 from app.events.services import published_by_slug, upcoming_published
-from app.languages import N_
+from app.languages import N_, speak, visitor_language
 
 
 @bp.get("/")
-def index() -> str:
-    return render_template("events/index.html", events=upcoming_published())
+def index() -> Response:
+    # The list belongs to no one event: its own words speak the browser's language, and each
+    # event's title stays in the language it was written in.
+    speak(visitor_language())
+    response = make_response(render_template("events/index.html", events=upcoming_published()))
+    response.vary.add("Accept-Language")
+    return response
 
 
 @bp.get("/e/<slug>.ics")
